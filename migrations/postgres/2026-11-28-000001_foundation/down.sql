@@ -1,0 +1,13 @@
+DROP TRIGGER audit_log_no_update ON audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE audit_log;
+DROP TABLE login_attempts;
+DROP TABLE api_tokens;
+DROP TABLE users;
+DROP TABLE rule_profiles;
+DROP TABLE test_items;
+DROP TABLE categories;
+DROP TABLE calendar_years;
+DROP TABLE holidays;
+DROP TABLE region_populations;
+DROP TABLE regions;

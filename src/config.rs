@@ -1,0 +1,304 @@
+//! Settings from the environment and an optional `lims.toml`; the environment wins.
+//! Invariant: the database backend follows the URL scheme, and anything unrecognised
+//! is an error at start, never a guess.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rand::RngCore;
+use serde::Deserialize;
+
+/// Where the data lives: the backend is decided here, once, from the URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// `postgres://…` or `postgresql://…` is PostgreSQL; `sqlite://path` or a plain
+    /// file path is SQLite; any other scheme, or a keyword DSN, is refused.
+    pub fn parse(s: &str) -> Result<DatabaseUrl, ConfigError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(ConfigError::new("DATABASE_URL is empty"));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(s.to_string()));
+        }
+        if let Some(path) = s.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(ConfigError::new("DATABASE_URL sqlite:// needs a file path"));
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if let Some(path) = s.strip_prefix("sqlite:") {
+            if !path.is_empty() && !path.starts_with("//") {
+                return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+            }
+        }
+        if let Some((scheme, _)) = s.split_once("://") {
+            return Err(ConfigError::new(format!(
+                "DATABASE_URL has an unsupported scheme `{scheme}://`; use postgres://… or sqlite://<file>"
+            )));
+        }
+        if s.contains('=') {
+            return Err(ConfigError::new(
+                "DATABASE_URL looks like a PostgreSQL keyword string (host=… dbname=…); write it as postgres://user@host:port/dbname",
+            ));
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(s)))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+            // Never print a password.
+            DatabaseUrl::Postgres(u) => match url::Url::parse(u) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("***"));
+                    }
+                    write!(f, "{parsed}")
+                }
+                Err(_) => write!(f, "postgres://…"),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl ConfigError {
+    pub fn new(s: impl Into<String>) -> ConfigError {
+        ConfigError(s.into())
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The optional `lims.toml`: the same settings as the environment, lower case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    base_url: Option<String>,
+    data_dir: Option<String>,
+    secret: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub bind: String,
+    /// The public URL printed in QR codes, without a trailing slash.
+    pub base_url: String,
+    pub data_dir: PathBuf,
+    /// The server secret: signs cookies and keys verification codes.
+    pub secret: Vec<u8>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url.to_string())
+            .field("bind", &self.bind)
+            .field("base_url", &self.base_url)
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads one setting: the environment first, then the file.
+fn pick(env: &dyn Fn(&str) -> Option<String>, key: &str, file: &Option<String>) -> Option<String> {
+    env(key)
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| file.clone())
+}
+
+impl Config {
+    /// Loads the configuration from the process environment and `lims.toml` (in the
+    /// working directory, or where `LIMS_CONFIG` points).
+    pub fn load() -> Result<Config, ConfigError> {
+        let env = |k: &str| std::env::var(k).ok();
+        let path = env("LIMS_CONFIG").unwrap_or_else(|| "lims.toml".to_string());
+        let file = if Path::new(&path).exists() {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError::new(format!("cannot read {path}: {e}")))?;
+            Some((path, text))
+        } else if std::env::var("LIMS_CONFIG").is_ok() {
+            return Err(ConfigError::new(format!(
+                "LIMS_CONFIG names {path}, which does not exist"
+            )));
+        } else {
+            None
+        };
+        Config::from_sources(&env, file.as_ref().map(|(p, t)| (p.as_str(), t.as_str())))
+    }
+
+    /// Builds the configuration from an environment lookup and an optional file
+    /// `(name, text)`. Creates the data directory and, if no secret is given, a
+    /// secret file in it on first start.
+    pub fn from_sources(
+        env: &dyn Fn(&str) -> Option<String>,
+        file: Option<(&str, &str)>,
+    ) -> Result<Config, ConfigError> {
+        let fc: FileConfig = match file {
+            Some((name, text)) => {
+                toml::from_str(text).map_err(|e| ConfigError::new(format!("{name}: {e}")))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = PathBuf::from(
+            pick(env, "LIMS_DATA_DIR", &fc.data_dir).unwrap_or_else(|| "./data".into()),
+        );
+        std::fs::create_dir_all(&data_dir).map_err(|e| {
+            ConfigError::new(format!(
+                "cannot create data directory {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        let database_url = match pick(env, "DATABASE_URL", &fc.database_url) {
+            Some(u) => DatabaseUrl::parse(&u)?,
+            None => DatabaseUrl::Sqlite(data_dir.join("lims.db")),
+        };
+        let bind = pick(env, "LIMS_BIND", &fc.bind).unwrap_or_else(|| "127.0.0.1:8080".into());
+        if bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::new(format!(
+                "LIMS_BIND `{bind}` is not an address like 127.0.0.1:8080"
+            )));
+        }
+        let base_url = pick(env, "LIMS_BASE_URL", &fc.base_url)
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_string();
+        match url::Url::parse(&base_url) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+            _ => {
+                return Err(ConfigError::new(format!(
+                    "LIMS_BASE_URL `{base_url}` is not an http(s) URL"
+                )))
+            }
+        }
+        let secret = match pick(env, "LIMS_SECRET", &fc.secret) {
+            Some(s) if s.len() >= 32 => s.into_bytes(),
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "LIMS_SECRET must be at least 32 characters",
+                ))
+            }
+            None => load_or_create_secret(&data_dir)?,
+        };
+        Ok(Config {
+            database_url,
+            bind,
+            base_url,
+            data_dir,
+            secret,
+        })
+    }
+}
+
+/// The secret kept in `<data_dir>/secret`, created with 32 random bytes on first start.
+fn load_or_create_secret(dir: &Path) -> Result<Vec<u8>, ConfigError> {
+    let path = dir.join("secret");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ConfigError::new(format!("cannot read {}: {e}", path.display())))?;
+        let bytes = hex::decode(text.trim())
+            .map_err(|_| ConfigError::new(format!("{} is not a hex secret", path.display())))?;
+        if bytes.len() < 32 {
+            return Err(ConfigError::new(format!(
+                "{} holds a secret that is too short",
+                path.display()
+            )));
+        }
+        return Ok(bytes);
+    }
+    let mut bytes = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    write_private(&path, &hex::encode(&bytes))
+        .map_err(|e| ConfigError::new(format!("cannot write {}: {e}", path.display())))?;
+    Ok(bytes)
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_follows_the_url_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap(),
+            DatabaseUrl::Postgres("postgres://u@h/db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
+            DatabaseUrl::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("lims.db").unwrap(),
+            DatabaseUrl::Sqlite("lims.db".into())
+        );
+        assert!(DatabaseUrl::parse("mysql://h/db").is_err());
+        assert!(DatabaseUrl::parse("host=localhost dbname=test").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file_and_a_secret_is_created_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_string_lossy().to_string();
+        let env = move |k: &str| match k {
+            "LIMS_DATA_DIR" => Some(d.clone()),
+            "LIMS_BIND" => Some("127.0.0.1:9000".to_string()),
+            _ => None,
+        };
+        let file = "bind = \"127.0.0.1:7000\"\nbase_url = \"https://lims.example.org/\"\n";
+        let c = Config::from_sources(&env, Some(("lims.toml", file))).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:9000");
+        assert_eq!(c.base_url, "https://lims.example.org");
+        assert_eq!(
+            c.database_url,
+            DatabaseUrl::Sqlite(dir.path().join("lims.db"))
+        );
+        let again = Config::from_sources(&env, None).unwrap();
+        assert_eq!(c.secret, again.secret);
+        assert!(Config::from_sources(&env, Some(("lims.toml", "nonsense = 1"))).is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! Pure vocabulary and rules of the lab: no HTTP, no SQL, no clock.
+
+pub mod audit_chain;
+pub mod calendar;
+pub mod licence;
+pub mod region;
+pub mod role;
+pub mod rules;
+pub mod uscc;

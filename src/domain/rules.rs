@@ -1,0 +1,394 @@
+//! Rule profiles: deadlines, windows and metric settings per domain and plan kind, as
+//! data. Nothing else in the code hard-codes "20 working days": it asks a profile.
+//! Invariant: a profile that passes [`RuleProfile::validate`] has unique snake_case
+//! keys, a citation on every rule, and a value whose type fits its unit.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use super::calendar::{Deadline, WorkCalendar};
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $s)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $s),+
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "`{}` is not one of {}",
+                        other,
+                        [$($s),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What is sampled: the regulatory domain.
+    Domain { Food = "food", Drug = "drug", Cosmetic = "cosmetic", Device = "device" }
+);
+
+string_enum!(
+    /// The kind of sampling plan; it decides which rules apply.
+    PlanKind {
+        Supervision = "supervision",
+        RiskMonitoring = "risk_monitoring",
+        Evaluation = "evaluation",
+        PublicRequest = "public_request",
+    }
+);
+
+string_enum!(
+    /// The unit of a rule's value.
+    RuleUnit {
+        WorkingDays = "working_days",
+        Days = "days",
+        Hours = "hours",
+        Months = "months",
+        List = "list",
+        Flag = "flag",
+        PerThousand = "per_thousand",
+    }
+);
+
+string_enum!(
+    /// How a rule's value is counted: on the official working-day calendar, on the
+    /// plain calendar, or not at all (lists, flags, targets).
+    RuleCalendar { Official = "official", Calendar = "calendar", None = "none" }
+);
+
+/// One rule: a deadline, a window, a flag or a list, with the article it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub key: String,
+    pub value: serde_json::Value,
+    pub unit: RuleUnit,
+    pub calendar: RuleCalendar,
+    pub citation: String,
+}
+
+/// The rules of one domain and plan kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleProfile {
+    pub domain: Domain,
+    pub plan_kind: PlanKind,
+    pub rules: Vec<Rule>,
+}
+
+/// A rule that is broken, named by its position and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    /// e.g. `rules[3].value`
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+fn is_snake_case(s: &str) -> bool {
+    !s.is_empty()
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl RuleProfile {
+    pub fn get(&self, key: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.key == key)
+    }
+
+    /// A flag rule's value; `None` if absent or not a flag.
+    pub fn flag(&self, key: &str) -> Option<bool> {
+        self.get(key)
+            .filter(|r| r.unit == RuleUnit::Flag)
+            .and_then(|r| r.value.as_bool())
+    }
+
+    /// A list rule's values; empty if absent.
+    pub fn list(&self, key: &str) -> Vec<String> {
+        self.get(key)
+            .filter(|r| r.unit == RuleUnit::List)
+            .and_then(|r| r.value.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A numeric rule's value; `None` if absent or not a number.
+    pub fn number(&self, key: &str) -> Option<f64> {
+        self.get(key).and_then(|r| r.value.as_f64())
+    }
+
+    /// Every broken rule of this profile; empty when it is sound.
+    pub fn validate(&self) -> Vec<RuleError> {
+        let mut errors = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (i, r) in self.rules.iter().enumerate() {
+            let at = |part: &str| format!("rules[{i}].{part}");
+            let mut err =
+                |field: String, message: String| errors.push(RuleError { field, message });
+            if !is_snake_case(&r.key) {
+                err(at("key"), format!("`{}` is not a snake_case key", r.key));
+            } else if !seen.insert(r.key.as_str()) {
+                err(at("key"), format!("`{}` appears twice", r.key));
+            }
+            if r.citation.trim().is_empty() {
+                err(at("citation"), format!("`{}` needs a citation", r.key));
+            }
+            match r.unit {
+                RuleUnit::WorkingDays | RuleUnit::Days | RuleUnit::Hours | RuleUnit::Months => {
+                    let whole = r.value.as_u64().filter(|v| *v <= 3650);
+                    if whole.is_none() {
+                        err(
+                            at("value"),
+                            format!("`{}` needs a whole number from 0 to 3650", r.key),
+                        );
+                    }
+                    let want = if r.unit == RuleUnit::WorkingDays {
+                        RuleCalendar::Official
+                    } else {
+                        RuleCalendar::Calendar
+                    };
+                    if r.calendar != want {
+                        err(
+                            at("calendar"),
+                            format!(
+                                "`{}` in {} counts on the `{}` calendar",
+                                r.key, r.unit, want
+                            ),
+                        );
+                    }
+                }
+                RuleUnit::PerThousand => {
+                    if !r.value.as_f64().is_some_and(|v| v.is_finite() && v >= 0.0) {
+                        err(at("value"), format!("`{}` needs a number ≥ 0", r.key));
+                    }
+                }
+                RuleUnit::Flag => {
+                    if !r.value.is_boolean() {
+                        err(at("value"), format!("`{}` needs true or false", r.key));
+                    }
+                }
+                RuleUnit::List => {
+                    let ok = r
+                        .value
+                        .as_array()
+                        .is_some_and(|a| a.iter().all(|v| v.as_str().is_some_and(is_snake_case)));
+                    if !ok {
+                        err(
+                            at("value"),
+                            format!("`{}` needs a list of snake_case names", r.key),
+                        );
+                    }
+                }
+            }
+            if matches!(
+                r.unit,
+                RuleUnit::List | RuleUnit::Flag | RuleUnit::PerThousand
+            ) && r.calendar != RuleCalendar::None
+            {
+                err(
+                    at("calendar"),
+                    format!("`{}` is not counted on a calendar: use `none`", r.key),
+                );
+            }
+        }
+        errors
+    }
+
+    /// The deadline that rule `key` sets from `start`, or `None` if the profile has no
+    /// such day-counting rule (e.g. no re-examination in risk monitoring).
+    pub fn deadline(&self, key: &str, start: NaiveDate, cal: &WorkCalendar) -> Option<Deadline> {
+        let r = self.get(key)?;
+        let n = r.value.as_u64()?;
+        match r.unit {
+            RuleUnit::WorkingDays => Some(cal.add_working_days(start, u32::try_from(n).ok()?)),
+            RuleUnit::Days => Some(Deadline {
+                date: cal.add_calendar_days(start, i64::try_from(n).ok()?),
+                provisional: false,
+            }),
+            RuleUnit::Months => Some(Deadline {
+                date: cal.add_months(start, u32::try_from(n).ok()?),
+                provisional: false,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The moment an hours-rule `key` sets from `start` (recall starts).
+    pub fn deadline_at(
+        &self,
+        key: &str,
+        start: NaiveDateTime,
+        cal: &WorkCalendar,
+    ) -> Option<NaiveDateTime> {
+        let r = self.get(key).filter(|r| r.unit == RuleUnit::Hours)?;
+        Some(cal.add_hours(start, i64::try_from(r.value.as_u64()?).ok()?))
+    }
+}
+
+/// The shape of a shipped rule file: one domain, several plan kinds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    domain: Domain,
+    profile: Vec<ProfileEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileEntry {
+    plan_kind: PlanKind,
+    #[serde(default)]
+    rule: Vec<Rule>,
+}
+
+/// Parses a shipped rule file (TOML) into validated profiles. The error names the
+/// file, the profile and the rule.
+pub fn parse_profile_file(name: &str, text: &str) -> Result<Vec<RuleProfile>, String> {
+    let file: ProfileFile = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+    let mut out = Vec::new();
+    let mut kinds = BTreeSet::new();
+    for p in file.profile {
+        if !kinds.insert(p.plan_kind) {
+            return Err(format!("{name}: plan_kind `{}` appears twice", p.plan_kind));
+        }
+        let profile = RuleProfile {
+            domain: file.domain,
+            plan_kind: p.plan_kind,
+            rules: p.rule,
+        };
+        if let Some(e) = profile.validate().first() {
+            return Err(format!("{name}: profile `{}`: {e}", p.plan_kind));
+        }
+        out.push(profile);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FOOD: &str = r#"
+domain = "food"
+[[profile]]
+plan_kind = "supervision"
+[[profile.rule]]
+key = "report_after_receipt"
+value = 20
+unit = "working_days"
+calendar = "official"
+citation = "FSSM Art 24"
+[[profile.rule]]
+key = "disposal_completion"
+value = 90
+unit = "days"
+calendar = "calendar"
+citation = "FSSM Art 45"
+[[profile.rule]]
+key = "disposal_required_steps"
+value = ["authority_reported", "rectified"]
+unit = "list"
+calendar = "none"
+citation = "SPEC §6"
+[[profile.rule]]
+key = "has_backup_portion"
+value = true
+unit = "flag"
+calendar = "none"
+citation = "FSSM"
+"#;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_shipped_profile_parses_and_answers_deadlines() {
+        let p = parse_profile_file("food.toml", FOOD).unwrap();
+        assert_eq!(p.len(), 1);
+        let p = &p[0];
+        assert_eq!(p.flag("has_backup_portion"), Some(true));
+        assert_eq!(
+            p.list("disposal_required_steps"),
+            vec!["authority_reported", "rectified"]
+        );
+        let cal = WorkCalendar::empty();
+        // Without a loaded calendar, 20 working days are counted Monday to Friday.
+        let dl = p
+            .deadline("report_after_receipt", d("2027-03-01"), &cal)
+            .unwrap();
+        assert_eq!(dl.date, d("2027-03-29"));
+        assert!(dl.provisional);
+        let dl = p
+            .deadline("disposal_completion", d("2027-03-01"), &cal)
+            .unwrap();
+        assert_eq!(dl.date, d("2027-05-30"));
+        assert!(p
+            .deadline("recheck_request_window", d("2027-03-01"), &cal)
+            .is_none());
+    }
+
+    #[test]
+    fn broken_rules_are_named() {
+        let bad = FOOD.replace("value = 20", "value = \"twenty\"");
+        let e = parse_profile_file("food.toml", &bad).unwrap_err();
+        assert!(
+            e.contains("food.toml") && e.contains("rules[0].value"),
+            "{e}"
+        );
+        let bad = FOOD.replace("calendar = \"official\"", "calendar = \"calendar\"");
+        assert!(parse_profile_file("food.toml", &bad)
+            .unwrap_err()
+            .contains("rules[0].calendar"));
+        let bad = FOOD.replace(
+            "key = \"disposal_completion\"",
+            "key = \"report_after_receipt\"",
+        );
+        assert!(parse_profile_file("food.toml", &bad)
+            .unwrap_err()
+            .contains("twice"));
+        let bad = FOOD.replace("citation = \"FSSM Art 45\"", "citation = \" \"");
+        assert!(parse_profile_file("food.toml", &bad)
+            .unwrap_err()
+            .contains("citation"));
+        assert!(parse_profile_file("x.toml", "domain = \"tea\"\nprofile = []").is_err());
+    }
+}

@@ -1,0 +1,290 @@
+//! The one error type of the use cases, and its mapping to HTTP.
+//!
+//! Policy:
+//! - Use cases return `AppError`. Domain functions return their own small error types
+//!   and the use case turns them into `AppError::Invalid` with a message per field.
+//! - Every message exists in Chinese and English (`Msg`); the response picks one from
+//!   `Accept-Language` (or the language cookie on pages). Chinese is the default.
+//! - Client mistakes are 4xx with the JSON shape of API.md:
+//!   `{"error": {"code", "message", "fields"}}`. They are never logged as errors.
+//! - Database and internal failures are 500: the cause is logged, the client gets an
+//!   opaque message. A 500 is a bug to fix, never an expected outcome of bad input.
+//! - Diesel's unique violations become 409 `conflict`; a missing row is 404.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// A user-facing message in both UI languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Msg {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Msg {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Msg {
+        Msg {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// The two UI languages. Chinese (zh-CN) is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// Picks the language from an `Accept-Language` header value: English only when
+    /// English is preferred over Chinese; otherwise Chinese.
+    pub fn from_accept_language(header: &str) -> Lang {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut it = part.trim().split(';');
+            let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = it
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let lang = if tag.starts_with("en") {
+                Lang::En
+            } else if tag.starts_with("zh") {
+                Lang::Zh
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or_default()
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.to_ascii_lowercase().as_str() {
+            "zh" | "zh-cn" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// Messages for the fields of one invalid input, keyed by field name.
+pub type FieldErrors = BTreeMap<String, Msg>;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// Unreadable input: malformed JSON, wrong types (400).
+    BadRequest(Msg),
+    /// No or bad credentials (401).
+    Unauthenticated(Msg),
+    /// Role, region scope or separation of duties refuses (403).
+    Forbidden(Msg),
+    /// No such thing, or not visible to this user (404).
+    NotFound(Msg),
+    /// Stale version, wrong state for the action, duplicate (409).
+    Conflict(Msg),
+    /// Well-formed but invalid; each bad field named (422).
+    Invalid(Msg, FieldErrors),
+    /// Too many attempts (429).
+    RateLimited(Msg),
+    /// The database failed in a way the client cannot fix (500).
+    Database(diesel::result::Error),
+    /// Anything else that is our fault (500).
+    Internal(String),
+}
+
+impl AppError {
+    pub fn not_found(what_zh: &str, what_en: &str) -> AppError {
+        AppError::NotFound(Msg::new(
+            format!("未找到{what_zh}"),
+            format!("{what_en} not found"),
+        ))
+    }
+
+    pub fn forbidden() -> AppError {
+        AppError::Forbidden(Msg::new("无权执行此操作", "You are not allowed to do this"))
+    }
+
+    pub fn stale() -> AppError {
+        AppError::Conflict(Msg::new(
+            "记录已被他人修改，请刷新后重试",
+            "The record was changed by someone else; reload and try again",
+        ))
+    }
+
+    /// One invalid field.
+    pub fn field(field: &str, msg: Msg) -> AppError {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_string(), msg);
+        AppError::invalid(fields)
+    }
+
+    pub fn invalid(fields: FieldErrors) -> AppError {
+        AppError::Invalid(
+            Msg::new("输入有误，请检查标出的字段", "Some fields are invalid"),
+            fields,
+        )
+    }
+
+    pub fn internal(e: impl fmt::Display) -> AppError {
+        AppError::Internal(e.to_string())
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::Unauthenticated(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::Invalid(..) => 422,
+            AppError::RateLimited(_) => 429,
+            AppError::Database(_) | AppError::Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthenticated(_) => "unauthenticated",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::Invalid(..) => "validation",
+            AppError::RateLimited(_) => "rate_limited",
+            AppError::Database(_) | AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn message(&self) -> Msg {
+        match self {
+            AppError::BadRequest(m)
+            | AppError::Unauthenticated(m)
+            | AppError::Forbidden(m)
+            | AppError::NotFound(m)
+            | AppError::Conflict(m)
+            | AppError::Invalid(m, _)
+            | AppError::RateLimited(m) => m.clone(),
+            AppError::Database(_) | AppError::Internal(_) => {
+                Msg::new("服务器内部错误", "Internal server error")
+            }
+        }
+    }
+
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            AppError::Invalid(_, f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The JSON body of API.md for this error, in `lang`.
+    pub fn to_json(&self, lang: Lang) -> serde_json::Value {
+        let mut err = serde_json::json!({
+            "code": self.code(),
+            "message": self.message().get(lang),
+        });
+        if let Some(fields) = self.fields() {
+            let f: serde_json::Map<String, serde_json::Value> = fields
+                .iter()
+                .map(|(k, m)| (k.clone(), serde_json::Value::from(m.get(lang))))
+                .collect();
+            err["fields"] = serde_json::Value::Object(f);
+        }
+        serde_json::json!({ "error": err })
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Database(e) => write!(f, "database error: {e}"),
+            AppError::Internal(e) => write!(f, "internal error: {e}"),
+            other => write!(f, "{}: {}", other.code(), other.message().en),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> AppError {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => AppError::NotFound(Msg::new("未找到记录", "Not found")),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                AppError::Conflict(Msg::new("记录已存在", "It already exists"))
+            }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                AppError::Invalid(
+                    Msg::new("引用的记录不存在", "A referenced record does not exist"),
+                    [(
+                        info.column_name().unwrap_or("reference").to_string(),
+                        Msg::new("引用的记录不存在", "does not exist"),
+                    )]
+                    .into_iter()
+                    .collect(),
+                )
+            }
+            other => AppError::Database(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(e: r2d2::Error) -> AppError {
+        AppError::Internal(format!("connection pool: {e}"))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_prefers_the_higher_quality() {
+        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Lang::En);
+        assert_eq!(
+            Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
+            Lang::Zh
+        );
+        assert_eq!(Lang::from_accept_language("en;q=0.5,zh;q=0.9"), Lang::Zh);
+        assert_eq!(Lang::from_accept_language("fr"), Lang::Zh);
+        assert_eq!(Lang::from_accept_language(""), Lang::Zh);
+    }
+
+    #[test]
+    fn error_json_has_the_api_shape() {
+        let e = AppError::field("uscc", Msg::new("校验位错误", "wrong check character"));
+        let j = e.to_json(Lang::En);
+        assert_eq!(j["error"]["code"], "validation");
+        assert_eq!(j["error"]["fields"]["uscc"], "wrong check character");
+        assert_eq!(e.status(), 422);
+    }
+}

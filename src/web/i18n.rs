@@ -1,0 +1,213 @@
+//! The words of the pages in both UI languages. Chinese (zh-CN) is the default; every
+//! key has both. A tidy test checks that every key a template uses is here.
+
+use crate::error::Lang;
+
+/// (key, 中文, English)
+pub const WORDS: &[(&str, &str, &str)] = &[
+    ("app.name", "食品药品抽样检验系统", "Food & Drug Sampling Inspection LIMS"),
+    ("app.short", "抽检LIMS", "LIMS"),
+    ("nav.home", "首页", "Home"),
+    ("nav.users", "用户", "Users"),
+    ("nav.regions", "行政区划与人口", "Regions & population"),
+    ("nav.holidays", "节假日", "Holidays"),
+    ("nav.rules", "规则配置", "Rule profiles"),
+    ("nav.test_items", "检验项目", "Test items"),
+    ("nav.audit", "审计日志", "Audit log"),
+    ("nav.logout", "退出", "Log out"),
+    ("nav.login", "登录", "Log in"),
+    ("nav.search", "样品编号、报告编号、单位名称或信用代码", "Sample no., report no., entity name or USCC"),
+    ("nav.lang_switch", "English", "中文"),
+    ("common.save", "保存", "Save"),
+    ("common.create", "新建", "Create"),
+    ("common.edit", "编辑", "Edit"),
+    ("common.back", "返回", "Back"),
+    ("common.yes", "是", "Yes"),
+    ("common.no", "否", "No"),
+    ("common.none", "无", "None"),
+    ("common.unknown", "未知", "unknown"),
+    ("common.version", "版本", "Version"),
+    ("common.reason", "修改原因", "Reason for the change"),
+    ("common.saved", "已保存", "Saved"),
+    ("common.whole_province", "全省", "Whole province"),
+    ("common.actions", "操作", "Actions"),
+    ("common.error", "出错了", "Something went wrong"),
+    ("common.source", "来源", "Source"),
+    ("common.year", "年份", "Year"),
+    ("common.note", "备注", "Note"),
+    ("login.title", "登录", "Log in"),
+    ("login.username", "用户名", "Username"),
+    ("login.password", "密码", "Password"),
+    ("login.submit", "登录", "Log in"),
+    ("home.title", "工作台", "Dashboard"),
+    ("home.roles", "角色", "Roles"),
+    ("home.scope", "管辖区域", "Region scope"),
+    ("home.can_do", "您可以", "What you can do"),
+    ("home.coming", "将在后续版本提供", "coming in a later release"),
+    ("home.setup", "系统配置状态", "Setup health"),
+    ("home.calendar_years", "已加载的节假日年份", "Calendar years loaded"),
+    ("home.calendar_missing", "尚未加载本年或下一年的官方节假日安排：相关期限将按周一至周五临时计算并标注“暂定”。", "This or next year's official holiday calendar is not loaded: deadlines reaching into it are counted Monday to Friday and marked provisional."),
+    ("home.population_missing", "缺少人口数据的行政区划", "Regions without a population figure"),
+    ("home.unverified_items", "限量值未经核实的检验项目", "Test items whose limit is unverified"),
+    ("role.sampler.does", "登记被抽样单位和样品，打印标签和抽样单", "Register entities and samples, print labels and sampling forms"),
+    ("role.custodian.does", "扫码接收样品、拒收、留样管理", "Receive samples by scan, reject, keep backup portions"),
+    ("role.technician.does", "处理检验任务、录入结果", "Work your test list and enter results"),
+    ("role.reviewer.does", "审核检验结果或退回复测", "Review results or send them back for retest"),
+    ("role.signatory.does", "批准并签发检验报告", "Approve samples and issue reports"),
+    ("role.supervisor.does", "跟踪核查处置、查看统计、管理计划", "Follow disposal cases, statistics and plans"),
+    ("role.admin.does", "管理用户、行政区划与人口、节假日、规则和检验项目", "Manage users, regions and population, holidays, rules and test items"),
+    ("users.title", "用户管理", "Users"),
+    ("users.new", "新建用户", "New user"),
+    ("users.username", "用户名", "Username"),
+    ("users.display_name", "姓名", "Name"),
+    ("users.password", "密码", "Password"),
+    ("users.password_keep", "留空则不修改", "leave empty to keep"),
+    ("users.roles", "角色", "Roles"),
+    ("users.region", "管辖区域", "Region scope"),
+    ("users.active", "启用", "Active"),
+    ("users.inactive", "已停用", "Deactivated"),
+    ("users.edit", "编辑用户", "Edit user"),
+    ("regions.title", "行政区划与常住人口", "Regions and resident population"),
+    ("regions.code", "代码", "Code"),
+    ("regions.name", "名称", "Name"),
+    ("regions.level", "级别", "Level"),
+    ("regions.population", "常住人口", "Resident population"),
+    ("regions.population_year", "人口年份", "Figure's year"),
+    ("regions.set", "录入人口", "Enter population"),
+    ("level.province", "省", "Province"),
+    ("level.prefecture", "市州", "Prefecture"),
+    ("level.county", "县区", "County"),
+    ("holidays.title", "节假日与调休", "Holidays and adjusted working days"),
+    ("holidays.loaded_years", "已加载年份", "Years loaded"),
+    ("holidays.date", "日期", "Date"),
+    ("holidays.kind", "类型", "Kind"),
+    ("holidays.name", "名称", "Name"),
+    ("holidays.kind.holiday", "放假", "Holiday"),
+    ("holidays.kind.workday", "调休上班", "Adjusted working day"),
+    ("holidays.load", "加载某一年的官方安排", "Load a year's official calendar"),
+    ("holidays.csv_help", "每行：日期,类型(holiday/workday),名称；首行为表头 date,kind,name。将替换该年已有数据。", "One row per day: date,kind(holiday/workday),name; first line the header date,kind,name. Replaces that year's rows."),
+    ("rules.title", "规则配置", "Rule profiles"),
+    ("rules.domain", "领域", "Domain"),
+    ("rules.plan_kind", "计划类型", "Plan kind"),
+    ("rules.key", "规则", "Rule"),
+    ("rules.value", "值", "Value"),
+    ("rules.unit", "单位", "Unit"),
+    ("rules.calendar", "日历", "Calendar"),
+    ("rules.citation", "依据", "Citation"),
+    ("rules.edit", "编辑规则", "Edit rules"),
+    ("items.title", "检验项目", "Test items"),
+    ("items.category", "类别", "Category"),
+    ("items.name", "项目", "Item"),
+    ("items.method", "检验方法", "Method standard"),
+    ("items.judgment", "判定依据", "Judgment standard"),
+    ("items.limit_kind", "判定方式", "Limit kind"),
+    ("items.limit_min", "下限", "Lower limit"),
+    ("items.limit_max", "上限", "Upper limit"),
+    ("items.unit", "单位", "Unit"),
+    ("items.lod", "检出限", "LOD"),
+    ("items.verification", "核实状态", "Verification"),
+    ("items.unverified_warning", "未核实：判定前请对照标准原文核对限量值", "Unverified: check the limit against the standard's text before judging"),
+    ("items.all", "全部类别", "All categories"),
+    ("items.filter", "筛选", "Filter"),
+    ("items.new", "新增检验项目", "New test item"),
+    ("audit.title", "审计日志（最近200条）", "Audit log (latest 200)"),
+    ("audit.at", "时间", "Time"),
+    ("audit.actor", "操作人", "By"),
+    ("audit.action", "操作", "Action"),
+    ("audit.entity", "对象", "Entity"),
+];
+
+/// The word for `key` in `lang`; the key itself if it is missing (a tidy test keeps
+/// that from happening).
+pub fn word(lang: Lang, key: &str) -> &str {
+    match WORDS.iter().find(|(k, _, _)| *k == key) {
+        Some((_, zh, en)) => match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        },
+        None => key,
+    }
+}
+
+/// Percent-encodes a value for a query string.
+pub fn url_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Escapes text for HTML.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A minimal page for an error, readable without the site's layout.
+pub fn error_page(lang: Lang, status: u16, message: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{status} · {app}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head>\
+         <body><main class=\"narrow\"><h1>{title} ({status})</h1><p class=\"error\">{msg}</p>\
+         <p><a href=\"/\">{home}</a></p></main></body></html>",
+        lang = lang.code(),
+        app = escape(word(lang, "app.short")),
+        title = escape(word(lang, "common.error")),
+        msg = escape(message),
+        home = escape(word(lang, "nav.home")),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_both_languages_are_filled() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (k, zh, en) in WORDS {
+            assert!(seen.insert(*k), "duplicate key {k}");
+            assert!(!zh.is_empty() && !en.is_empty(), "{k}");
+        }
+    }
+
+    #[test]
+    fn every_key_a_template_uses_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut missing = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for part in text.split("t(\"").skip(1) {
+                    let key = part.split('"').next().unwrap();
+                    if !WORDS.iter().any(|(k, _, _)| *k == key) {
+                        missing.push(format!("{}: {key}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "missing words: {missing:?}");
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape("<script>\"x\"&'"),
+            "&lt;script&gt;&quot;x&quot;&amp;&#39;"
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! actix-web: one route table, the auth extractors, thin handlers (JSON API and HTML
+//! pages side by side), and the one place errors become responses.
+//! Invariant: handlers parse input, call one use case through `Db::run`, and shape the
+//! output; rules live in `domain` and `workflow`.
+
+pub mod api;
+pub mod auth;
+pub mod errors;
+pub mod i18n;
+pub mod openapi;
+pub mod pages;
+pub mod session;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::db::Db;
+
+/// What every handler shares: the database, the clock and the configuration.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub config: Arc<Config>,
+    pub signer: session::Signer,
+}
+
+impl AppState {
+    pub fn new(db: Db, clock: SharedClock, config: Config) -> AppState {
+        let signer = session::Signer::new(&config.secret);
+        AppState {
+            db,
+            clock,
+            config: Arc::new(config),
+            signer,
+        }
+    }
+
+    /// Whether cookies must be marked Secure (the public URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.config.base_url.starts_with("https://")
+    }
+}
+
+/// The whole route table, used by `main` and by the tests alike.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(errors::json_config())
+        .app_data(errors::query_config())
+        .app_data(errors::path_config())
+        .app_data(errors::form_config())
+        .route("/healthz", web::get().to(api::healthz))
+        .configure(api::configure)
+        .configure(pages::configure)
+        .default_service(web::to(errors::not_found));
+}
+
+/// Starts the HTTP server on `listener` (workers sized for this machine).
+pub fn start(state: AppState, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(errors::render_errors))
+            .wrap(actix_web::middleware::Compress::default())
+            .configure(configure)
+    })
+    .workers(workers.max(1))
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,44 @@
+//! The OpenAPI description, generated from the handlers' annotations and the types
+//! they take and return.
+
+use actix_web::HttpResponse;
+use utoipa::OpenApi;
+
+use crate::web::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "lims API",
+        version = "1",
+        description = "Food and drug sampling inspection LIMS. See API.md."
+    ),
+    paths(
+        api::healthz,
+        api::login,
+        api::logout,
+        api::me,
+        api::list_users,
+        api::create_user,
+        api::get_user,
+        api::update_user,
+        api::list_regions,
+        api::set_population,
+        api::list_categories,
+        api::list_test_items,
+        api::get_test_item,
+        api::create_test_item,
+        api::update_test_item,
+        api::list_holidays,
+        api::list_calendar_years,
+        api::load_calendar_year,
+        api::list_profiles,
+        api::put_profile,
+        api::verify_audit,
+    )
+)]
+pub struct ApiDoc;
+
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

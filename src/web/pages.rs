@@ -1,0 +1,1257 @@
+//! The HTML pages: login, the home page for each role, and the admin pages for users,
+//! regions and population, holidays, rule profiles, test items and the audit log.
+//! Server-rendered (askama, templates/), Chinese by default, usable on a phone. Every
+//! form carries the CSRF token; every change goes through the same use cases as the API.
+
+use actix_web::cookie::Cookie;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::Datelike;
+use serde::Deserialize;
+
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult, FieldErrors, Lang, Msg};
+use crate::web::auth::{cookie, PageCtx};
+use crate::web::i18n::{self, word};
+use crate::web::session::{LANG_COOKIE, SESSION_COOKIE};
+use crate::workflow::accounts::{self, NewUser, User, UserPatch};
+use crate::workflow::audit::{self, AuditRow};
+use crate::workflow::reference::{
+    self, CalendarYear, Category, Holiday, PopulationInput, ProfileInput, Region, SetupHealth,
+    StoredProfile, TestItem, TestItemPatch,
+};
+use crate::workflow::Actor;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/static/app.css", web::get().to(css))
+        .route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login_submit))
+        .route("/logout", web::post().to(logout))
+        .route("/lang/{code}", web::get().to(switch_lang))
+        .route("/", web::get().to(home))
+        .route("/admin/users", web::get().to(users_page))
+        .route("/admin/users", web::post().to(users_create))
+        .route("/admin/users/{id}", web::get().to(user_edit_page))
+        .route("/admin/users/{id}", web::post().to(user_edit_submit))
+        .route("/admin/regions", web::get().to(regions_page))
+        .route(
+            "/admin/regions/{code}/population",
+            web::post().to(population_submit),
+        )
+        .route("/admin/holidays", web::get().to(holidays_page))
+        .route("/admin/holidays", web::post().to(holidays_submit))
+        .route("/admin/rules", web::get().to(rules_page))
+        .route(
+            "/admin/rules/{domain}/{kind}",
+            web::get().to(rule_edit_page),
+        )
+        .route(
+            "/admin/rules/{domain}/{kind}",
+            web::post().to(rule_edit_submit),
+        )
+        .route("/admin/test-items", web::get().to(items_page))
+        .route("/admin/test-items/{id}", web::get().to(item_edit_page))
+        .route("/admin/test-items/{id}", web::post().to(item_edit_submit))
+        .route("/admin/audit", web::get().to(audit_page));
+}
+
+const CSS: &str = include_str!("../../templates/static/app.css");
+
+async fn css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(CSS)
+}
+
+/// A link in the navigation bar.
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// What the layout shows on every page: language, user, roles, scope, links, CSRF.
+pub struct Nav {
+    pub lang: Lang,
+    pub csrf: String,
+    pub path: String,
+    pub user_name: Option<String>,
+    pub roles: Vec<&'static str>,
+    pub scope: Option<String>,
+    pub links: Vec<NavLink>,
+}
+
+impl Nav {
+    fn new(ctx: &PageCtx) -> Nav {
+        let lang = ctx.lang;
+        let mut links = Vec::new();
+        let mut roles = Vec::new();
+        if let Some(u) = &ctx.user {
+            let mut add = |href: &'static str, key: &str| {
+                let active = if href == "/" {
+                    ctx.path == "/"
+                } else {
+                    ctx.path.starts_with(href)
+                };
+                links.push(NavLink {
+                    href,
+                    label: static_word(lang, key),
+                    active,
+                });
+            };
+            add("/", "nav.home");
+            if u.roles.has(Role::Admin) {
+                add("/admin/users", "nav.users");
+                add("/admin/regions", "nav.regions");
+                add("/admin/holidays", "nav.holidays");
+                add("/admin/rules", "nav.rules");
+                add("/admin/test-items", "nav.test_items");
+                add("/admin/audit", "nav.audit");
+            }
+            roles = u
+                .roles
+                .iter()
+                .map(|r| match lang {
+                    Lang::Zh => r.label_zh(),
+                    Lang::En => r.label_en(),
+                })
+                .collect();
+        }
+        Nav {
+            lang,
+            csrf: ctx.csrf.clone(),
+            path: ctx.path.clone(),
+            user_name: ctx.user.as_ref().map(|u| u.display_name.clone()),
+            roles,
+            scope: ctx.user.as_ref().map(|u| match &u.region {
+                Some(r) => r.as_str().to_string(),
+                None => word(lang, "common.whole_province").to_string(),
+            }),
+            links,
+        }
+    }
+
+    /// The word for `key` in the page's language.
+    pub fn t(&self, key: &str) -> &'static str {
+        static_word(self.lang, key)
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    /// The link that switches to the other language and comes back here.
+    pub fn other_lang_href(&self) -> String {
+        let code = match self.lang {
+            Lang::Zh => "en",
+            Lang::En => "zh-CN",
+        };
+        format!("/lang/{code}?next={}", i18n::url_encode(&self.path))
+    }
+
+    /// A bilingual message in the page's language.
+    pub fn msg<'a>(&self, m: &'a Msg) -> &'a str {
+        m.get(self.lang)
+    }
+}
+
+fn static_word(lang: Lang, key: &str) -> &'static str {
+    match i18n::WORDS.iter().find(|(k, _, _)| *k == key) {
+        Some((_, zh, en)) => match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        },
+        None => "?",
+    }
+}
+
+/// Renders a template into a page, setting the CSRF cookie on first visit.
+fn render(
+    ctx: &PageCtx,
+    status: actix_web::http::StatusCode,
+    tpl: &impl Template,
+) -> AppResult<HttpResponse> {
+    let html = tpl.render().map_err(AppError::internal)?;
+    let mut resp = HttpResponse::build(status);
+    resp.content_type("text/html; charset=utf-8");
+    resp.insert_header((header::CACHE_CONTROL, "no-store"));
+    if let Some(c) = &ctx.new_csrf_cookie {
+        resp.cookie(c.clone());
+    }
+    Ok(resp.body(html))
+}
+
+fn ok(ctx: &PageCtx, tpl: &impl Template) -> AppResult<HttpResponse> {
+    render(ctx, actix_web::http::StatusCode::OK, tpl)
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_string()))
+        .finish()
+}
+
+/// Only local paths may be redirect targets (no open redirects).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn field_messages(err: &AppError, lang: Lang) -> Vec<(String, String)> {
+    err.fields()
+        .map(|f| {
+            f.iter()
+                .map(|(k, m)| (k.clone(), m.get(lang).to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- login
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    nav: Nav,
+    next: String,
+    username: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(ctx: PageCtx, q: web::Query<NextQuery>) -> AppResult<HttpResponse> {
+    if ctx.user.is_some() {
+        return Ok(redirect(&safe_next(q.next.as_deref())));
+    }
+    ok(
+        &ctx,
+        &LoginPage {
+            nav: Nav::new(&ctx),
+            next: safe_next(q.next.as_deref()),
+            username: String::new(),
+            error: None,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+async fn login_submit(ctx: PageCtx, form: web::Form<LoginForm>) -> AppResult<HttpResponse> {
+    ctx.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let now = ctx.now();
+    let (u, p) = (form.username.clone(), form.password.clone());
+    let result = ctx
+        .state
+        .db
+        .run(move |c| accounts::check_login(c, now, &u, &p))
+        .await;
+    match result {
+        Ok(row) => {
+            let mut resp = redirect(&safe_next(form.next.as_deref()));
+            resp.add_cookie(&ctx.session_cookie(row.id))
+                .map_err(AppError::internal)?;
+            Ok(resp)
+        }
+        Err(e @ (AppError::Unauthenticated(_) | AppError::RateLimited(_))) => render(
+            &ctx,
+            actix_web::http::StatusCode::from_u16(e.status())
+                .unwrap_or(actix_web::http::StatusCode::UNAUTHORIZED),
+            &LoginPage {
+                nav: Nav::new(&ctx),
+                next: safe_next(form.next.as_deref()),
+                username: form.username,
+                error: Some(e.message().get(ctx.lang).to_string()),
+            },
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(ctx: PageCtx, form: web::Form<CsrfForm>) -> AppResult<HttpResponse> {
+    ctx.check_csrf(&form.csrf)?;
+    let mut resp = redirect("/login");
+    let mut gone = Cookie::new(SESSION_COOKIE, "");
+    gone.set_path("/");
+    gone.make_removal();
+    resp.add_cookie(&gone).map_err(AppError::internal)?;
+    Ok(resp)
+}
+
+async fn switch_lang(
+    ctx: PageCtx,
+    path: web::Path<String>,
+    q: web::Query<NextQuery>,
+) -> AppResult<HttpResponse> {
+    let lang = Lang::parse(&path).ok_or_else(|| AppError::not_found("语言", "Language"))?;
+    let mut resp = redirect(&safe_next(q.next.as_deref()));
+    let c = cookie(
+        LANG_COOKIE,
+        lang.code().to_string(),
+        ctx.state.secure_cookies(),
+        Some(365 * 86400),
+    );
+    resp.add_cookie(&c).map_err(AppError::internal)?;
+    Ok(resp)
+}
+
+// ---------------------------------------------------------------- home
+
+/// What a role can do, for the home page.
+struct RoleCard {
+    title: &'static str,
+    does: &'static str,
+    links: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "home/index.html")]
+struct HomePage {
+    nav: Nav,
+    cards: Vec<RoleCard>,
+    health: Option<SetupHealth>,
+}
+
+async fn home(ctx: PageCtx) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let lang = ctx.lang;
+    let cards = user
+        .roles
+        .iter()
+        .map(|r| {
+            let key = format!("role.{}.does", r.as_str());
+            let links = match r {
+                Role::Admin => vec![
+                    ("/admin/users", static_word(lang, "nav.users")),
+                    ("/admin/regions", static_word(lang, "nav.regions")),
+                    ("/admin/holidays", static_word(lang, "nav.holidays")),
+                    ("/admin/rules", static_word(lang, "nav.rules")),
+                    ("/admin/test-items", static_word(lang, "nav.test_items")),
+                ],
+                _ => Vec::new(),
+            };
+            RoleCard {
+                title: match lang {
+                    Lang::Zh => r.label_zh(),
+                    Lang::En => r.label_en(),
+                },
+                does: static_word(lang, &key),
+                links,
+            }
+        })
+        .collect();
+    let health = if user.roles.has(Role::Admin) {
+        let today = ctx.state.clock.now().date_naive();
+        Some(
+            ctx.state
+                .db
+                .run(move |c| reference::setup_health(c, today))
+                .await?,
+        )
+    } else {
+        None
+    };
+    ok(
+        &ctx,
+        &HomePage {
+            nav: Nav::new(&ctx),
+            cards,
+            health,
+        },
+    )
+}
+
+// ---------------------------------------------------------------- users
+
+fn require_admin(ctx: &PageCtx) -> AppResult<Actor> {
+    let u = ctx.user()?.clone();
+    u.require(&[Role::Admin])?;
+    Ok(u)
+}
+
+struct RoleBox {
+    value: &'static str,
+    label: &'static str,
+    checked: bool,
+}
+
+fn role_boxes(lang: Lang, chosen: &[String]) -> Vec<RoleBox> {
+    Role::ALL
+        .iter()
+        .map(|r| RoleBox {
+            value: r.as_str(),
+            label: match lang {
+                Lang::Zh => r.label_zh(),
+                Lang::En => r.label_en(),
+            },
+            checked: chosen.iter().any(|c| c == r.as_str()),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    nav: Nav,
+    users: Vec<User>,
+    regions: Vec<Region>,
+    role_boxes: Vec<RoleBox>,
+    form_username: String,
+    form_display_name: String,
+    form_region: String,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+async fn users_page(ctx: PageCtx) -> AppResult<HttpResponse> {
+    let actor = require_admin(&ctx)?;
+    let (users, regions) = ctx
+        .state
+        .db
+        .run(move |c| {
+            Ok((
+                accounts::list_users(c, &actor, 1, 500)?.0,
+                reference::list_regions(c)?,
+            ))
+        })
+        .await?;
+    ok(
+        &ctx,
+        &UsersPage {
+            role_boxes: role_boxes(ctx.lang, &[]),
+            nav: Nav::new(&ctx),
+            users,
+            regions,
+            form_username: String::new(),
+            form_display_name: String::new(),
+            form_region: String::new(),
+            errors: Vec::new(),
+            notice: None,
+        },
+    )
+}
+
+/// Reads a form of repeated keys (checkboxes) into a list of pairs.
+fn form_get<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+fn form_all(form: &[(String, String)], key: &str) -> Vec<String> {
+    form.iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+async fn users_create(
+    ctx: PageCtx,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = require_admin(&ctx)?;
+    let input = NewUser {
+        username: form_get(&form, "username").unwrap_or("").to_string(),
+        display_name: form_get(&form, "display_name").unwrap_or("").to_string(),
+        password: form_get(&form, "password").unwrap_or("").to_string(),
+        roles: form_all(&form, "roles"),
+        region_code: form_get(&form, "region_code").map(str::to_string),
+    };
+    let now = ctx.now();
+    let a = actor.clone();
+    let i = input.clone();
+    let result = ctx
+        .state
+        .db
+        .run(move |c| accounts::create_user(c, now, &a, i))
+        .await;
+    let (errors, notice) = match result {
+        Ok(u) => (
+            Vec::new(),
+            Some(format!(
+                "{} · {}",
+                word(ctx.lang, "common.saved"),
+                u.username
+            )),
+        ),
+        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
+            let mut f = field_messages(&e, ctx.lang);
+            if f.is_empty() {
+                f.push(("username".into(), e.message().get(ctx.lang).to_string()));
+            }
+            (f, None)
+        }
+        Err(e) => return Err(e),
+    };
+    let failed = !errors.is_empty();
+    let (users, regions) = ctx
+        .state
+        .db
+        .run(move |c| {
+            Ok((
+                accounts::list_users(c, &actor, 1, 500)?.0,
+                reference::list_regions(c)?,
+            ))
+        })
+        .await?;
+    let page = UsersPage {
+        role_boxes: role_boxes(ctx.lang, if failed { &input.roles } else { &[] }),
+        nav: Nav::new(&ctx),
+        users,
+        regions,
+        form_username: if failed {
+            input.username
+        } else {
+            String::new()
+        },
+        form_display_name: if failed {
+            input.display_name
+        } else {
+            String::new()
+        },
+        form_region: if failed {
+            input.region_code.unwrap_or_default()
+        } else {
+            String::new()
+        },
+        errors,
+        notice,
+    };
+    let status = if failed {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    render(&ctx, status, &page)
+}
+
+#[derive(Template)]
+#[template(path = "admin/user_edit.html")]
+struct UserEditPage {
+    nav: Nav,
+    user: User,
+    regions: Vec<Region>,
+    role_boxes: Vec<RoleBox>,
+    region: String,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+async fn user_edit_page(ctx: PageCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let actor = require_admin(&ctx)?;
+    let id = path.into_inner();
+    let (user, regions) = ctx
+        .state
+        .db
+        .run(move |c| {
+            Ok((
+                accounts::get_user(c, &actor, id)?,
+                reference::list_regions(c)?,
+            ))
+        })
+        .await?;
+    let chosen: Vec<String> = user.roles.iter().map(|r| r.as_str().to_string()).collect();
+    ok(
+        &ctx,
+        &UserEditPage {
+            role_boxes: role_boxes(ctx.lang, &chosen),
+            region: user.region_code.clone().unwrap_or_default(),
+            nav: Nav::new(&ctx),
+            user,
+            regions,
+            errors: Vec::new(),
+            notice: None,
+        },
+    )
+}
+
+async fn user_edit_submit(
+    ctx: PageCtx,
+    path: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = require_admin(&ctx)?;
+    let id = path.into_inner();
+    let version = form_get(&form, "version")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| AppError::BadRequest(Msg::new("缺少版本号", "The form has no version")))?;
+    let password = form_get(&form, "password")
+        .filter(|p| !p.is_empty())
+        .map(str::to_string);
+    let region = form_get(&form, "region_code").unwrap_or("").to_string();
+    let patch = UserPatch {
+        display_name: form_get(&form, "display_name").map(str::to_string),
+        password,
+        roles: Some(form_all(&form, "roles")),
+        region_code: Some(Some(region.clone()).filter(|r| !r.is_empty())),
+        active: Some(form_get(&form, "active").is_some()),
+        version,
+    };
+    let now = ctx.now();
+    let a = actor.clone();
+    let result = ctx
+        .state
+        .db
+        .run(move |c| accounts::update_user(c, now, &a, id, patch))
+        .await;
+    let (errors, notice) = match result {
+        Ok(_) => (Vec::new(), Some(word(ctx.lang, "common.saved").to_string())),
+        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
+            let mut f = field_messages(&e, ctx.lang);
+            if f.is_empty() {
+                f.push(("version".into(), e.message().get(ctx.lang).to_string()));
+            }
+            (f, None)
+        }
+        Err(e) => return Err(e),
+    };
+    let (user, regions) = ctx
+        .state
+        .db
+        .run(move |c| {
+            Ok((
+                accounts::get_user(c, &actor, id)?,
+                reference::list_regions(c)?,
+            ))
+        })
+        .await?;
+    let failed = !errors.is_empty();
+    let chosen = if failed {
+        form_all(&form, "roles")
+    } else {
+        user.roles.iter().map(|r| r.as_str().to_string()).collect()
+    };
+    let page = UserEditPage {
+        role_boxes: role_boxes(ctx.lang, &chosen),
+        region: if failed {
+            region
+        } else {
+            user.region_code.clone().unwrap_or_default()
+        },
+        nav: Nav::new(&ctx),
+        user,
+        regions,
+        errors,
+        notice,
+    };
+    let status = if failed {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    render(&ctx, status, &page)
+}
+
+// ---------------------------------------------------------------- regions
+
+#[derive(Template)]
+#[template(path = "admin/regions.html")]
+struct RegionsPage {
+    nav: Nav,
+    regions: Vec<Region>,
+    this_year: i32,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+impl RegionsPage {
+    fn level_word(&self, level: &str) -> &'static str {
+        self.nav.t(&format!("level.{level}"))
+    }
+}
+
+async fn regions_page(ctx: PageCtx) -> AppResult<HttpResponse> {
+    require_admin(&ctx)?;
+    let regions = ctx.state.db.run(reference::list_regions).await?;
+    ok(
+        &ctx,
+        &RegionsPage {
+            this_year: ctx.state.clock.now().year(),
+            nav: Nav::new(&ctx),
+            regions,
+            errors: Vec::new(),
+            notice: None,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct PopulationForm {
+    csrf: String,
+    population: String,
+    year: String,
+    source: Option<String>,
+}
+
+async fn population_submit(
+    ctx: PageCtx,
+    path: web::Path<String>,
+    form: web::Form<PopulationForm>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = require_admin(&ctx)?;
+    let code = path.into_inner();
+    let mut fields = FieldErrors::new();
+    let population = form
+        .population
+        .trim()
+        .replace([',', '，'], "")
+        .parse::<i64>()
+        .unwrap_or_else(|_| {
+            fields.insert(
+                "population".into(),
+                Msg::new("应为整数", "must be a whole number"),
+            );
+            0
+        });
+    let year = form.year.trim().parse::<i32>().unwrap_or_else(|_| {
+        fields.insert("year".into(), Msg::new("应为年份", "must be a year"));
+        0
+    });
+    let now = ctx.now();
+    let result = if fields.is_empty() {
+        let input = PopulationInput {
+            population,
+            year,
+            source: form.source.clone(),
+        };
+        let c2 = code.clone();
+        ctx.state
+            .db
+            .run(move |c| reference::set_population(c, now, &actor, &c2, input))
+            .await
+            .map(|_| ())
+    } else {
+        Err(AppError::invalid(fields))
+    };
+    let (errors, notice) = match result {
+        Ok(()) => (
+            Vec::new(),
+            Some(format!("{} · {code}", word(ctx.lang, "common.saved"))),
+        ),
+        Err(e @ AppError::Invalid(..)) => (
+            field_messages(&e, ctx.lang)
+                .into_iter()
+                .map(|(k, v)| (format!("{code} {k}"), v))
+                .collect(),
+            None,
+        ),
+        Err(e) => return Err(e),
+    };
+    let failed = !errors.is_empty();
+    let regions = ctx.state.db.run(reference::list_regions).await?;
+    let page = RegionsPage {
+        this_year: ctx.state.clock.now().year(),
+        nav: Nav::new(&ctx),
+        regions,
+        errors,
+        notice,
+    };
+    let status = if failed {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    render(&ctx, status, &page)
+}
+
+// ---------------------------------------------------------------- holidays
+
+#[derive(Template)]
+#[template(path = "admin/holidays.html")]
+struct HolidaysPage {
+    nav: Nav,
+    year: i32,
+    years: Vec<CalendarYear>,
+    days: Vec<Holiday>,
+    form_source: String,
+    form_csv: String,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HolidayQuery {
+    year: Option<i32>,
+}
+
+async fn holidays_view(ctx: &PageCtx, year: i32) -> AppResult<(Vec<CalendarYear>, Vec<Holiday>)> {
+    ctx.state
+        .db
+        .run(move |c| {
+            Ok((
+                reference::list_calendar_years(c)?,
+                reference::list_holidays(c, Some(year))?,
+            ))
+        })
+        .await
+}
+
+async fn holidays_page(ctx: PageCtx, q: web::Query<HolidayQuery>) -> AppResult<HttpResponse> {
+    require_admin(&ctx)?;
+    let year = q
+        .year
+        .filter(|y| (2000..=2100).contains(y))
+        .unwrap_or_else(|| ctx.state.clock.now().year());
+    let (years, days) = holidays_view(&ctx, year).await?;
+    ok(
+        &ctx,
+        &HolidaysPage {
+            nav: Nav::new(&ctx),
+            year,
+            years,
+            days,
+            form_source: String::new(),
+            form_csv: "date,kind,name\n".to_string(),
+            errors: Vec::new(),
+            notice: None,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct HolidayForm {
+    csrf: String,
+    year: String,
+    source: String,
+    csv: String,
+}
+
+async fn holidays_submit(ctx: PageCtx, form: web::Form<HolidayForm>) -> AppResult<HttpResponse> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = require_admin(&ctx)?;
+    let form = form.into_inner();
+    let year: i32 = form.year.trim().parse().unwrap_or(0);
+    let now = ctx.now();
+    let (s, t) = (form.source.clone(), form.csv.clone());
+    let result = ctx
+        .state
+        .db
+        .run(move |c| reference::load_calendar_year(c, now, &actor, year, &s, &t))
+        .await;
+    let (errors, notice) = match result {
+        Ok(n) => (
+            Vec::new(),
+            Some(format!("{} · {year}: {n}", word(ctx.lang, "common.saved"))),
+        ),
+        Err(e @ AppError::Invalid(..)) => (field_messages(&e, ctx.lang), None),
+        Err(e) => return Err(e),
+    };
+    let failed = !errors.is_empty();
+    let shown = if (2000..=2100).contains(&year) {
+        year
+    } else {
+        ctx.state.clock.now().year()
+    };
+    let (years, days) = holidays_view(&ctx, shown).await?;
+    let page = HolidaysPage {
+        nav: Nav::new(&ctx),
+        year: shown,
+        years,
+        days,
+        form_source: if failed { form.source } else { String::new() },
+        form_csv: if failed {
+            form.csv
+        } else {
+            "date,kind,name\n".to_string()
+        },
+        errors,
+        notice,
+    };
+    let status = if failed {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    render(&ctx, status, &page)
+}
+
+// ---------------------------------------------------------------- rule profiles
+
+#[derive(Template)]
+#[template(path = "admin/rules.html")]
+struct RulesPage {
+    nav: Nav,
+    profiles: Vec<StoredProfile>,
+}
+
+async fn rules_page(ctx: PageCtx) -> AppResult<HttpResponse> {
+    require_admin(&ctx)?;
+    let profiles = ctx.state.db.run(reference::list_profiles).await?;
+    ok(
+        &ctx,
+        &RulesPage {
+            nav: Nav::new(&ctx),
+            profiles,
+        },
+    )
+}
+
+/// One rule as the edit form shows it.
+struct RuleRow {
+    key: String,
+    value: String,
+    unit: String,
+    calendar: String,
+    citation: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/rule_edit.html")]
+struct RuleEditPage {
+    nav: Nav,
+    domain: String,
+    kind: String,
+    version: i32,
+    rows: Vec<RuleRow>,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn rule_rows(p: &StoredProfile) -> Vec<RuleRow> {
+    p.rules
+        .iter()
+        .map(|r| RuleRow {
+            key: r.key.clone(),
+            value: value_text(&r.value),
+            unit: r.unit.as_str().to_string(),
+            calendar: r.calendar.as_str().to_string(),
+            citation: r.citation.clone(),
+        })
+        .collect()
+}
+
+async fn load_profile(ctx: &PageCtx, domain: &str, kind: &str) -> AppResult<StoredProfile> {
+    let d = domain
+        .parse()
+        .map_err(|_| AppError::not_found("领域", "Domain"))?;
+    let k = kind
+        .parse()
+        .map_err(|_| AppError::not_found("计划类型", "Plan kind"))?;
+    let p = ctx
+        .state
+        .db
+        .run(move |c| reference::get_profile(c, d, k))
+        .await?;
+    p.filter(|p| p.plan_kind == k)
+        .ok_or_else(|| AppError::not_found("规则配置", "Rule profile"))
+}
+
+async fn rule_edit_page(
+    ctx: PageCtx,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    require_admin(&ctx)?;
+    let (domain, kind) = path.into_inner();
+    let p = load_profile(&ctx, &domain, &kind).await?;
+    ok(
+        &ctx,
+        &RuleEditPage {
+            nav: Nav::new(&ctx),
+            domain,
+            kind,
+            version: p.version,
+            rows: rule_rows(&p),
+            errors: Vec::new(),
+            notice: None,
+        },
+    )
+}
+
+/// Reads the edited value of a rule back into JSON of the type its unit needs.
+fn parse_rule_value(unit: crate::domain::rules::RuleUnit, text: &str) -> serde_json::Value {
+    use crate::domain::rules::RuleUnit;
+    let t = text.trim();
+    match unit {
+        RuleUnit::List => serde_json::Value::Array(
+            t.split([',', '，', ' ', '\n'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| serde_json::Value::from(s.to_string()))
+                .collect(),
+        ),
+        RuleUnit::Flag => match t {
+            "true" => serde_json::Value::Bool(true),
+            "false" => serde_json::Value::Bool(false),
+            other => serde_json::Value::from(other.to_string()),
+        },
+        _ => serde_json::from_str::<serde_json::Number>(t)
+            .map(serde_json::Value::Number)
+            .unwrap_or_else(|_| serde_json::Value::from(t.to_string())),
+    }
+}
+
+async fn rule_edit_submit(
+    ctx: PageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = require_admin(&ctx)?;
+    let (domain, kind) = path.into_inner();
+    let current = load_profile(&ctx, &domain, &kind).await?;
+    let version = form_get(&form, "version").and_then(|v| v.parse().ok());
+    let rules = current
+        .rules
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if let Some(v) = form_get(&form, &format!("value.{}", r.key)) {
+                r.value = parse_rule_value(r.unit, v);
+            }
+            if let Some(c) = form_get(&form, &format!("citation.{}", r.key)) {
+                r.citation = c.trim().to_string();
+            }
+            r
+        })
+        .collect();
+    let reason = form_get(&form, "reason")
+        .map(str::to_string)
+        .filter(|r| !r.trim().is_empty());
+    let input = ProfileInput {
+        domain: None,
+        plan_kind: None,
+        rules,
+        version,
+    };
+    let now = ctx.now();
+    let (d, k) = (domain.clone(), kind.clone());
+    let result = ctx
+        .state
+        .db
+        .run(move |c| reference::put_profile(c, now, &actor, &d, &k, input, reason.as_deref()))
+        .await;
+    let (errors, notice, shown) = match result {
+        Ok(p) => (
+            Vec::new(),
+            Some(word(ctx.lang, "common.saved").to_string()),
+            p,
+        ),
+        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
+            let mut f = field_messages(&e, ctx.lang);
+            if f.is_empty() {
+                f.push(("version".into(), e.message().get(ctx.lang).to_string()));
+            }
+            (f, None, current)
+        }
+        Err(e) => return Err(e),
+    };
+    let failed = !errors.is_empty();
+    let mut rows = rule_rows(&shown);
+    if failed {
+        for row in &mut rows {
+            if let Some(v) = form_get(&form, &format!("value.{}", row.key)) {
+                row.value = v.to_string();
+            }
+        }
+    }
+    let page = RuleEditPage {
+        nav: Nav::new(&ctx),
+        domain,
+        kind,
+        version: shown.version,
+        rows,
+        errors,
+        notice,
+    };
+    let status = if failed {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    render(&ctx, status, &page)
+}
+
+// ---------------------------------------------------------------- test items
+
+#[derive(Template)]
+#[template(path = "admin/test_items.html")]
+struct ItemsPage {
+    nav: Nav,
+    categories: Vec<Category>,
+    category: String,
+    items: Vec<TestItem>,
+}
+
+#[derive(Deserialize)]
+struct ItemQuery {
+    category: Option<String>,
+}
+
+async fn items_page(ctx: PageCtx, q: web::Query<ItemQuery>) -> AppResult<HttpResponse> {
+    require_admin(&ctx)?;
+    let category = q.into_inner().category.filter(|c| !c.is_empty());
+    let cat = category.clone();
+    let (categories, items) = ctx
+        .state
+        .db
+        .run(move |c| {
+            Ok((
+                reference::list_categories(c, None)?,
+                reference::list_test_items(c, cat.as_deref())?,
+            ))
+        })
+        .await?;
+    ok(
+        &ctx,
+        &ItemsPage {
+            nav: Nav::new(&ctx),
+            categories,
+            category: category.unwrap_or_default(),
+            items,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "admin/test_item_edit.html")]
+struct ItemEditPage {
+    nav: Nav,
+    item: TestItem,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+async fn item_edit_page(ctx: PageCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    require_admin(&ctx)?;
+    let id = path.into_inner();
+    let item = ctx
+        .state
+        .db
+        .run(move |c| reference::get_test_item(c, id))
+        .await?;
+    ok(
+        &ctx,
+        &ItemEditPage {
+            nav: Nav::new(&ctx),
+            item,
+            errors: Vec::new(),
+            notice: None,
+        },
+    )
+}
+
+async fn item_edit_submit(
+    ctx: PageCtx,
+    path: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    use crate::workflow::reference::LimitValue;
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = require_admin(&ctx)?;
+    let id = path.into_inner();
+    let text = |k: &str| form_get(&form, k).map(str::to_string);
+    let limit = |k: &str| {
+        form_get(&form, k).map(|v| {
+            Some(v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(LimitValue::Text)
+        })
+    };
+    let patch = TestItemPatch {
+        name: text("name"),
+        method_standard: text("method_standard"),
+        judgment_standard: text("judgment_standard"),
+        limit_kind: text("limit_kind"),
+        limit_min: limit("limit_min"),
+        limit_max: limit("limit_max"),
+        unit: text("unit"),
+        lod: limit("lod"),
+        note: text("note"),
+        verification: text("verification"),
+        active: Some(form_get(&form, "active").is_some()),
+        version: form_get(&form, "version")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1),
+    };
+    let now = ctx.now();
+    let result = ctx
+        .state
+        .db
+        .run(move |c| reference::update_test_item(c, now, &actor, id, patch))
+        .await;
+    let (errors, notice) = match result {
+        Ok(_) => (Vec::new(), Some(word(ctx.lang, "common.saved").to_string())),
+        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
+            let mut f = field_messages(&e, ctx.lang);
+            if f.is_empty() {
+                f.push(("version".into(), e.message().get(ctx.lang).to_string()));
+            }
+            (f, None)
+        }
+        Err(e) => return Err(e),
+    };
+    let failed = !errors.is_empty();
+    let item = ctx
+        .state
+        .db
+        .run(move |c| reference::get_test_item(c, id))
+        .await?;
+    let status = if failed {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    render(
+        &ctx,
+        status,
+        &ItemEditPage {
+            nav: Nav::new(&ctx),
+            item,
+            errors,
+            notice,
+        },
+    )
+}
+
+// ---------------------------------------------------------------- audit
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    nav: Nav,
+    rows: Vec<AuditRow>,
+}
+
+async fn audit_page(ctx: PageCtx) -> AppResult<HttpResponse> {
+    require_admin(&ctx)?;
+    let rows = ctx.state.db.run(|c| audit::recent(c, 200)).await?;
+    ok(
+        &ctx,
+        &AuditPage {
+            nav: Nav::new(&ctx),
+            rows,
+        },
+    )
+}

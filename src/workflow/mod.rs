@@ -1,0 +1,82 @@
+//! Use cases, one module per stage. Each pub fn is one use case in one transaction:
+//! load → domain check → write → audit. No HTTP here; the web layer is a thin caller.
+
+pub mod accounts;
+pub mod audit;
+pub mod reference;
+
+use crate::domain::region::RegionCode;
+use crate::domain::role::{Role, Roles};
+use crate::error::{AppError, AppResult, Msg};
+
+/// Who is acting: a logged-in user, or the system itself (seeding, migrations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Roles,
+    /// The region the user is scoped to; `None` sees the whole province.
+    pub region: Option<RegionCode>,
+}
+
+impl Actor {
+    /// The system actor, for work no person started (seed data at first start).
+    pub fn system() -> Actor {
+        Actor {
+            id: None,
+            username: "system".to_string(),
+            display_name: "system".to_string(),
+            roles: Roles::parse_list("admin").unwrap_or_default(),
+            region: None,
+        }
+    }
+
+    /// Refuses (403) unless the actor holds one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> AppResult<()> {
+        if self.roles.has_any(roles) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(Msg::new(
+                format!(
+                    "需要以下角色之一：{}",
+                    roles
+                        .iter()
+                        .map(|r| r.label_zh())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ),
+                format!(
+                    "This needs one of these roles: {}",
+                    roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )))
+        }
+    }
+}
+
+/// Checks a free-text field: trimmed, within `max` characters, no control characters.
+/// Returns the trimmed text, or the message for the field.
+pub fn clean_text(value: &str, max: usize, required: bool) -> Result<String, Msg> {
+    let v = value.trim();
+    if v.is_empty() && required {
+        return Err(Msg::new("必填", "is required"));
+    }
+    if v.chars().count() > max {
+        return Err(Msg::new(
+            format!("不能超过{max}个字符"),
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Msg::new(
+            "不能包含控制字符",
+            "must not contain control characters",
+        ));
+    }
+    Ok(v.to_string())
+}
