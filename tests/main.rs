@@ -1,1 +1,69 @@
+//! The one integration test binary. Every test runs on SQLite and on PostgreSQL, each
+//! on a fresh database. PostgreSQL: `LIMS_TEST_PG_URL` (default the local server);
+//! when unreachable the PostgreSQL half is skipped with a clear notice, except under
+//! `CI=true`, where it is required and the run fails.
 
+mod support;
+
+mod accounts;
+mod bad_input;
+mod foundation;
+mod pages;
+mod reference;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use support::Backend;
+
+/// A test: a name that is a sentence, and a body run once per backend.
+pub type Test = (&'static str, fn(Backend));
+
+fn main() {
+    let args = Arguments::from_args();
+    let ci = std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false);
+    let pg = support::pg_available();
+    match (&pg, ci) {
+        (Err(e), true) => {
+            eprintln!(
+                "PostgreSQL is required under CI=true but {} is unreachable: {e}",
+                support::pg_admin_url()
+            );
+            std::process::exit(1);
+        }
+        (Err(e), false) => eprintln!(
+            "\n*** PostgreSQL suite SKIPPED: {} is unreachable ({}). Set LIMS_TEST_PG_URL to run it. ***\n",
+            support::pg_admin_url(),
+            e.trim()
+        ),
+        (Ok(()), _) => {}
+    }
+    let all: Vec<Test> = [
+        foundation::TESTS,
+        accounts::TESTS,
+        reference::TESTS,
+        bad_input::TESTS,
+        pages::TESTS,
+    ]
+    .concat();
+    let mut trials = Vec::new();
+    for (name, f) in all {
+        for (backend, label) in [(Backend::Sqlite, "sqlite"), (Backend::Postgres, "postgres")] {
+            let skip = backend == Backend::Postgres && pg.is_err();
+            trials.push(
+                Trial::test(format!("{label}::{name}"), move || {
+                    std::panic::catch_unwind(|| f(backend)).map_err(|p| {
+                        let msg = p
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_else(|| "panic".into());
+                        Failed::from(msg)
+                    })
+                })
+                .with_ignored_flag(skip),
+            );
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

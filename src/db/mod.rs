@@ -136,6 +136,7 @@ impl Db {
         );
         let pool = Pool::builder()
             .max_size(size)
+            .min_idle(Some(1))
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)
             .map_err(|e| AppError::Internal(format!("cannot open a pool for {url}: {e}")))?;

@@ -65,7 +65,7 @@ impl Paging {
     pub fn checked(&self) -> AppResult<(i64, i64)> {
         let page = self.page.unwrap_or(1);
         let per_page = self.per_page.unwrap_or(50);
-        if page < 1 || page > 1_000_000 {
+        if !(1..=1_000_000).contains(&page) {
             return Err(AppError::field(
                 "page",
                 Msg::new("页码应从1开始", "must be 1 or more"),

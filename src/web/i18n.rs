@@ -192,7 +192,7 @@ mod tests {
                     continue;
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
-                for part in text.split("t(\"").skip(1) {
+                for part in text.split(".t(\"").skip(1) {
                     let key = part.split('"').next().unwrap();
                     if !WORDS.iter().any(|(k, _, _)| *k == key) {
                         missing.push(format!("{}: {key}", path.display()));

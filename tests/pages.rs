@@ -1,0 +1,293 @@
+//! The HTML pages as a person uses them: log in with the form, see what the role can
+//! do, switch language, and the admin pages; CSRF on every form; text escaped.
+
+use crate::support::{csrf_of, Backend, TestApp, PASSWORD};
+use crate::Test;
+
+pub const TESTS: &[Test] = &[
+    (
+        "a_user_logs_in_with_the_form_and_sees_its_roles",
+        a_user_logs_in_with_the_form_and_sees_its_roles,
+    ),
+    (
+        "pages_are_chinese_by_default_and_switch_to_english",
+        pages_are_chinese_by_default_and_switch_to_english,
+    ),
+    (
+        "a_form_without_its_csrf_token_is_refused",
+        a_form_without_its_csrf_token_is_refused,
+    ),
+    (
+        "admin_pages_are_for_admins_only",
+        admin_pages_are_for_admins_only,
+    ),
+    (
+        "text_from_users_is_escaped_on_every_page",
+        text_from_users_is_escaped_on_every_page,
+    ),
+    (
+        "an_admin_creates_a_user_with_the_form_and_a_bad_form_comes_back_filled",
+        an_admin_creates_a_user_with_the_form_and_a_bad_form_comes_back_filled,
+    ),
+    (
+        "a_wrong_password_on_the_form_says_so",
+        a_wrong_password_on_the_form_says_so,
+    ),
+];
+
+/// Logs in through the login form; the client keeps the cookies.
+fn form_login(app: &TestApp, username: &str, password: &str) -> reqwest::blocking::Response {
+    let (s, html) = app.page("/login");
+    assert_eq!(s, 200);
+    let csrf = csrf_of(&html);
+    app.client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+            ("next", "/"),
+        ])
+        .send()
+        .unwrap()
+}
+
+fn form_logout(app: &TestApp) {
+    let (_, html) = app.page("/");
+    let csrf = csrf_of(&html);
+    let r = app
+        .client
+        .post(app.url("/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+}
+
+fn a_user_logs_in_with_the_form_and_sees_its_roles(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.user("wang", &["sampler", "custodian"]);
+    let (s, _) = app.page("/");
+    assert_eq!(s, 303, "the home page needs a login");
+    let r = form_login(&app, "wang", PASSWORD);
+    assert_eq!(r.status(), 303);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    let session = cookie
+        .iter()
+        .find(|c| c.starts_with("lims_session="))
+        .expect("session cookie");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    let (s, html) = app.page("/");
+    assert_eq!(s, 200);
+    assert!(html.contains("Test wang"));
+    assert!(html.contains("抽样人员") && html.contains("样品管理员"));
+    assert!(html.contains("全省"), "region scope shown");
+    // Logging out ends the session.
+    let csrf = csrf_of(&html);
+    let r = app
+        .client
+        .post(app.url("/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.page("/").0, 303);
+}
+
+fn pages_are_chinese_by_default_and_switch_to_english(b: Backend) {
+    let app = TestApp::spawn(b);
+    let (_, html) = app.page("/login");
+    assert!(html.contains("lang=\"zh-CN\"") && html.contains("用户名"));
+    let r = app
+        .client
+        .get(app.url("/login"))
+        .header("Accept-Language", "en")
+        .send()
+        .unwrap();
+    assert!(r.text().unwrap().contains("Username"));
+    let r = app
+        .client
+        .get(app.url("/lang/en?next=/login"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+    let (_, html) = app.page("/login");
+    assert!(html.contains("lang=\"en\"") && html.contains("Password"));
+    // An open redirect is refused: the target stays on this site.
+    let r = app
+        .client
+        .get(app.url("/lang/zh-CN?next=//evil.example"))
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/");
+}
+
+fn a_form_without_its_csrf_token_is_refused(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.user("wang", &["sampler"]);
+    let (_, _) = app.page("/login");
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "wang"),
+            ("password", PASSWORD),
+            ("csrf", "forged"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // An API call riding on the session cookie needs the CSRF header.
+    let r = form_login(&app, "wang", PASSWORD);
+    assert_eq!(r.status(), 303);
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let (_, html) = app.page("/");
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .header("X-CSRF-Token", csrf_of(&html))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+}
+
+fn admin_pages_are_for_admins_only(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.user("boss", &["admin"]);
+    app.user("field", &["sampler"]);
+    let pages = [
+        "/admin/users",
+        "/admin/regions",
+        "/admin/holidays",
+        "/admin/rules",
+        "/admin/rules/food/supervision",
+        "/admin/test-items",
+        "/admin/audit",
+    ];
+    assert_eq!(form_login(&app, "field", PASSWORD).status(), 303);
+    for p in pages {
+        assert_eq!(app.page(p).0, 403, "{p} for a sampler");
+    }
+    let app = TestApp::spawn(b);
+    app.user("boss", &["admin"]);
+    assert_eq!(form_login(&app, "boss", PASSWORD).status(), 303);
+    for p in pages {
+        let (s, html) = app.page(p);
+        assert_eq!(s, 200, "{p}");
+        assert!(html.contains("</html>"));
+    }
+    let (_, home) = app.page("/");
+    assert!(
+        home.contains("2026"),
+        "admin home lists loaded calendar years"
+    );
+    let (_, items) = app.page("/admin/test-items");
+    assert!(
+        items.contains("unverified"),
+        "the verification flag is shown to admins"
+    );
+    let (_, regions) = app.page("/admin/regions");
+    assert!(
+        regions.contains("未知"),
+        "a missing population shows as unknown"
+    );
+}
+
+fn text_from_users_is_escaped_on_every_page(b: Backend) {
+    let app = TestApp::spawn(b);
+    let admin = app.user_token("boss", &["admin"]);
+    let (s, _) = app.send(
+        "POST",
+        "/api/v1/users",
+        Some(&admin),
+        serde_json::json!({"username": "xss", "display_name": "<script>alert(1)</script>", "password": PASSWORD, "roles": ["sampler"]}),
+    );
+    assert_eq!(s, 201);
+    assert_eq!(form_login(&app, "boss", PASSWORD).status(), 303);
+    let (_, html) = app.page("/admin/users");
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
+    form_logout(&app);
+    assert_eq!(form_login(&app, "xss", PASSWORD).status(), 303);
+    let (_, html) = app.page("/");
+    assert!(!html.contains("<script>alert(1)</script>"));
+}
+
+fn an_admin_creates_a_user_with_the_form_and_a_bad_form_comes_back_filled(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.user("boss", &["admin"]);
+    assert_eq!(form_login(&app, "boss", PASSWORD).status(), 303);
+    let (_, html) = app.page("/admin/users");
+    let csrf = csrf_of(&html);
+    let r = app
+        .client
+        .post(app.url("/admin/users"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "new.one"),
+            ("display_name", "新用户"),
+            ("password", "short"),
+            ("roles", "sampler"),
+            ("roles", "reviewer"),
+            ("region_code", "630100"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().unwrap();
+    assert!(
+        html.contains("value=\"new.one\"") && html.contains("新用户"),
+        "the form comes back filled"
+    );
+    assert!(html.contains("password"));
+    let r = app
+        .client
+        .post(app.url("/admin/users"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "new.one"),
+            ("display_name", "新用户"),
+            ("password", "a long password"),
+            ("roles", "sampler"),
+            ("roles", "reviewer"),
+            ("region_code", "630100"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let admin = app.token("boss");
+    let (_, users) = app.get("/api/v1/users", &admin);
+    let u = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "new.one")
+        .unwrap()
+        .clone();
+    assert_eq!(u["roles"], serde_json::json!(["sampler", "reviewer"]));
+    assert_eq!(u["region_code"], "630100");
+}
+
+fn a_wrong_password_on_the_form_says_so(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.user("wang", &["sampler"]);
+    let r = form_login(&app, "wang", "not the password");
+    assert_eq!(r.status(), 401);
+    let html = r.text().unwrap();
+    assert!(html.contains("用户名或密码错误"));
+    assert!(html.contains("value=\"wang\""));
+}
