@@ -107,6 +107,8 @@ pub enum AppError {
     NotFound(Msg),
     /// Stale version, wrong state for the action, duplicate (409).
     Conflict(Msg),
+    /// A duplicate of an existing record, which the response links (409).
+    Duplicate(Msg, serde_json::Value),
     /// Well-formed but invalid; each bad field named (422).
     Invalid(Msg, FieldErrors),
     /// Too many attempts (429).
@@ -160,7 +162,7 @@ impl AppError {
             AppError::Unauthenticated(_) => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
-            AppError::Conflict(_) => 409,
+            AppError::Conflict(_) | AppError::Duplicate(..) => 409,
             AppError::Invalid(..) => 422,
             AppError::RateLimited(_) => 429,
             AppError::Database(_) | AppError::Internal(_) => 500,
@@ -173,7 +175,7 @@ impl AppError {
             AppError::Unauthenticated(_) => "unauthenticated",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(_) | AppError::Duplicate(..) => "conflict",
             AppError::Invalid(..) => "validation",
             AppError::RateLimited(_) => "rate_limited",
             AppError::Database(_) | AppError::Internal(_) => "internal",
@@ -187,6 +189,7 @@ impl AppError {
             | AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::Conflict(m)
+            | AppError::Duplicate(m, _)
             | AppError::Invalid(m, _)
             | AppError::RateLimited(m) => m.clone(),
             AppError::Database(_) | AppError::Internal(_) => {
@@ -214,6 +217,9 @@ impl AppError {
                 .map(|(k, m)| (k.clone(), serde_json::Value::from(m.get(lang))))
                 .collect();
             err["fields"] = serde_json::Value::Object(f);
+        }
+        if let AppError::Duplicate(_, existing) = self {
+            err["existing"] = existing.clone();
         }
         serde_json::json!({ "error": err })
     }

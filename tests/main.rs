@@ -8,6 +8,7 @@ mod support;
 mod accounts;
 mod bad_input;
 mod foundation;
+mod intake;
 mod pages;
 mod reference;
 
@@ -42,8 +43,10 @@ fn main() {
         foundation::TESTS,
         accounts::TESTS,
         reference::TESTS,
+        intake::TESTS,
         bad_input::TESTS,
         pages::TESTS,
+        pages::INTAKE_PAGE_TESTS,
     ]
     .concat();
     let mut trials = Vec::new();

@@ -36,7 +36,7 @@ pub const TESTS: &[Test] = &[
 ];
 
 /// Logs in through the login form; the client keeps the cookies.
-fn form_login(app: &TestApp, username: &str, password: &str) -> reqwest::blocking::Response {
+pub fn login_form(app: &TestApp, username: &str, password: &str) -> reqwest::blocking::Response {
     let (s, html) = app.page("/login");
     assert_eq!(s, 200);
     let csrf = csrf_of(&html);
@@ -69,7 +69,7 @@ fn a_user_logs_in_with_the_form_and_sees_its_roles(b: Backend) {
     app.user("wang", &["sampler", "custodian"]);
     let (s, _) = app.page("/");
     assert_eq!(s, 303, "the home page needs a login");
-    let r = form_login(&app, "wang", PASSWORD);
+    let r = login_form(&app, "wang", PASSWORD);
     assert_eq!(r.status(), 303);
     let cookie = r
         .headers()
@@ -147,7 +147,7 @@ fn a_form_without_its_csrf_token_is_refused(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), 403);
     // An API call riding on the session cookie needs the CSRF header.
-    let r = form_login(&app, "wang", PASSWORD);
+    let r = login_form(&app, "wang", PASSWORD);
     assert_eq!(r.status(), 303);
     let r = app
         .client
@@ -178,13 +178,13 @@ fn admin_pages_are_for_admins_only(b: Backend) {
         "/admin/test-items",
         "/admin/audit",
     ];
-    assert_eq!(form_login(&app, "field", PASSWORD).status(), 303);
+    assert_eq!(login_form(&app, "field", PASSWORD).status(), 303);
     for p in pages {
         assert_eq!(app.page(p).0, 403, "{p} for a sampler");
     }
     let app = TestApp::spawn(b);
     app.user("boss", &["admin"]);
-    assert_eq!(form_login(&app, "boss", PASSWORD).status(), 303);
+    assert_eq!(login_form(&app, "boss", PASSWORD).status(), 303);
     for p in pages {
         let (s, html) = app.page(p);
         assert_eq!(s, 200, "{p}");
@@ -217,12 +217,12 @@ fn text_from_users_is_escaped_on_every_page(b: Backend) {
         serde_json::json!({"username": "xss", "display_name": "<script>alert(1)</script>", "password": PASSWORD, "roles": ["sampler"]}),
     );
     assert_eq!(s, 201);
-    assert_eq!(form_login(&app, "boss", PASSWORD).status(), 303);
+    assert_eq!(login_form(&app, "boss", PASSWORD).status(), 303);
     let (_, html) = app.page("/admin/users");
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
     form_logout(&app);
-    assert_eq!(form_login(&app, "xss", PASSWORD).status(), 303);
+    assert_eq!(login_form(&app, "xss", PASSWORD).status(), 303);
     let (_, html) = app.page("/");
     assert!(!html.contains("<script>alert(1)</script>"));
 }
@@ -230,7 +230,7 @@ fn text_from_users_is_escaped_on_every_page(b: Backend) {
 fn an_admin_creates_a_user_with_the_form_and_a_bad_form_comes_back_filled(b: Backend) {
     let app = TestApp::spawn(b);
     app.user("boss", &["admin"]);
-    assert_eq!(form_login(&app, "boss", PASSWORD).status(), 303);
+    assert_eq!(login_form(&app, "boss", PASSWORD).status(), 303);
     let (_, html) = app.page("/admin/users");
     let csrf = csrf_of(&html);
     let r = app
@@ -285,9 +285,173 @@ fn an_admin_creates_a_user_with_the_form_and_a_bad_form_comes_back_filled(b: Bac
 fn a_wrong_password_on_the_form_says_so(b: Backend) {
     let app = TestApp::spawn(b);
     app.user("wang", &["sampler"]);
-    let r = form_login(&app, "wang", "not the password");
+    let r = login_form(&app, "wang", "not the password");
     assert_eq!(r.status(), 401);
     let html = r.text().unwrap();
     assert!(html.contains("用户名或密码错误"));
     assert!(html.contains("value=\"wang\""));
+}
+
+pub const INTAKE_PAGE_TESTS: &[Test] = &[
+    (
+        "a_sampler_registers_a_sample_with_the_phone_form",
+        a_sampler_registers_a_sample_with_the_phone_form,
+    ),
+    (
+        "a_custodian_receives_a_sample_on_the_scan_page",
+        a_custodian_receives_a_sample_on_the_scan_page,
+    ),
+    (
+        "a_label_link_opens_the_sample_page_after_login",
+        a_label_link_opens_the_sample_page_after_login,
+    ),
+];
+
+fn a_sampler_registers_a_sample_with_the_phone_form(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = crate::intake::setup(&app, "supervision");
+    assert_eq!(login_form(&app, "wangfang", PASSWORD).status(), 303);
+    let (s, html) = app.page("/samples/new");
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("name=\"product_name\"") && html.contains("localStorage"),
+        "the form keeps a draft in the browser"
+    );
+    let csrf = csrf_of(&html);
+    let plan = i.plan_id.to_string();
+    let entity = i.entity_id.to_string();
+    let (s1, s2) = (i.samplers[0].to_string(), i.samplers[1].to_string());
+    let mut form: Vec<(&str, &str)> = vec![
+        ("csrf", &csrf),
+        ("plan_id", &plan),
+        ("entity_id", &entity),
+        ("domain", "food"),
+        ("category_code", "34.02"),
+        ("product_name", "牦牛肉"),
+        ("stage", "circulation"),
+        ("sampled_at", "2026-03-02T09:00"),
+        ("sampler_ids", &s1),
+        ("quantity", "0"),
+        ("unit", "袋"),
+        ("backup_quantity", "2"),
+        ("storage", "chilled"),
+    ];
+    // One sampler and a zero quantity: the form comes back filled, with the messages.
+    let r = app
+        .client
+        .post(app.url("/samples/new"))
+        .form(&form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().unwrap();
+    assert!(html.contains("value=\"牦牛肉\""), "the draft is not lost");
+    assert!(html.contains("sampler_ids") && html.contains("quantity"));
+    form.push(("sampler_ids", &s2));
+    for f in form.iter_mut() {
+        if f.0 == "quantity" {
+            f.1 = "2";
+        }
+    }
+    let r = app
+        .client
+        .post(app.url("/samples/new"))
+        .form(&form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.starts_with("/samples/F202663010400001"), "{loc}");
+    let (s, html) = app.page(&loc);
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("牦牛肉") && html.contains("<svg"),
+        "the sample page shows the label previews"
+    );
+    assert!(
+        html.contains("delivery_to_lab") && html.contains("2026-03-09"),
+        "the deadline with its rule"
+    );
+    assert!(html.contains("labels.pdf") && html.contains("sampling-form.pdf"));
+}
+
+fn a_custodian_receives_a_sample_on_the_scan_page(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = crate::intake::setup(&app, "supervision");
+    let no = crate::intake::register(&app, &i)["sample_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.user("keeper", &["custodian"]);
+    assert_eq!(login_form(&app, "keeper", PASSWORD).status(), 303);
+    let (s, html) = app.page("/receipts");
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("autofocus") && html.contains(&no),
+        "the scan box and the samples due in"
+    );
+    let scanned = format!("{}/s/{no}#B", app.base);
+    let (s, html) = app.page(&format!(
+        "/receipts?scan={}",
+        crate::support::url_encode(&scanned)
+    ));
+    assert_eq!(s, 200);
+    assert!(html.contains("seal_intact"));
+    let csrf = csrf_of(&html);
+    let r = app
+        .client
+        .post(app.url("/receipts"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("scan", no.as_str()),
+            ("seal_intact", "on"),
+            ("condition_ok", "on"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, v) = app.get(&format!("/api/v1/samples/{no}"), &app.token("keeper"));
+    assert_eq!(v["status"], "received");
+    let r = app
+        .client
+        .post(app.url("/receipts"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("scan", no.as_str()),
+            ("seal_intact", "on"),
+            ("condition_ok", "on"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        409,
+        "a second receipt is refused on the page too"
+    );
+    let (s, _) = app.page("/receipts?scan=F202663010499999");
+    assert_eq!(s, 404);
+}
+
+fn a_label_link_opens_the_sample_page_after_login(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = crate::intake::setup(&app, "supervision");
+    let no = crate::intake::register(&app, &i)["sample_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app.client.get(app.url(&format!("/s/{no}"))).send().unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login?next="));
+    assert_eq!(login_form(&app, "wangfang", PASSWORD).status(), 303);
+    let r = app.client.get(app.url(&format!("/s/{no}"))).send().unwrap();
+    assert_eq!(r.headers()["location"], format!("/samples/{no}").as_str());
+    let r = app
+        .client
+        .get(app.url(&format!("/search?q={no}")))
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["location"], format!("/samples/{no}").as_str());
 }

@@ -143,6 +143,110 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(test_items -> categories (category_code));
 diesel::joinable!(users -> regions (region_code));
 
+diesel::table! {
+    plans (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        year -> Integer,
+        level -> Text,
+        kind -> Text,
+        domain -> Text,
+        region_code -> Text,
+        target_batches -> Integer,
+        starts_on -> Nullable<Date>,
+        ends_on -> Nullable<Date>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    entities (id) {
+        id -> BigInt,
+        name -> Text,
+        uscc -> Text,
+        license_no -> Nullable<Text>,
+        kind -> Text,
+        address -> Text,
+        region_code -> Text,
+        contact -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sample_sequences (year, county_code) {
+        year -> Integer,
+        county_code -> Text,
+        last_value -> Integer,
+    }
+}
+
+diesel::table! {
+    samples (id) {
+        id -> BigInt,
+        sample_no -> Text,
+        plan_id -> BigInt,
+        entity_id -> BigInt,
+        domain -> Text,
+        category_code -> Text,
+        product_name -> Text,
+        brand -> Nullable<Text>,
+        specification -> Nullable<Text>,
+        batch_no -> Nullable<Text>,
+        production_date -> Nullable<Date>,
+        shelf_life -> Nullable<Text>,
+        manufacturer -> Nullable<Text>,
+        manufacturer_address -> Nullable<Text>,
+        stage -> Text,
+        sampled_at -> Timestamp,
+        place -> Nullable<Text>,
+        quantity -> Text,
+        unit -> Text,
+        backup_quantity -> Nullable<Text>,
+        storage -> Text,
+        price -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        status -> Text,
+        conclusion -> Text,
+        region_code -> Text,
+        registered_by -> BigInt,
+        registered_at -> Timestamp,
+        delivery_due_on -> Nullable<Date>,
+        delivery_due_provisional -> Bool,
+        received_at -> Nullable<Timestamp>,
+        received_by -> Nullable<BigInt>,
+        seal_intact -> Nullable<Bool>,
+        condition_ok -> Nullable<Bool>,
+        receipt_note -> Nullable<Text>,
+        reject_reason -> Nullable<Text>,
+        delivered_late -> Nullable<Bool>,
+        due_on -> Nullable<Date>,
+        due_provisional -> Bool,
+        reported_at -> Nullable<Timestamp>,
+        report_no -> Nullable<Text>,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sample_samplers (sample_id, user_id) {
+        sample_id -> BigInt,
+        user_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::joinable!(samples -> plans (plan_id));
+diesel::joinable!(samples -> entities (entity_id));
+diesel::joinable!(sample_samplers -> samples (sample_id));
+diesel::joinable!(sample_samplers -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     region_populations,
@@ -155,4 +259,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     login_attempts,
     audit_log,
+    plans,
+    entities,
+    sample_sequences,
+    samples,
+    sample_samplers,
 );

@@ -6,4 +6,5 @@ pub mod licence;
 pub mod region;
 pub mod role;
 pub mod rules;
+pub mod sample;
 pub mod uscc;

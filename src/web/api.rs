@@ -15,34 +15,32 @@ use crate::workflow::reference::{
     TestItemInput, TestItemPatch,
 };
 
+/// The routes of this file, inside the `/api/v1` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .route("/openapi.json", web::get().to(super::openapi::openapi_json))
-            .route("/auth/login", web::post().to(login))
-            .route("/auth/logout", web::post().to(logout))
-            .route("/me", web::get().to(me))
-            .route("/users", web::get().to(list_users))
-            .route("/users", web::post().to(create_user))
-            .route("/users/{id}", web::get().to(get_user))
-            .route("/users/{id}", web::patch().to(update_user))
-            .route("/regions", web::get().to(list_regions))
-            .route("/regions/{code}/population", web::put().to(set_population))
-            .route("/categories", web::get().to(list_categories))
-            .route("/test-items", web::get().to(list_test_items))
-            .route("/test-items", web::post().to(create_test_item))
-            .route("/test-items/{id}", web::get().to(get_test_item))
-            .route("/test-items/{id}", web::patch().to(update_test_item))
-            .route("/holidays", web::get().to(list_holidays))
-            .route("/calendar-years", web::get().to(list_calendar_years))
-            .route("/calendar-years/{year}", web::put().to(load_calendar_year))
-            .route("/rule-profiles", web::get().to(list_profiles))
-            .route(
-                "/rule-profiles/{domain}/{plan_kind}",
-                web::put().to(put_profile),
-            )
-            .route("/audit/verify", web::get().to(verify_audit)),
-    );
+    cfg.route("/openapi.json", web::get().to(super::openapi::openapi_json))
+        .route("/auth/login", web::post().to(login))
+        .route("/auth/logout", web::post().to(logout))
+        .route("/me", web::get().to(me))
+        .route("/users", web::get().to(list_users))
+        .route("/users", web::post().to(create_user))
+        .route("/users/{id}", web::get().to(get_user))
+        .route("/users/{id}", web::patch().to(update_user))
+        .route("/regions", web::get().to(list_regions))
+        .route("/regions/{code}/population", web::put().to(set_population))
+        .route("/categories", web::get().to(list_categories))
+        .route("/test-items", web::get().to(list_test_items))
+        .route("/test-items", web::post().to(create_test_item))
+        .route("/test-items/{id}", web::get().to(get_test_item))
+        .route("/test-items/{id}", web::patch().to(update_test_item))
+        .route("/holidays", web::get().to(list_holidays))
+        .route("/calendar-years", web::get().to(list_calendar_years))
+        .route("/calendar-years/{year}", web::put().to(load_calendar_year))
+        .route("/rule-profiles", web::get().to(list_profiles))
+        .route(
+            "/rule-profiles/{domain}/{plan_kind}",
+            web::put().to(put_profile),
+        )
+        .route("/audit/verify", web::get().to(verify_audit));
 }
 
 /// A page of a list, as API.md's conventions say.

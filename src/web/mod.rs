@@ -7,6 +7,9 @@ pub mod api;
 pub mod auth;
 pub mod errors;
 pub mod i18n;
+pub mod intake_api;
+pub mod intake_pages;
+pub mod labels;
 pub mod openapi;
 pub mod pages;
 pub mod session;
@@ -54,8 +57,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(errors::path_config())
         .app_data(errors::form_config())
         .route("/healthz", web::get().to(api::healthz))
-        .configure(api::configure)
+        .service(
+            web::scope("/api/v1")
+                .configure(api::configure)
+                .configure(intake_api::configure)
+                .configure(labels::configure_api)
+                .default_service(web::to(errors::not_found)),
+        )
         .configure(pages::configure)
+        .configure(intake_pages::configure)
+        .configure(labels::configure_pages)
         .default_service(web::to(errors::not_found));
 }
 

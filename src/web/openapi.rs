@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use crate::web::api;
+use crate::web::{api, intake_api, labels};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,26 @@ use crate::web::api;
         api::list_profiles,
         api::put_profile,
         api::verify_audit,
+        intake_api::list_plans,
+        intake_api::create_plan,
+        intake_api::get_plan,
+        intake_api::update_plan,
+        intake_api::list_entities,
+        intake_api::create_entity,
+        intake_api::get_entity,
+        intake_api::update_entity,
+        intake_api::list_samples,
+        intake_api::register_sample,
+        intake_api::get_sample,
+        intake_api::update_sample,
+        intake_api::receive,
+        intake_api::scan,
+        labels::list_templates,
+        labels::sample_labels_pdf,
+        labels::sample_labels_zpl,
+        labels::sample_label_svg,
+        labels::batch_pdf,
+        labels::sampling_form_pdf,
     )
 )]
 pub struct ApiDoc;

@@ -84,7 +84,7 @@ pub struct Nav {
 }
 
 impl Nav {
-    fn new(ctx: &PageCtx) -> Nav {
+    pub fn new(ctx: &PageCtx) -> Nav {
         let lang = ctx.lang;
         let mut links = Vec::new();
         let mut roles = Vec::new();
@@ -102,6 +102,19 @@ impl Nav {
                 });
             };
             add("/", "nav.home");
+            if u.roles.has_any(&[Role::Sampler, Role::Admin]) {
+                add("/samples/new", "nav.new_sample");
+            }
+            if u.roles.has_any(&[Role::Custodian]) {
+                add("/receipts", "nav.receipts");
+            }
+            add("/samples", "nav.samples");
+            if u.roles
+                .has_any(&[Role::Sampler, Role::Supervisor, Role::Admin])
+            {
+                add("/entities", "nav.entities");
+                add("/plans", "nav.plans");
+            }
             if u.roles.has(Role::Admin) {
                 add("/admin/users", "nav.users");
                 add("/admin/regions", "nav.regions");
@@ -168,7 +181,7 @@ fn static_word(lang: Lang, key: &str) -> &'static str {
 }
 
 /// Renders a template into a page, setting the CSRF cookie on first visit.
-fn render(
+pub(crate) fn render(
     ctx: &PageCtx,
     status: actix_web::http::StatusCode,
     tpl: &impl Template,
@@ -187,7 +200,7 @@ fn ok(ctx: &PageCtx, tpl: &impl Template) -> AppResult<HttpResponse> {
     render(ctx, actix_web::http::StatusCode::OK, tpl)
 }
 
-fn redirect(to: &str) -> HttpResponse {
+pub(crate) fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to.to_string()))
         .finish()
@@ -201,7 +214,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn field_messages(err: &AppError, lang: Lang) -> Vec<(String, String)> {
+pub(crate) fn field_messages(err: &AppError, lang: Lang) -> Vec<(String, String)> {
     err.fields()
         .map(|f| {
             f.iter()
@@ -347,7 +360,31 @@ async fn home(ctx: PageCtx) -> AppResult<HttpResponse> {
                     ("/admin/rules", static_word(lang, "nav.rules")),
                     ("/admin/test-items", static_word(lang, "nav.test_items")),
                 ],
-                _ => Vec::new(),
+                Role::Sampler => vec![
+                    ("/samples/new", static_word(lang, "nav.new_sample")),
+                    (
+                        "/samples?status=registered",
+                        static_word(lang, "home.not_delivered"),
+                    ),
+                    ("/entities", static_word(lang, "nav.entities")),
+                    ("/plans", static_word(lang, "nav.plans")),
+                ],
+                Role::Custodian => vec![
+                    ("/receipts", static_word(lang, "nav.receipts")),
+                    (
+                        "/samples?status=registered",
+                        static_word(lang, "home.due_in"),
+                    ),
+                    (
+                        "/samples?status=rejected",
+                        static_word(lang, "home.rejected"),
+                    ),
+                ],
+                Role::Supervisor => vec![
+                    ("/plans", static_word(lang, "nav.plans")),
+                    ("/samples?overdue=true", static_word(lang, "home.overdue")),
+                ],
+                _ => vec![("/samples", static_word(lang, "nav.samples"))],
             };
             RoleCard {
                 title: match lang {
@@ -451,11 +488,11 @@ async fn users_page(ctx: PageCtx) -> AppResult<HttpResponse> {
 }
 
 /// Reads a form of repeated keys (checkboxes) into a list of pairs.
-fn form_get<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
+pub(crate) fn form_get<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
-fn form_all(form: &[(String, String)], key: &str) -> Vec<String> {
+pub(crate) fn form_all(form: &[(String, String)], key: &str) -> Vec<String> {
     form.iter()
         .filter(|(k, _)| k == key)
         .map(|(_, v)| v.clone())

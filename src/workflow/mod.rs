@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod intake;
 pub mod reference;
 
 use crate::domain::region::RegionCode;

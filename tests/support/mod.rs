@@ -359,3 +359,27 @@ pub fn csrf_of(html: &str) -> String {
         .expect("csrf meta");
     html[start..].split('"').next().expect("csrf").to_string()
 }
+
+/// The text of one page of a PDF, as `pdftotext` (poppler-utils) reads it. Fails the
+/// test with a clear message when poppler-utils is missing (CI installs it).
+pub fn pdftotext_page(pdf: &[u8], page: usize) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-f", &page.to_string(), "-l", &page.to_string(), "-layout"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| panic!("pdftotext is needed (apt-get install poppler-utils): {e}"));
+    assert!(
+        out.status.success(),
+        "pdftotext failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+pub fn url_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

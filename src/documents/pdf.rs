@@ -1,0 +1,452 @@
+//! PDF plumbing shared by labels and forms: a y-down millimetre canvas over printpdf's
+//! operations, vector QR codes, and a deterministic save. Invariants: the bundled font is
+//! embedded as a subset, and the same pages always serialise to the same bytes.
+
+use printpdf::{
+    CurTransMat, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFont, PdfFontHandle,
+    PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem,
+};
+
+use super::fonts::{self, MM_PER_PT};
+use super::labels::{pieces, Label, LabelTemplate, Piece, QrCache};
+use super::qr::{QrMatrix, QUIET_ZONE};
+use super::DocError;
+
+/// The font's resource name; its first six letters are also the subset tag, so it is fixed
+/// (printpdf's default is random) to keep output deterministic.
+const FONT_RESOURCE: &str = "LIMSSC";
+
+/// The pitch QR modules are aligned to: 1/600 inch, a whole number of dots on 600 and
+/// 1200 dpi printers and of half dots at 300 dpi.
+const QR_GRID_MM: f32 = 25.4 / 600.0;
+
+fn pt(mm: f32) -> Pt {
+    Pt(mm * 72.0 / 25.4)
+}
+
+/// Drawing operations for one page, in mm measured from the top-left corner.
+pub(crate) struct Canvas {
+    ops: Vec<Op>,
+    page_h: f32,
+    /// Origin of what is being drawn (a label's corner on a sheet), in page mm.
+    ox: f32,
+    oy: f32,
+    font: FontId,
+}
+
+impl Canvas {
+    pub(crate) fn new(page_h_mm: f32) -> Self {
+        Self {
+            ops: Vec::new(),
+            page_h: page_h_mm,
+            ox: 0.0,
+            oy: 0.0,
+            font: FontId(FONT_RESOURCE.into()),
+        }
+    }
+
+    pub(crate) fn set_origin(&mut self, x_mm: f32, y_mm: f32) {
+        self.ox = x_mm;
+        self.oy = y_mm;
+    }
+
+    fn point(&self, x: f32, y: f32) -> Point {
+        Point {
+            x: pt(self.ox + x),
+            y: pt(self.page_h - (self.oy + y)),
+        }
+    }
+
+    /// A rectangle outline with its stroke centred on the edges.
+    pub(crate) fn rect_stroke(&mut self, x: f32, y: f32, w: f32, h: f32, thickness: f32) {
+        self.ops.push(Op::SetOutlineThickness { pt: pt(thickness) });
+        let ll = self.point(x, y + h);
+        self.ops.push(Op::DrawRectangle {
+            rectangle: Rect {
+                x: ll.x,
+                y: ll.y,
+                width: pt(w),
+                height: pt(h),
+                mode: Some(PaintMode::Stroke),
+                winding_order: None,
+            },
+        });
+    }
+
+    /// A filled rectangle (e.g. a table header band).
+    pub(crate) fn rect_fill(&mut self, x: f32, y: f32, w: f32, h: f32, grey: f32) {
+        self.ops.push(Op::SetFillColor {
+            col: printpdf::Color::Greyscale(printpdf::Greyscale {
+                percent: grey,
+                icc_profile: None,
+            }),
+        });
+        let ll = self.point(x, y + h);
+        self.ops.push(Op::DrawRectangle {
+            rectangle: Rect {
+                x: ll.x,
+                y: ll.y,
+                width: pt(w),
+                height: pt(h),
+                mode: Some(PaintMode::Fill),
+                winding_order: None,
+            },
+        });
+        self.ops.push(Op::SetFillColor {
+            col: printpdf::Color::Greyscale(printpdf::Greyscale {
+                percent: 0.0,
+                icc_profile: None,
+            }),
+        });
+    }
+
+    pub(crate) fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, thickness: f32) {
+        self.ops.push(Op::SetOutlineThickness { pt: pt(thickness) });
+        let points = vec![
+            LinePoint {
+                p: self.point(x1, y1),
+                bezier: false,
+            },
+            LinePoint {
+                p: self.point(x2, y2),
+                bezier: false,
+            },
+        ];
+        self.ops.push(Op::DrawLine {
+            line: Line {
+                points,
+                is_closed: false,
+            },
+        });
+    }
+
+    /// Lines of text as `(x, baseline, size_pt, text)`, in one text object.
+    pub(crate) fn text_lines<'a>(
+        &mut self,
+        lines: impl IntoIterator<Item = (f32, f32, f32, &'a str)>,
+    ) {
+        let mut started = false;
+        let mut size = 0.0;
+        // `Td` moves relative to the previous line's start: track it in PDF points.
+        let mut at = Point {
+            x: Pt(0.0),
+            y: Pt(0.0),
+        };
+        for (x, baseline, size_pt, text) in lines {
+            if text.is_empty() {
+                continue;
+            }
+            if !started {
+                self.ops.push(Op::StartTextSection);
+                started = true;
+            }
+            if size_pt != size {
+                size = size_pt;
+                self.ops.push(Op::SetFont {
+                    font: PdfFontHandle::External(self.font.clone()),
+                    size: Pt(size_pt),
+                });
+            }
+            let p = self.point(x, baseline);
+            self.ops.push(Op::SetTextCursor {
+                pos: Point {
+                    x: Pt(p.x.0 - at.x.0),
+                    y: Pt(p.y.0 - at.y.0),
+                },
+            });
+            at = p;
+            self.ops.push(Op::ShowText {
+                items: vec![TextItem::Text(text.to_string())],
+            });
+        }
+        if started {
+            self.ops.push(Op::EndTextSection);
+        }
+    }
+
+    /// A QR code in the `size` square at (x, y), quiet zone included: one filled path of
+    /// rectangles in module units under a scaling matrix, so the numbers stay small
+    /// integers and the modules land exactly on the grid.
+    pub(crate) fn qr(&mut self, m: &QrMatrix, x: f32, y: f32, size: f32) {
+        // Modules are a whole number of printer dots and start on the dot grid of the
+        // page, so every module prints (and rasterises) at the same width: uneven modules
+        // made real decoders fail on some codes.
+        let n = m.width_with_quiet_zone() as f32;
+        let module_mm = ((size / n / QR_GRID_MM).floor().max(1.0)) * QR_GRID_MM;
+        let margin = (size - module_mm * n) / 2.0 + QUIET_ZONE as f32 * module_mm;
+        let snap = |v: f32| (v / QR_GRID_MM).round() * QR_GRID_MM;
+        let (left, top) = (snap(self.ox + x + margin), snap(self.oy + y + margin));
+        let top_left = Point {
+            x: pt(left),
+            y: pt(self.page_h - top),
+        };
+        let scale = pt(module_mm).0;
+        self.ops.push(Op::SaveGraphicsState);
+        // Module space: x to the right, y downwards, one unit per module.
+        self.ops.push(Op::SetTransformationMatrix {
+            matrix: CurTransMat::Raw([scale, 0.0, 0.0, -scale, top_left.x.0, top_left.y.0]),
+        });
+        let rects = m.rects();
+        let mut path = String::with_capacity(rects.len() * 16);
+        for r in rects {
+            use std::fmt::Write as _;
+            let _ = write!(path, "{} {} {} {} re\n", r.x, r.y, r.w, r.h);
+        }
+        path.push('f');
+        // printpdf has no "path of many rectangles" operation, and one operation per module
+        // run made 1,000 labels too slow. With `secure: false` (see `save`) an unknown
+        // operation is written verbatim: its key is this ready-made path.
+        self.ops.push(Op::Unknown {
+            key: path,
+            value: Vec::new(),
+        });
+        self.ops.push(Op::RestoreGraphicsState);
+    }
+
+    pub(crate) fn into_page(self, width_mm: f32, height_mm: f32) -> PdfPage {
+        PdfPage::new(Mm(width_mm), Mm(height_mm), self.ops)
+    }
+}
+
+/// A document with the bundled font registered under a fixed resource name.
+pub(crate) fn new_document(title: &str) -> Result<PdfDocument, DocError> {
+    let mut doc = PdfDocument::new(title);
+    doc.metadata.info.producer = "lims".into();
+    doc.metadata.info.creator = "lims".into();
+    doc.resources.fonts.map.insert(
+        FontId(FONT_RESOURCE.into()),
+        PdfFont::new(fonts::pdf_font()?.clone()),
+    );
+    Ok(doc)
+}
+
+/// Serialises deterministically: dates are fixed by the document info, and the random file
+/// identifier printpdf writes is replaced by one derived from the content.
+pub(crate) fn save(doc: &PdfDocument) -> Result<Vec<u8>, DocError> {
+    let opts = PdfSaveOptions {
+        optimize: false,
+        subset_fonts: true,
+        // Needed for the raw QR path operations, all of which this module generates.
+        secure: false,
+        image_optimization: None,
+    };
+    let mut warnings = Vec::new();
+    let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
+    let mut h1: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h2: u64 = 0x8422_2325_cbf2_9ce4;
+    for (id, obj) in &lo.objects {
+        if let Ok(stream) = obj.as_stream() {
+            for b in id.0.to_le_bytes().iter().chain(stream.content.iter()) {
+                h1 = (h1 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+                h2 = (h2 ^ u64::from(*b))
+                    .wrapping_mul(0x0000_0100_0000_01b3)
+                    .rotate_left(5);
+            }
+        }
+    }
+    let id = format!("{h1:016x}{h2:016x}").into_bytes();
+    lo.trailer.set(
+        "ID",
+        lopdf::Object::Array(vec![
+            lopdf::Object::String(id.clone(), lopdf::StringFormat::Hexadecimal),
+            lopdf::Object::String(id, lopdf::StringFormat::Hexadecimal),
+        ]),
+    );
+    lo.compress();
+    let mut out = Vec::new();
+    lo.save_to(&mut out)
+        .map_err(|e| DocError::Pdf(e.to_string()))?;
+    Ok(out)
+}
+
+/// Label pages: one label per page on a roll; row by row, page after page, on a sheet.
+pub(crate) fn render_labels(
+    template: &LabelTemplate,
+    labels: &[Label],
+) -> Result<Vec<u8>, DocError> {
+    if labels.is_empty() {
+        return Err(DocError::NoLabels);
+    }
+    let mut doc = new_document(&format!("Labels ({})", template.name))?;
+    let per_page = template.labels_per_page();
+    let mut cache = QrCache::default();
+    let mut pages = Vec::with_capacity(labels.len().div_ceil(per_page));
+    for chunk in labels.chunks(per_page) {
+        let mut canvas = Canvas::new(template.height_mm);
+        for (slot, label) in chunk.iter().enumerate() {
+            let (ox, oy) = template.slot_origin_mm(slot);
+            canvas.set_origin(ox, oy);
+            draw_label(&mut canvas, template, label, &mut cache)?;
+        }
+        pages.push(canvas.into_page(template.width_mm, template.height_mm));
+    }
+    doc.pages = pages;
+    save(&doc)
+}
+
+fn draw_label(
+    canvas: &mut Canvas,
+    template: &LabelTemplate,
+    label: &Label,
+    cache: &mut QrCache,
+) -> Result<(), DocError> {
+    let pieces = pieces(template, label);
+    for p in &pieces {
+        match p {
+            Piece::Box {
+                x,
+                y,
+                w,
+                h,
+                thickness,
+            } => canvas.rect_stroke(*x, *y, *w, *h, *thickness),
+            Piece::Line {
+                x1,
+                y1,
+                x2,
+                y2,
+                thickness,
+            } => canvas.line(*x1, *y1, *x2, *y2, *thickness),
+            Piece::Qr {
+                x,
+                y,
+                size,
+                ecc,
+                text,
+            } => canvas.qr(&*cache.get(text, *ecc)?, *x, *y, *size),
+            Piece::Text { .. } => {}
+        }
+    }
+    canvas.text_lines(pieces.iter().filter_map(|p| match p {
+        Piece::Text {
+            x,
+            baseline,
+            size_pt,
+            text,
+            ..
+        } => Some((*x, *baseline, *size_pt, text.as_str())),
+        _ => None,
+    }));
+    Ok(())
+}
+
+/// Size of `text` at `size_pt`, for callers laying out forms.
+pub(crate) fn text_width(text: &str, size_pt: f32) -> f32 {
+    fonts::text_width_em(text) * size_pt * MM_PER_PT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::labels::{
+        labels_for, render_pdf, shipped_templates, LabelSample, TemplateKind,
+    };
+    use crate::documents::test_support::*;
+
+    const NAME: &str = "青海牦牛肉干（五香味）";
+
+    fn one_sample() -> LabelSample {
+        sample("F202663010200123", NAME, true)
+    }
+
+    #[test]
+    fn every_shipped_template_prints_scannable_qr_codes_and_readable_chinese() {
+        let labels = labels_for(&one_sample(), BASE);
+        let url = "https://lims.example.cn/s/F202663010200123".to_string();
+        let backup = format!("{url}#B");
+        for t in shipped_templates() {
+            let pdf = render_pdf(&t, &labels).expect("pdf");
+            let expected = match t.kind {
+                TemplateKind::Roll => vec![
+                    vec![url.clone()],
+                    vec![url.clone()],
+                    vec![backup.clone()],
+                    vec![backup.clone()],
+                ],
+                TemplateKind::Sheet => vec![vec![
+                    url.clone(),
+                    url.clone(),
+                    backup.clone(),
+                    backup.clone(),
+                ]],
+            };
+            assert_eq!(pdf_qr_codes(&pdf), expected, "{}", t.name);
+            let text: String = pdf_text(&pdf).split_whitespace().collect();
+            assert!(
+                text.contains("青海牦牛肉干"),
+                "{}: product name not extracted:\n{text}",
+                t.name
+            );
+            assert!(
+                text.contains("F202663010200123"),
+                "{}: sample number not extracted",
+                t.name
+            );
+            assert!(
+                text.contains("检验样品") && text.contains("复检备份样品") && text.contains("封条"),
+                "{}",
+                t.name
+            );
+            let fonts = pdf_fonts(&pdf);
+            let row = fonts
+                .lines()
+                .find(|l| l.contains("NotoSansCJK"))
+                .unwrap_or_else(|| panic!("font not listed:\n{fonts}"));
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            assert!(
+                cols.windows(3).any(|w| w == ["yes", "yes", "yes"]),
+                "{}: font not embedded as a subset:\n{fonts}",
+                t.name
+            );
+            assert!(
+                pdf.len() < 120_000,
+                "{}: {} bytes for 4 labels",
+                t.name,
+                pdf.len()
+            );
+        }
+    }
+
+    #[test]
+    fn sheet_batch_fills_pages_row_by_row_in_order() {
+        let t = shipped_templates()
+            .into_iter()
+            .find(|t| t.name == "a4-3x8")
+            .expect("a4");
+        let labels = batch(7);
+        let pdf = render_pdf(&t, &labels).expect("pdf");
+        let pages = pdf_qr_codes(&pdf);
+        assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [24, 4]);
+        let got: Vec<String> = pages.concat();
+        let want: Vec<String> = labels.iter().map(|l| l.qr_text.clone()).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn roll_batch_of_50_samples_prints_200_pages_and_risk_monitoring_prints_2() {
+        let t = shipped_templates()
+            .into_iter()
+            .find(|t| t.name == "thermal-50x30")
+            .expect("50x30");
+        let pdf = render_pdf(&t, &batch(50)).expect("pdf");
+        assert_eq!(pdf_pages(&pdf), 200);
+        let risk = labels_for(&sample("F202663010200999", NAME, false), BASE);
+        assert_eq!(pdf_pages(&render_pdf(&t, &risk).expect("pdf")), 2);
+    }
+
+    #[test]
+    fn same_labels_give_the_same_bytes() {
+        for t in shipped_templates() {
+            let labels = batch(3);
+            let a = render_pdf(&t, &labels).expect("pdf");
+            let b = render_pdf(&t, &labels).expect("pdf");
+            assert!(a == b, "{}: two renderings differ", t.name);
+        }
+    }
+
+    #[test]
+    fn no_labels_is_an_error() {
+        let t = shipped_templates().into_iter().next().expect("template");
+        assert!(matches!(render_pdf(&t, &[]), Err(DocError::NoLabels)));
+    }
+}

@@ -1,0 +1,146 @@
+//! Test helpers for documents: sample fixtures, and reading PDFs back as a person would —
+//! text through `pdftotext`, QR codes by rasterising with `pdftoppm` and decoding with
+//! `rqrr`. The poppler tools are required: a missing tool fails the test, never skips it.
+
+use std::path::Path;
+use std::process::Command;
+
+use chrono::NaiveDate;
+
+use super::labels::{labels_for, Label, LabelSample};
+
+pub(crate) const BASE: &str = "https://lims.example.cn";
+
+pub(crate) fn sample(no: &str, product_name: &str, has_backup: bool) -> LabelSample {
+    LabelSample {
+        sample_no: no.to_string(),
+        product_name: product_name.to_string(),
+        sampled_on: NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"),
+        storage: "常温".to_string(),
+        entity_name: "西宁市城中区某某超市".to_string(),
+        has_backup,
+    }
+}
+
+pub(crate) fn sample_no(i: usize) -> String {
+    format!("F2026630102{:05}", i + 1)
+}
+
+/// The labels of `n` supervision samples, concatenated in order.
+pub(crate) fn batch(n: usize) -> Vec<Label> {
+    (0..n)
+        .flat_map(|i| labels_for(&sample(&sample_no(i), "青海牦牛肉干（五香味）", true), BASE))
+        .collect()
+}
+
+fn tool(name: &str) -> Command {
+    let probe = Command::new(name).arg("-v").output();
+    if probe.is_err() {
+        panic!("`{name}` is not installed: install poppler-utils (apt-get install -y poppler-utils) to run the document tests");
+    }
+    Command::new(name)
+}
+
+fn write_pdf(dir: &Path, pdf: &[u8]) -> std::path::PathBuf {
+    let path = dir.join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    path
+}
+
+/// The text a reader extracts from `pdf` (pdftotext, UTF-8).
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_pdf(dir.path(), pdf);
+    let out = tool("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("run pdftotext");
+    assert!(
+        out.status.success(),
+        "pdftotext failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 text")
+}
+
+/// The number of pages (pdfinfo).
+pub(crate) fn pdf_pages(pdf: &[u8]) -> usize {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_pdf(dir.path(), pdf);
+    let out = tool("pdfinfo").arg(&path).output().expect("run pdfinfo");
+    let info = String::from_utf8_lossy(&out.stdout);
+    info.lines()
+        .find_map(|l| {
+            l.strip_prefix("Pages:")
+                .map(|n| n.trim().parse().expect("page count"))
+        })
+        .expect("Pages: line")
+}
+
+/// `pdffonts` output, to check the font is embedded as a subset.
+pub(crate) fn pdf_fonts(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_pdf(dir.path(), pdf);
+    let out = tool("pdffonts").arg(&path).output().expect("run pdffonts");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every QR code on every page, rasterised at 300 dpi and decoded with rqrr; per page,
+/// in reading order (top to bottom by row, then left to right).
+pub(crate) fn pdf_qr_codes(pdf: &[u8]) -> Vec<Vec<String>> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_pdf(dir.path(), pdf);
+    let prefix = dir.path().join("page");
+    let out = tool("pdftoppm")
+        .args(["-r", "300", "-gray", "-png"])
+        .arg(&path)
+        .arg(&prefix)
+        .output()
+        .expect("run pdftoppm");
+    assert!(
+        out.status.success(),
+        "pdftoppm failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut pngs: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("read dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .collect();
+    pngs.sort();
+    pngs.iter()
+        .map(|png| {
+            let img = image::open(png).expect("open png").to_luma8();
+            let mut prepared = rqrr::PreparedImage::prepare(img);
+            let mut found: Vec<(i32, i32, String)> = prepared
+                .detect_grids()
+                .into_iter()
+                .map(|g| {
+                    let top = g.bounds.iter().map(|p| p.y).min().unwrap_or(0);
+                    let left = g.bounds.iter().map(|p| p.x).min().unwrap_or(0);
+                    let (_, content) = g
+                        .decode()
+                        .unwrap_or_else(|e| panic!("QR at {left},{top} does not decode: {e:?}"));
+                    (top, left, content)
+                })
+                .collect();
+            // Rows: codes whose tops are within 150 px (12.7 mm) of the row's first.
+            found.sort_by_key(|f| f.0);
+            let mut rows: Vec<Vec<(i32, i32, String)>> = Vec::new();
+            for f in found {
+                match rows.last_mut() {
+                    Some(row) if f.0 - row[0].0 < 150 => row.push(f),
+                    _ => rows.push(vec![f]),
+                }
+            }
+            rows.into_iter()
+                .flat_map(|mut row| {
+                    row.sort_by_key(|f| f.1);
+                    row.into_iter().map(|f| f.2)
+                })
+                .collect()
+        })
+        .collect()
+}

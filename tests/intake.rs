@@ -1,0 +1,782 @@
+//! Intake: plans, entities, sample registration and its numbers, edits, receipt by
+//! scan, region scope, and bad input that writes nothing.
+
+use chrono::Duration;
+use serde_json::{json, Value};
+
+use crate::support::{Backend, TestApp};
+use crate::Test;
+
+pub const TESTS: &[Test] = &[
+    (
+        "a_supervisor_creates_plans_and_a_sampler_cannot",
+        a_supervisor_creates_plans_and_a_sampler_cannot,
+    ),
+    (
+        "an_entity_needs_a_valid_uscc_and_a_duplicate_links_the_first",
+        an_entity_needs_a_valid_uscc_and_a_duplicate_links_the_first,
+    ),
+    (
+        "a_registered_sample_gets_its_number_and_delivery_deadline",
+        a_registered_sample_gets_its_number_and_delivery_deadline,
+    ),
+    (
+        "sample_numbers_are_unique_and_gap_free_under_16_concurrent_registrations",
+        sample_numbers_are_unique_and_gap_free_under_16_concurrent_registrations,
+    ),
+    (
+        "bad_sample_input_gets_its_4xx_and_writes_nothing",
+        bad_sample_input_gets_its_4xx_and_writes_nothing,
+    ),
+    (
+        "a_risk_monitoring_sample_has_no_backup_portion",
+        a_risk_monitoring_sample_has_no_backup_portion,
+    ),
+    (
+        "a_sample_is_edited_only_while_registered_and_with_its_version",
+        a_sample_is_edited_only_while_registered_and_with_its_version,
+    ),
+    (
+        "receipt_accepts_every_scan_form_once",
+        receipt_accepts_every_scan_form_once,
+    ),
+    (
+        "a_broken_seal_needs_a_reason_and_then_rejects",
+        a_broken_seal_needs_a_reason_and_then_rejects,
+    ),
+    (
+        "a_late_delivery_is_flagged_and_the_report_deadline_starts_at_receipt",
+        a_late_delivery_is_flagged_and_the_report_deadline_starts_at_receipt,
+    ),
+    (
+        "lists_filter_and_respect_region_scope",
+        lists_filter_and_respect_region_scope,
+    ),
+    (
+        "labels_come_four_per_sample_in_every_format",
+        labels_come_four_per_sample_in_every_format,
+    ),
+    (
+        "a_batch_of_50_samples_prints_200_labels_in_order",
+        a_batch_of_50_samples_prints_200_labels_in_order,
+    ),
+];
+
+/// A plan, an entity in 城西区 (630104), two samplers and the first one's token.
+pub struct Intake {
+    pub plan_id: i64,
+    pub entity_id: i64,
+    pub samplers: [i64; 2],
+    pub token: String,
+    pub supervisor: String,
+}
+
+pub fn setup(app: &TestApp, kind: &str) -> Intake {
+    let supervisor = app.user_token("sup", &["supervisor"]);
+    let s1 = app.user("wangfang", &["sampler"]);
+    let s2 = app.user("liqiang", &["sampler"]);
+    let token = app.token("wangfang");
+    let (s, plan) = app.send(
+        "POST",
+        "/api/v1/plans",
+        Some(&supervisor),
+        json!({"code": format!("QH-2026-{kind}"), "name": "2026年西宁市食品安全监督抽检", "year": 2026, "level": "prefectural",
+               "kind": kind, "domain": "food", "region_code": "630100", "target_batches": 1200}),
+    );
+    assert_eq!(s, 201, "{plan}");
+    let (s, entity) = app.send(
+        "POST",
+        "/api/v1/entities",
+        Some(&token),
+        json!({"name": "西宁市城西区某某超市", "uscc": "91630104MA752K8R2Q", "license_no": "JY16301040000123", "kind": "distributor",
+               "address": "西宁市城西区五四大街1号", "region_code": "630104", "contact": "张三 0971-1234567"}),
+    );
+    assert!(s == 201 || s == 409, "{entity}");
+    let entity_id = if s == 201 {
+        entity["id"].as_i64().unwrap()
+    } else {
+        entity["error"]["existing"]["id"].as_i64().unwrap()
+    };
+    Intake {
+        plan_id: plan["id"].as_i64().unwrap(),
+        entity_id,
+        samplers: [s1, s2],
+        token,
+        supervisor,
+    }
+}
+
+pub fn sample_body(i: &Intake) -> Value {
+    json!({
+        "plan_id": i.plan_id, "entity_id": i.entity_id, "domain": "food", "category_code": "34.02",
+        "product_name": "青海牦牛肉干（五香味）", "brand": "高原红", "specification": "200g/袋", "batch_no": "20260215",
+        "production_date": "2026-02-15", "shelf_life": "9个月", "manufacturer": "青海某某食品有限公司",
+        "manufacturer_address": "青海省西宁市城北区", "stage": "circulation", "sampled_at": "2026-03-02T09:30:00+08:00",
+        "place": "货架", "sampler_ids": i.samplers, "quantity": "4", "unit": "袋", "backup_quantity": "4",
+        "storage": "ambient", "price": "128.00", "notes": "无"
+    })
+}
+
+pub fn register(app: &TestApp, i: &Intake) -> Value {
+    let (s, v) = app.send("POST", "/api/v1/samples", Some(&i.token), sample_body(i));
+    assert_eq!(s, 201, "{v}");
+    v
+}
+
+fn count_samples(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    lims::db::schema::samples::table
+        .count()
+        .get_result(&mut *app.db.conn())
+        .unwrap()
+}
+
+fn a_supervisor_creates_plans_and_a_sampler_cannot(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    let body = json!({"code": "X-1", "name": "n", "year": 2026, "level": "county", "kind": "supervision", "domain": "food", "region_code": "630104", "target_batches": 10});
+    assert_eq!(
+        app.send("POST", "/api/v1/plans", Some(&i.token), body.clone())
+            .0,
+        403
+    );
+    let (s, e) = app.send("POST", "/api/v1/plans", Some(&i.supervisor), json!({"code": "X-2", "name": "", "year": 1999, "level": "town", "kind": "secret", "domain": "tea", "region_code": "999999", "target_batches": -1}));
+    assert_eq!(s, 422);
+    for f in [
+        "name",
+        "year",
+        "level",
+        "kind",
+        "domain",
+        "region_code",
+        "target_batches",
+    ] {
+        assert!(e["error"]["fields"][f].is_string(), "{f}: {e}");
+    }
+    let (s, e) = app.send("POST", "/api/v1/plans", Some(&i.supervisor), json!({"code": "QH-2026-supervision", "name": "dup", "year": 2026, "level": "county", "kind": "supervision", "domain": "food", "region_code": "630104", "target_batches": 1}));
+    assert_eq!(s, 409);
+    assert_eq!(e["error"]["existing"]["id"], i.plan_id);
+    let (s, list) = app.get("/api/v1/plans", &i.token);
+    assert_eq!(s, 200);
+    assert_eq!(list["total"], 1);
+    let (s, p) = app.send("PATCH", &format!("/api/v1/plans/{}", i.plan_id), Some(&i.supervisor),
+        json!({"code": "QH-2026-supervision", "name": "改名", "year": 2026, "level": "prefectural", "kind": "supervision", "domain": "food", "region_code": "630100", "target_batches": 1300, "version": 1}));
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["target_batches"], 1300);
+    assert_eq!(p["version"], 2);
+}
+
+fn an_entity_needs_a_valid_uscc_and_a_duplicate_links_the_first(b: Backend) {
+    let app = TestApp::spawn(b);
+    let t = app.user_token("field", &["sampler"]);
+    let body = |uscc: &str| json!({"name": "某某餐厅", "uscc": uscc, "kind": "catering", "address": "西宁", "region_code": "630104"});
+    let (s, e) = app.send(
+        "POST",
+        "/api/v1/entities",
+        Some(&t),
+        body("91630104MA752K8R2X"),
+    );
+    assert_eq!(s, 422);
+    assert!(
+        e["error"]["fields"]["uscc"].as_str().unwrap().contains("Q"),
+        "{e}"
+    );
+    let (s, e) = app.send(
+        "POST",
+        "/api/v1/entities",
+        Some(&t),
+        body("91630104MA752K8R2O"),
+    );
+    assert_eq!(s, 422, "{e}");
+    let (s, e) = app.send("POST", "/api/v1/entities", Some(&t), json!({"name": "x", "uscc": "91630104MA752K8R2Q", "kind": "catering", "address": "西宁", "region_code": "630100"}));
+    assert_eq!(s, 422, "an entity sits in a county: {e}");
+    let (s, first) = app.send(
+        "POST",
+        "/api/v1/entities",
+        Some(&t),
+        body("91630104ma752k8r2q"),
+    );
+    assert_eq!(s, 201, "lower case is accepted: {first}");
+    assert_eq!(first["uscc"], "91630104MA752K8R2Q");
+    let (s, e) = app.send(
+        "POST",
+        "/api/v1/entities",
+        Some(&t),
+        body("91630104MA752K8R2Q"),
+    );
+    assert_eq!(s, 409);
+    assert_eq!(e["error"]["existing"]["id"], first["id"]);
+    let (s, e) = app.send("POST", "/api/v1/entities", Some(&t), json!({"name": "x", "uscc": "91512081MA62K0260E", "license_no": "SC123", "kind": "producer", "address": "a", "region_code": "630104"}));
+    assert_eq!(s, 422);
+    assert!(e["error"]["fields"]["license_no"].is_string());
+    let (s, found) = app.get("/api/v1/entities?q=2K8R2Q", &t);
+    assert_eq!(s, 200);
+    assert_eq!(found["total"], 1);
+    let (_, found) = app.get(&format!("/api/v1/entities?q={}", "%E9%A4%90%E5%8E%85"), &t);
+    assert_eq!(found["total"], 1, "search by name");
+}
+
+fn a_registered_sample_gets_its_number_and_delivery_deadline(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    let audit_before = app.audit_count();
+    let s = register(&app, &i);
+    assert_eq!(s["sample_no"], "F202663010400001");
+    assert_eq!(s["status"], "registered");
+    assert_eq!(s["conclusion"], "pending");
+    assert_eq!(s["region_code"], "630104");
+    assert_eq!(s["sampler_ids"], json!(i.samplers));
+    assert_eq!(s["sampled_at"], "2026-03-02T09:30:00+08:00");
+    assert_eq!(s["quantity"], "4");
+    assert_eq!(s["price"], "128.00");
+    // 5 working days after Monday 2026-03-02.
+    assert_eq!(s["delivery_due_on"], "2026-03-09");
+    assert_eq!(s["delivery_due_provisional"], false);
+    assert_eq!(s["version"], 1);
+    assert_eq!(app.audit_count(), audit_before + 1);
+    let s2 = register(&app, &i);
+    assert_eq!(s2["sample_no"], "F202663010400002");
+    let (st, got) = app.get("/api/v1/samples/F202663010400001", &i.token);
+    assert_eq!(st, 200);
+    assert_eq!(got["product_name"], "青海牦牛肉干（五香味）");
+    let rows =
+        lims::workflow::audit::history(&mut app.db.conn(), "sample", "F202663010400001").unwrap();
+    assert_eq!(rows[0].action, "sample.register");
+    assert_eq!(rows[0].actor, "wangfang");
+}
+
+fn sample_numbers_are_unique_and_gap_free_under_16_concurrent_registrations(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    let body = sample_body(&i);
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let client = reqwest::blocking::Client::new();
+            let url = app.url("/api/v1/samples");
+            let token = i.token.clone();
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let r = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .unwrap();
+                let status = r.status().as_u16();
+                let v: Value = r.json().unwrap();
+                assert_eq!(status, 201, "{v}");
+                v["sample_no"].as_str().unwrap().to_string()
+            })
+        })
+        .collect();
+    let mut nos: Vec<String> = threads
+        .into_iter()
+        .map(|t| t.join().expect("a registration failed"))
+        .collect();
+    nos.sort();
+    let want: Vec<String> = (1..=16).map(|n| format!("F2026630104{n:05}")).collect();
+    assert_eq!(nos, want);
+    assert_eq!(count_samples(&app), 16);
+    assert_eq!(
+        lims::workflow::audit::verify(&mut app.db.conn())
+            .unwrap()
+            .first_broken,
+        None
+    );
+}
+
+fn bad_sample_input_gets_its_4xx_and_writes_nothing(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    let inactive = app.user("retired", &["sampler"]);
+    let admin = app.user_token("root", &["admin"]);
+    let (s, _) = app.send(
+        "PATCH",
+        &format!("/api/v1/users/{inactive}"),
+        Some(&admin),
+        json!({"active": false, "version": 1}),
+    );
+    assert_eq!(s, 200);
+    let not_sampler = app.user("clerk", &["custodian"]);
+    // A sampler scoped to Haidong, and a plan of Haidong.
+    lims::workflow::accounts::create_user_unchecked(
+        &mut app.db.conn(),
+        lims::clock::Clock::now_naive(&app.clock),
+        &lims::workflow::Actor::system(),
+        lims::workflow::accounts::NewUser {
+            username: "haidong".into(),
+            display_name: "海东抽样员".into(),
+            password: crate::support::PASSWORD.into(),
+            roles: vec!["sampler".into()],
+            region_code: Some("630200".into()),
+        },
+    )
+    .unwrap();
+    let haidong = app.token("haidong");
+    let clerk = app.token("clerk");
+    let before_samples = count_samples(&app);
+    let before_audit = app.audit_count();
+    let base = sample_body(&i);
+    let with = |k: &str, v: Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    let long = "长".repeat(10_000);
+    let script = "<script>alert(1)</script>";
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (with("product_name", json!(long)), 422, "product_name"),
+        (
+            with("product_name", json!("牛肉\u{0007}干")),
+            422,
+            "product_name",
+        ),
+        (with("brand", json!("a\u{0000}b")), 422, "brand"),
+        (
+            with("sampled_at", json!("2099-01-01T10:00:00+08:00")),
+            422,
+            "sampled_at",
+        ),
+        (with("quantity", json!("0")), 422, "quantity"),
+        (with("quantity", json!(-2)), 422, "quantity"),
+        (with("backup_quantity", json!("-1")), 422, "backup_quantity"),
+        (
+            with("sampler_ids", json!([i.samplers[0]])),
+            422,
+            "sampler_ids",
+        ),
+        (
+            with("sampler_ids", json!([i.samplers[0], i.samplers[0]])),
+            422,
+            "sampler_ids",
+        ),
+        (
+            with("sampler_ids", json!([i.samplers[0], inactive])),
+            422,
+            "sampler_ids",
+        ),
+        (
+            with("sampler_ids", json!([i.samplers[0], not_sampler])),
+            422,
+            "sampler_ids",
+        ),
+        (with("stage", json!("warehouse")), 422, "stage"),
+        (with("storage", json!("hot")), 422, "storage"),
+        (with("category_code", json!("99")), 422, "category_code"),
+        (with("category_code", json!("D01")), 422, "category_code"),
+        (with("plan_id", json!(999999)), 422, "plan_id"),
+        (
+            with("production_date", json!("2026-05-01")),
+            422,
+            "production_date",
+        ),
+        (with("price", json!("free")), 422, "price"),
+        (with("backup_quantity", Value::Null), 422, "backup_quantity"),
+    ];
+    for (body, want, field) in &cases {
+        let (s, e) = app.send("POST", "/api/v1/samples", Some(&i.token), body.clone());
+        assert_eq!(s, *want, "{field}: {e}");
+        assert!(e["error"]["fields"][field].is_string(), "{field}: {e}");
+    }
+    // Wrong types are 400.
+    let (s, _) = app.send(
+        "POST",
+        "/api/v1/samples",
+        Some(&i.token),
+        with("sampler_ids", json!("1,2")),
+    );
+    assert_eq!(s, 400);
+    let (s, _) = app.send(
+        "POST",
+        "/api/v1/samples",
+        Some(&i.token),
+        with("sampled_at", json!("yesterday")),
+    );
+    assert_eq!(s, 400);
+    // Another region's scoped sampler: the plan and entity are Xining's.
+    let (s, e) = app.send(
+        "POST",
+        "/api/v1/samples",
+        Some(&haidong),
+        with("sampler_ids", json!([i.samplers[0], i.samplers[1]])),
+    );
+    assert_eq!(s, 403, "{e}");
+    // A custodian cannot register.
+    assert_eq!(
+        app.send("POST", "/api/v1/samples", Some(&clerk), base.clone())
+            .0,
+        403
+    );
+    assert_eq!(count_samples(&app), before_samples);
+    assert_eq!(app.audit_count(), before_audit);
+    // <script> in every text field is stored as written and shown escaped.
+    let mut body = base.clone();
+    for k in [
+        "product_name",
+        "brand",
+        "specification",
+        "batch_no",
+        "shelf_life",
+        "manufacturer",
+        "manufacturer_address",
+        "place",
+        "notes",
+    ] {
+        body[k] = json!(script);
+    }
+    let (s, v) = app.send("POST", "/api/v1/samples", Some(&i.token), body);
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["product_name"], script);
+    let no = v["sample_no"].as_str().unwrap().to_string();
+    assert_eq!(
+        crate::pages::login_form(&app, "wangfang", crate::support::PASSWORD).status(),
+        303
+    );
+    for page in [
+        format!("/samples/{no}"),
+        "/samples".to_string(),
+        format!("/samples/{no}/edit"),
+    ] {
+        let (s, html) = app.page(&page);
+        assert_eq!(s, 200, "{page}");
+        assert!(!html.contains(script), "{page} shows raw script");
+    }
+}
+
+fn a_risk_monitoring_sample_has_no_backup_portion(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "risk_monitoring");
+    let (s, e) = app.send("POST", "/api/v1/samples", Some(&i.token), sample_body(&i));
+    assert_eq!(s, 422);
+    assert!(e["error"]["fields"]["backup_quantity"].is_string());
+    let mut body = sample_body(&i);
+    body["backup_quantity"] = Value::Null;
+    let (s, v) = app.send("POST", "/api/v1/samples", Some(&i.token), body);
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["backup_quantity"], Value::Null);
+}
+
+fn a_sample_is_edited_only_while_registered_and_with_its_version(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    let s = register(&app, &i);
+    let no = s["sample_no"].as_str().unwrap();
+    let path = format!("/api/v1/samples/{no}");
+    let mut body = sample_body(&i);
+    body["product_name"] = json!("青海牦牛肉干（麻辣味）");
+    body["version"] = json!(1);
+    let (st, v) = app.send("PATCH", &path, Some(&i.token), body.clone());
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["product_name"], "青海牦牛肉干（麻辣味）");
+    assert_eq!(v["version"], 2);
+    assert_eq!(v["sample_no"], no, "the number stays");
+    let (st, _) = app.send("PATCH", &path, Some(&i.token), body.clone());
+    assert_eq!(st, 409, "stale version");
+    let custodian = app.user_token("keeper", &["custodian"]);
+    let (st, _) = app.send(
+        "POST",
+        "/api/v1/receipts",
+        Some(&custodian),
+        json!({"scan": no, "seal_intact": true, "condition_ok": true}),
+    );
+    assert_eq!(st, 200);
+    body["version"] = json!(3);
+    let (st, e) = app.send("PATCH", &path, Some(&i.token), body);
+    assert_eq!(st, 409, "received samples are not edited: {e}");
+    let rows = lims::workflow::audit::history(&mut app.db.conn(), "sample", no).unwrap();
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["sample.receive", "sample.update", "sample.register"]
+    );
+    assert!(rows[1].before_json.as_deref().unwrap().contains("五香味"));
+}
+
+fn receipt_accepts_every_scan_form_once(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    let custodian = app.user_token("keeper", &["custodian"]);
+    let nos: Vec<String> = (0..3)
+        .map(|_| {
+            register(&app, &i)["sample_no"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let scans = [
+        format!("{}/s/{}", app.base, nos[0]),
+        format!("{}/s/{}#B", app.base, nos[1]),
+        nos[2].to_lowercase(),
+    ];
+    for (scan, no) in scans.iter().zip(&nos) {
+        let (s, v) = app.send(
+            "POST",
+            "/api/v1/receipts",
+            Some(&custodian),
+            json!({"scan": scan, "seal_intact": true, "condition_ok": true, "note": "冷链完好"}),
+        );
+        assert_eq!(s, 200, "{scan}: {v}");
+        assert_eq!(v["sample_no"], no.as_str());
+        assert_eq!(v["status"], "received");
+        assert_eq!(v["delivered_late"], false);
+    }
+    let (s, e) = app.send(
+        "POST",
+        "/api/v1/receipts",
+        Some(&custodian),
+        json!({"scan": nos[0], "seal_intact": true, "condition_ok": true}),
+    );
+    assert_eq!(s, 409, "{e}");
+    let (s, _) = app.send(
+        "POST",
+        "/api/v1/receipts",
+        Some(&custodian),
+        json!({"scan": "F202663010499999", "seal_intact": true, "condition_ok": true}),
+    );
+    assert_eq!(s, 404);
+    let (s, _) = app.send(
+        "POST",
+        "/api/v1/receipts",
+        Some(&custodian),
+        json!({"scan": "not a label", "seal_intact": true, "condition_ok": true}),
+    );
+    assert_eq!(s, 422);
+    // Only a custodian receives.
+    let (s, _) = app.send(
+        "POST",
+        "/api/v1/receipts",
+        Some(&i.token),
+        json!({"scan": nos[1], "seal_intact": true, "condition_ok": true}),
+    );
+    assert_eq!(s, 403);
+}
+
+fn a_broken_seal_needs_a_reason_and_then_rejects(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    let custodian = app.user_token("keeper", &["custodian"]);
+    let no = register(&app, &i)["sample_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = app.audit_count();
+    let (s, e) = app.send(
+        "POST",
+        "/api/v1/receipts",
+        Some(&custodian),
+        json!({"scan": no, "seal_intact": false, "condition_ok": true}),
+    );
+    assert_eq!(s, 422);
+    assert!(e["error"]["fields"]["reject_reason"].is_string());
+    assert_eq!(app.audit_count(), before);
+    let (s, v) = app.send("POST", "/api/v1/receipts", Some(&custodian), json!({"scan": no, "seal_intact": false, "condition_ok": true, "reject_reason": "封条破损"}));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "rejected");
+    assert_eq!(v["reject_reason"], "封条破损");
+    assert_eq!(v["due_on"], Value::Null);
+    let rows = lims::workflow::audit::history(&mut app.db.conn(), "sample", &no).unwrap();
+    assert_eq!(rows[0].action, "sample.reject");
+    assert_eq!(rows[0].reason.as_deref(), Some("封条破损"));
+}
+
+fn a_late_delivery_is_flagged_and_the_report_deadline_starts_at_receipt(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    let custodian = app.user_token("keeper", &["custodian"]);
+    let no = register(&app, &i)["sample_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Due 2026-03-09; received Tuesday 2026-03-10.
+    app.clock.advance(Duration::days(8));
+    let (_, overdue) = app.get("/api/v1/samples?overdue=true", &i.token);
+    assert_eq!(
+        overdue["total"], 1,
+        "not delivered by its deadline: overdue"
+    );
+    let (s, v) = app.send(
+        "POST",
+        "/api/v1/receipts",
+        Some(&custodian),
+        json!({"scan": no, "seal_intact": true, "condition_ok": true}),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["delivered_late"], true);
+    // 20 working days from 2026-03-10 (no holidays in between): 2026-04-07... minus 清明 2026-04-04..06.
+    let cal = lims::workflow::reference::work_calendar(&mut app.db.conn()).unwrap();
+    let d = chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+    let want = cal.add_working_days(d, 20).date;
+    assert_eq!(v["due_on"], want.to_string());
+    assert_eq!(v["due_provisional"], false);
+    let (_, overdue) = app.get("/api/v1/samples?overdue=true", &i.token);
+    assert_eq!(overdue["total"], 0);
+}
+
+fn lists_filter_and_respect_region_scope(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    for _ in 0..3 {
+        register(&app, &i);
+    }
+    lims::workflow::accounts::create_user_unchecked(
+        &mut app.db.conn(),
+        lims::clock::Clock::now_naive(&app.clock),
+        &lims::workflow::Actor::system(),
+        lims::workflow::accounts::NewUser {
+            username: "haidong".into(),
+            display_name: "海东".into(),
+            password: crate::support::PASSWORD.into(),
+            roles: vec!["sampler".into()],
+            region_code: Some("630200".into()),
+        },
+    )
+    .unwrap();
+    let haidong = app.token("haidong");
+    let (_, mine) = app.get("/api/v1/samples", &haidong);
+    assert_eq!(mine["total"], 0, "Haidong sees no Xining samples");
+    assert_eq!(app.get("/api/v1/samples/F202663010400001", &haidong).0, 404);
+    let (_, all) = app.get(
+        "/api/v1/samples?region=630100&status=registered&per_page=2",
+        &i.token,
+    );
+    assert_eq!(all["total"], 3);
+    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    let (_, q) = app.get("/api/v1/samples?q=%E7%89%A6%E7%89%9B", &i.token);
+    assert_eq!(q["total"], 3, "text search on the product name");
+    let (_, q) = app.get("/api/v1/samples?q=%E8%B6%85%E5%B8%82", &i.token);
+    assert_eq!(q["total"], 3, "text search on the entity name");
+    let (_, d) = app.get("/api/v1/samples?from=2026-03-03", &i.token);
+    assert_eq!(d["total"], 0);
+    let (_, d) = app.get("/api/v1/samples?from=2026-03-02&to=2026-03-02", &i.token);
+    assert_eq!(d["total"], 3);
+    let (s, _) = app.get("/api/v1/samples?status=lost", &i.token);
+    assert_eq!(s, 422);
+    let (_, p) = app.get(
+        &format!("/api/v1/samples?plan_id={}", i.plan_id + 1000),
+        &i.token,
+    );
+    assert_eq!(p["total"], 0);
+}
+
+fn labels_come_four_per_sample_in_every_format(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    let no = register(&app, &i)["sample_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, list) = app.get("/api/v1/label-templates", &i.token);
+    assert_eq!(s, 200);
+    let names: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    for want in ["thermal-50x30", "thermal-70x40", "a4-3x8"] {
+        assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+    }
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/samples/{no}/labels.pdf?template=thermal-50x30"
+        )))
+        .bearer_auth(&i.token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().unwrap();
+    assert_eq!(
+        lopdf::Document::load_mem(&pdf).unwrap().get_pages().len(),
+        4
+    );
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/samples/{no}/labels.zpl?template=thermal-50x30"
+        )))
+        .bearer_auth(&i.token)
+        .send()
+        .unwrap();
+    let zpl = r.text().unwrap();
+    assert_eq!(zpl.matches("^XA").count(), 4);
+    assert_eq!(zpl.matches("^XZ").count(), 4);
+    assert!(zpl.contains(&format!("{}/s/{no}", app.base)));
+    assert!(zpl.contains(&format!("{}/s/{no}#B", app.base)));
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/samples/{no}/label.svg?portion=backup&part=seal"
+        )))
+        .bearer_auth(&i.token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().unwrap().starts_with("<svg"));
+    let (s, _) = app.get(
+        &format!("/api/v1/samples/{no}/labels.pdf?template=nope"),
+        &i.token,
+    );
+    assert_eq!(s, 422);
+    let (s, _) = app.get("/api/v1/samples/F202663010499999/labels.pdf", &i.token);
+    assert_eq!(s, 404);
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/samples/{no}/sampling-form.pdf")))
+        .bearer_auth(&i.token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().unwrap().starts_with(b"%PDF"));
+}
+
+fn a_batch_of_50_samples_prints_200_labels_in_order(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    let mut nos = Vec::new();
+    for _ in 0..50 {
+        nos.push(
+            register(&app, &i)["sample_no"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    nos.reverse();
+    let r = app
+        .client
+        .post(app.url("/api/v1/labels.pdf"))
+        .bearer_auth(&i.token)
+        .json(&json!({"sample_nos": nos, "template": "thermal-50x30"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let pdf = r.bytes().unwrap();
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    assert_eq!(doc.get_pages().len(), 200);
+    // The order is the order asked, four labels per sample: pages 1-4 are the first
+    // sample's, pages 197-200 the last one's.
+    for (page, no) in [(1, &nos[0]), (4, &nos[0]), (5, &nos[1]), (200, &nos[49])] {
+        let text = crate::support::pdftotext_page(&pdf, page);
+        assert!(
+            text.contains(no.as_str()),
+            "page {page} should show {no}: {text}"
+        );
+    }
+    let (s, _) = app.send(
+        "POST",
+        "/api/v1/labels.pdf",
+        Some(&i.token),
+        json!({"sample_nos": [], "template": "thermal-50x30"}),
+    );
+    assert_eq!(s, 422);
+    let (s, _) = app.send(
+        "POST",
+        "/api/v1/labels.pdf",
+        Some(&i.token),
+        json!({"sample_nos": ["F202663010499999"]}),
+    );
+    assert_eq!(s, 404);
+}
