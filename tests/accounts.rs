@@ -7,48 +7,18 @@ use serde_json::json;
 use crate::support::{Backend, TestApp, PASSWORD};
 use crate::Test;
 
-pub const TESTS: &[Test] = &[
-    (
-        "login_gives_a_token_that_logout_revokes",
-        login_gives_a_token_that_logout_revokes,
-    ),
-    (
-        "five_failed_logins_a_minute_are_throttled",
-        five_failed_logins_a_minute_are_throttled,
-    ),
-    (
-        "a_deactivated_user_cannot_log_in_and_loses_its_tokens",
-        a_deactivated_user_cannot_log_in_and_loses_its_tokens,
-    ),
-    (
-        "an_admin_creates_a_user_and_the_audit_log_records_it",
-        an_admin_creates_a_user_and_the_audit_log_records_it,
-    ),
-    (
-        "a_stale_version_is_a_conflict_not_a_lost_update",
-        a_stale_version_is_a_conflict_not_a_lost_update,
-    ),
-    (
-        "roles_and_tokens_guard_the_user_endpoints",
-        roles_and_tokens_guard_the_user_endpoints,
-    ),
-    (
-        "an_unknown_role_is_refused_with_the_field_named",
-        an_unknown_role_is_refused_with_the_field_named,
-    ),
-    (
-        "a_duplicate_username_is_a_conflict",
-        a_duplicate_username_is_a_conflict,
-    ),
-    (
-        "messages_follow_accept_language",
-        messages_follow_accept_language,
-    ),
-    (
-        "the_password_hash_never_leaves_the_server",
-        the_password_hash_never_leaves_the_server,
-    ),
-    ("an_expired_token_is_refused", an_expired_token_is_refused),
+pub const TESTS: &[Test] = crate::tests![
+    login_gives_a_token_that_logout_revokes,
+    five_failed_logins_a_minute_are_throttled,
+    a_deactivated_user_cannot_log_in_and_loses_its_tokens,
+    an_admin_creates_a_user_and_the_audit_log_records_it,
+    a_stale_version_is_a_conflict_not_a_lost_update,
+    roles_and_tokens_guard_the_user_endpoints,
+    an_unknown_role_is_refused_with_the_field_named,
+    a_duplicate_username_is_a_conflict,
+    messages_follow_accept_language,
+    the_password_hash_never_leaves_the_server,
+    an_expired_token_is_refused,
 ];
 
 fn login_gives_a_token_that_logout_revokes(b: Backend) {

@@ -6,15 +6,9 @@ use serde_json::{json, Value};
 use crate::support::{Backend, TestApp};
 use crate::Test;
 
-pub const TESTS: &[Test] = &[
-    (
-        "malformed_bodies_get_4xx_and_write_nothing",
-        malformed_bodies_get_4xx_and_write_nothing,
-    ),
-    (
-        "bad_paths_and_queries_are_client_errors",
-        bad_paths_and_queries_are_client_errors,
-    ),
+pub const TESTS: &[Test] = crate::tests![
+    malformed_bodies_get_4xx_and_write_nothing,
+    bad_paths_and_queries_are_client_errors,
 ];
 
 fn assert_error_shape(s: u16, v: &Value, expect: &[u16], what: &str) {

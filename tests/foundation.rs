@@ -12,40 +12,16 @@ use lims::workflow::audit;
 use crate::support::{test_start, Backend, EmptyDb, TestApp, TestDb};
 use crate::Test;
 
-pub const TESTS: &[Test] = &[
-    ("healthz_names_the_backend", healthz_names_the_backend),
-    (
-        "every_down_migration_reverts_its_up_migration",
-        every_down_migration_reverts_its_up_migration,
-    ),
-    (
-        "loading_reference_data_twice_changes_nothing",
-        loading_reference_data_twice_changes_nothing,
-    ),
-    (
-        "a_missing_population_is_stored_as_unknown_not_zero",
-        a_missing_population_is_stored_as_unknown_not_zero,
-    ),
-    (
-        "editing_an_audit_row_by_hand_is_named_by_audit_verify",
-        editing_an_audit_row_by_hand_is_named_by_audit_verify,
-    ),
-    (
-        "deleting_an_audit_row_breaks_the_chain_at_the_next_row",
-        deleting_an_audit_row_breaks_the_chain_at_the_next_row,
-    ),
-    (
-        "the_audit_log_refuses_updates_from_the_application",
-        the_audit_log_refuses_updates_from_the_application,
-    ),
-    (
-        "concurrent_writers_wait_instead_of_failing",
-        concurrent_writers_wait_instead_of_failing,
-    ),
-    (
-        "a_failed_use_case_writes_nothing_and_audits_nothing",
-        a_failed_use_case_writes_nothing_and_audits_nothing,
-    ),
+pub const TESTS: &[Test] = crate::tests![
+    healthz_names_the_backend,
+    every_down_migration_reverts_its_up_migration,
+    loading_reference_data_twice_changes_nothing,
+    a_missing_population_is_stored_as_unknown_not_zero,
+    editing_an_audit_row_by_hand_is_named_by_audit_verify,
+    deleting_an_audit_row_breaks_the_chain_at_the_next_row,
+    the_audit_log_refuses_updates_from_the_application,
+    concurrent_writers_wait_instead_of_failing,
+    a_failed_use_case_writes_nothing_and_audits_nothing,
 ];
 
 fn healthz_names_the_backend(b: Backend) {

@@ -7,59 +7,21 @@ use serde_json::{json, Value};
 use crate::support::{Backend, TestApp};
 use crate::Test;
 
-pub const TESTS: &[Test] = &[
-    (
-        "a_supervisor_creates_plans_and_a_sampler_cannot",
-        a_supervisor_creates_plans_and_a_sampler_cannot,
-    ),
-    (
-        "an_entity_needs_a_valid_uscc_and_a_duplicate_links_the_first",
-        an_entity_needs_a_valid_uscc_and_a_duplicate_links_the_first,
-    ),
-    (
-        "a_registered_sample_gets_its_number_and_delivery_deadline",
-        a_registered_sample_gets_its_number_and_delivery_deadline,
-    ),
-    (
-        "sample_numbers_are_unique_and_gap_free_under_16_concurrent_registrations",
-        sample_numbers_are_unique_and_gap_free_under_16_concurrent_registrations,
-    ),
-    (
-        "bad_sample_input_gets_its_4xx_and_writes_nothing",
-        bad_sample_input_gets_its_4xx_and_writes_nothing,
-    ),
-    (
-        "a_risk_monitoring_sample_has_no_backup_portion",
-        a_risk_monitoring_sample_has_no_backup_portion,
-    ),
-    (
-        "a_sample_is_edited_only_while_registered_and_with_its_version",
-        a_sample_is_edited_only_while_registered_and_with_its_version,
-    ),
-    (
-        "receipt_accepts_every_scan_form_once",
-        receipt_accepts_every_scan_form_once,
-    ),
-    (
-        "a_broken_seal_needs_a_reason_and_then_rejects",
-        a_broken_seal_needs_a_reason_and_then_rejects,
-    ),
-    (
-        "a_late_delivery_is_flagged_and_the_report_deadline_starts_at_receipt",
-        a_late_delivery_is_flagged_and_the_report_deadline_starts_at_receipt,
-    ),
-    (
-        "lists_filter_and_respect_region_scope",
-        lists_filter_and_respect_region_scope,
-    ),
-    (
-        "labels_come_four_per_sample_in_every_format",
-        labels_come_four_per_sample_in_every_format,
-    ),
-    (
-        "a_batch_of_50_samples_prints_200_labels_in_order",
-        a_batch_of_50_samples_prints_200_labels_in_order,
-    ),
+pub const TESTS: &[Test] = crate::tests![
+    a_supervisor_creates_plans_and_a_sampler_cannot,
+    an_entity_needs_a_valid_uscc_and_a_duplicate_links_the_first,
+    a_registered_sample_gets_its_number_and_delivery_deadline,
+    sample_numbers_are_unique_and_gap_free_under_16_concurrent_registrations,
+    bad_sample_input_gets_its_4xx_and_writes_nothing,
+    a_risk_monitoring_sample_has_no_backup_portion,
+    a_sample_is_edited_only_while_registered_and_with_its_version,
+    receipt_accepts_every_scan_form_once,
+    a_broken_seal_needs_a_reason_and_then_rejects,
+    a_late_delivery_is_flagged_and_the_report_deadline_starts_at_receipt,
+    lists_filter_and_respect_region_scope,
+    a_deadline_into_an_unloaded_year_is_provisional_until_the_year_is_loaded,
+    labels_come_four_per_sample_in_every_format,
+    a_batch_of_50_samples_prints_200_labels_in_order,
 ];
 
 /// A plan, an entity in 城西区 (630104), two samplers and the first one's token.
@@ -779,4 +741,49 @@ fn a_batch_of_50_samples_prints_200_labels_in_order(b: Backend) {
         json!({"sample_nos": ["F202663010499999"]}),
     );
     assert_eq!(s, 404);
+}
+
+fn a_deadline_into_an_unloaded_year_is_provisional_until_the_year_is_loaded(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    app.user("root", &["admin"]);
+    app.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 28, 4, 0, 0).unwrap());
+    // Tokens from March have expired by December.
+    let admin = app.token("root");
+    let i = Intake {
+        token: app.token("wangfang"),
+        ..i
+    };
+    let mut body = sample_body(&i);
+    body["sampled_at"] = json!("2026-12-28T10:00:00+08:00");
+    body["production_date"] = json!("2026-12-01");
+    let (s, v) = app.send("POST", "/api/v1/samples", Some(&i.token), body);
+    assert_eq!(s, 201, "{v}");
+    // 2027 is not loaded: counted Monday to Friday, marked provisional.
+    assert_eq!(v["delivery_due_on"], "2027-01-04");
+    assert_eq!(v["delivery_due_provisional"], true);
+    let no = v["sample_no"].as_str().unwrap().to_string();
+    crate::pages::login_form(&app, "wangfang", crate::support::PASSWORD);
+    let (_, html) = app.page(&format!("/samples/{no}"));
+    assert!(
+        html.contains("暂定"),
+        "a provisional deadline says so where it is shown"
+    );
+    let csv = "date,kind,name\n2027-01-01,holiday,元旦\n";
+    let (s, r) = app.send(
+        "PUT",
+        "/api/v1/calendar-years/2027",
+        Some(&admin),
+        json!({"source": "国务院办公厅通知", "csv": csv}),
+    );
+    assert_eq!(s, 200, "{r}");
+    let (_, v) = app.get(&format!("/api/v1/samples/{no}"), &i.token);
+    assert_eq!(
+        v["delivery_due_on"], "2027-01-05",
+        "recomputed with 元旦 off"
+    );
+    assert_eq!(v["delivery_due_provisional"], false);
+    let rows = lims::workflow::audit::history(&mut app.db.conn(), "sample", &no).unwrap();
+    assert_eq!(rows[0].action, "sample.deadlines_recomputed");
 }

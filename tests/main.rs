@@ -18,6 +18,14 @@ use support::Backend;
 /// A test: a name that is a sentence, and a body run once per backend.
 pub type Test = (&'static str, fn(Backend));
 
+/// The tests of a file, named by their functions.
+#[macro_export]
+macro_rules! tests {
+    ($($f:ident),* $(,)?) => {
+        &[$((stringify!($f), $f as fn($crate::support::Backend))),*]
+    };
+}
+
 fn main() {
     let args = Arguments::from_args();
     let ci = std::env::var("CI")

@@ -4,35 +4,14 @@
 use crate::support::{csrf_of, Backend, TestApp, PASSWORD};
 use crate::Test;
 
-pub const TESTS: &[Test] = &[
-    (
-        "a_user_logs_in_with_the_form_and_sees_its_roles",
-        a_user_logs_in_with_the_form_and_sees_its_roles,
-    ),
-    (
-        "pages_are_chinese_by_default_and_switch_to_english",
-        pages_are_chinese_by_default_and_switch_to_english,
-    ),
-    (
-        "a_form_without_its_csrf_token_is_refused",
-        a_form_without_its_csrf_token_is_refused,
-    ),
-    (
-        "admin_pages_are_for_admins_only",
-        admin_pages_are_for_admins_only,
-    ),
-    (
-        "text_from_users_is_escaped_on_every_page",
-        text_from_users_is_escaped_on_every_page,
-    ),
-    (
-        "an_admin_creates_a_user_with_the_form_and_a_bad_form_comes_back_filled",
-        an_admin_creates_a_user_with_the_form_and_a_bad_form_comes_back_filled,
-    ),
-    (
-        "a_wrong_password_on_the_form_says_so",
-        a_wrong_password_on_the_form_says_so,
-    ),
+pub const TESTS: &[Test] = crate::tests![
+    a_user_logs_in_with_the_form_and_sees_its_roles,
+    pages_are_chinese_by_default_and_switch_to_english,
+    a_form_without_its_csrf_token_is_refused,
+    admin_pages_are_for_admins_only,
+    text_from_users_is_escaped_on_every_page,
+    an_admin_creates_a_user_with_the_form_and_a_bad_form_comes_back_filled,
+    a_wrong_password_on_the_form_says_so,
 ];
 
 /// Logs in through the login form; the client keeps the cookies.
@@ -292,19 +271,10 @@ fn a_wrong_password_on_the_form_says_so(b: Backend) {
     assert!(html.contains("value=\"wang\""));
 }
 
-pub const INTAKE_PAGE_TESTS: &[Test] = &[
-    (
-        "a_sampler_registers_a_sample_with_the_phone_form",
-        a_sampler_registers_a_sample_with_the_phone_form,
-    ),
-    (
-        "a_custodian_receives_a_sample_on_the_scan_page",
-        a_custodian_receives_a_sample_on_the_scan_page,
-    ),
-    (
-        "a_label_link_opens_the_sample_page_after_login",
-        a_label_link_opens_the_sample_page_after_login,
-    ),
+pub const INTAKE_PAGE_TESTS: &[Test] = crate::tests![
+    a_sampler_registers_a_sample_with_the_phone_form,
+    a_custodian_receives_a_sample_on_the_scan_page,
+    a_label_link_opens_the_sample_page_after_login,
 ];
 
 fn a_sampler_registers_a_sample_with_the_phone_form(b: Backend) {

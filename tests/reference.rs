@@ -6,39 +6,15 @@ use serde_json::json;
 use crate::support::{Backend, TestApp};
 use crate::Test;
 
-pub const TESTS: &[Test] = &[
-    (
-        "regions_list_the_province_with_census_population",
-        regions_list_the_province_with_census_population,
-    ),
-    (
-        "an_admin_enters_a_population_figure_and_it_is_audited",
-        an_admin_enters_a_population_figure_and_it_is_audited,
-    ),
-    (
-        "holidays_include_the_adjusted_working_sunday_of_2025",
-        holidays_include_the_adjusted_working_sunday_of_2025,
-    ),
-    (
-        "loading_a_new_calendar_year_makes_its_deadlines_exact",
-        loading_a_new_calendar_year_makes_its_deadlines_exact,
-    ),
-    (
-        "test_items_keep_their_verification_flag",
-        test_items_keep_their_verification_flag,
-    ),
-    (
-        "editing_a_test_item_needs_the_current_version",
-        editing_a_test_item_needs_the_current_version,
-    ),
-    (
-        "rule_profiles_cite_their_articles_and_edits_are_checked",
-        rule_profiles_cite_their_articles_and_edits_are_checked,
-    ),
-    (
-        "openapi_describes_the_endpoints",
-        openapi_describes_the_endpoints,
-    ),
+pub const TESTS: &[Test] = crate::tests![
+    regions_list_the_province_with_census_population,
+    an_admin_enters_a_population_figure_and_it_is_audited,
+    holidays_include_the_adjusted_working_sunday_of_2025,
+    loading_a_new_calendar_year_makes_its_deadlines_exact,
+    test_items_keep_their_verification_flag,
+    editing_a_test_item_needs_the_current_version,
+    rule_profiles_cite_their_articles_and_edits_are_checked,
+    openapi_describes_the_endpoints,
 ];
 
 fn regions_list_the_province_with_census_population(b: Backend) {

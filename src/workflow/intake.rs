@@ -1857,3 +1857,94 @@ pub fn sample_sheet(
         sampler_names,
     })
 }
+
+/// Recomputes every provisional deadline of samples with the calendar as it now
+/// stands (after an admin loaded a year), inside the caller's write transaction.
+/// Returns how many samples changed; each change is audited.
+pub fn recompute_provisional_deadlines(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+) -> AppResult<usize> {
+    let cal = work_calendar(conn)?;
+    let rows: Vec<SampleRow> = samples::table
+        .filter(
+            samples::delivery_due_provisional
+                .eq(true)
+                .or(samples::due_provisional.eq(true)),
+        )
+        .select(SampleRow::as_select())
+        .load(conn)?;
+    let mut changed = 0;
+    for row in rows {
+        let domain: Domain = row.domain.parse().map_err(AppError::internal)?;
+        let kind: PlanKind = plans::table
+            .find(row.plan_id)
+            .select(plans::kind)
+            .first::<String>(conn)?
+            .parse()
+            .map_err(AppError::internal)?;
+        let Some(profile) = get_profile(conn, domain, kind)?.map(|p| p.profile()) else {
+            continue;
+        };
+        let delivery = if row.delivery_due_provisional {
+            profile.deadline("delivery_to_lab", local_date(row.sampled_at), &cal)
+        } else {
+            None
+        };
+        let report = match (row.due_provisional, row.received_at) {
+            (true, Some(r)) => profile.deadline("report_after_receipt", local_date(r), &cal),
+            _ => None,
+        };
+        let new_delivery = delivery
+            .as_ref()
+            .map_or(row.delivery_due_on, |d| Some(d.date));
+        let new_delivery_prov = delivery
+            .as_ref()
+            .map_or(row.delivery_due_provisional, |d| d.provisional);
+        let new_due = report.as_ref().map_or(row.due_on, |d| Some(d.date));
+        let new_due_prov = report
+            .as_ref()
+            .map_or(row.due_provisional, |d| d.provisional);
+        if (new_delivery, new_delivery_prov, new_due, new_due_prov)
+            == (
+                row.delivery_due_on,
+                row.delivery_due_provisional,
+                row.due_on,
+                row.due_provisional,
+            )
+        {
+            continue;
+        }
+        diesel::update(samples::table.find(row.id))
+            .set((
+                samples::delivery_due_on.eq(new_delivery),
+                samples::delivery_due_provisional.eq(new_delivery_prov),
+                samples::due_on.eq(new_due),
+                samples::due_provisional.eq(new_due_prov),
+                samples::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "sample.deadlines_recomputed",
+                entity_kind: "sample",
+                entity_id: row.sample_no.clone(),
+                before: Some(serde_json::json!({
+                    "delivery_due_on": row.delivery_due_on, "delivery_due_provisional": row.delivery_due_provisional,
+                    "due_on": row.due_on, "due_provisional": row.due_provisional,
+                })),
+                after: Some(serde_json::json!({
+                    "delivery_due_on": new_delivery, "delivery_due_provisional": new_delivery_prov,
+                    "due_on": new_due, "due_provisional": new_due_prov,
+                })),
+                reason: Some("calendar year loaded"),
+            },
+        )?;
+        changed += 1;
+    }
+    Ok(changed)
+}

@@ -215,8 +215,8 @@ pub fn work_calendar(conn: &mut DbConnection) -> AppResult<WorkCalendar> {
 }
 
 /// An admin loads (or reloads) one year's official calendar from CSV text
-/// (`date,kind,name`), replacing that year's rows. Deadlines that were provisional
-/// for this year become exact from then on.
+/// (`date,kind,name`), replacing that year's rows. Every provisional deadline is
+/// recomputed in the same transaction, so those reaching into this year become exact.
 pub fn load_calendar_year(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -293,6 +293,7 @@ pub fn load_calendar_year(
             ))
             .execute(conn)?;
         let after = list_holidays(conn, Some(year))?;
+        crate::workflow::intake::recompute_provisional_deadlines(conn, now, actor)?;
         audit::append(
             conn,
             now,
