@@ -1298,6 +1298,7 @@ struct SamplePage {
     status_label: String,
     storage_label: String,
     stage_label: String,
+    plan_label: String,
     deadlines: Vec<DeadlineView>,
     templates: Vec<(String, String)>,
     previews: Vec<(String, String)>,
@@ -1383,7 +1384,23 @@ async fn sample_page(
         .parse::<Stage>()
         .map(|x| enum_label(lang, x.label_zh(), x.as_str()))
         .unwrap_or_default();
+    let plan_label = format!(
+        "{}, {}",
+        sheet
+            .plan
+            .kind
+            .parse::<PlanKind>()
+            .map(|k| plan_kind_label(lang, k))
+            .unwrap_or_default(),
+        sheet
+            .plan
+            .level
+            .parse::<PlanLevel>()
+            .map(|l| enum_label(lang, l.label_zh(), l.as_str()))
+            .unwrap_or_default()
+    );
     let page = SamplePage {
+        plan_label,
         status_label: status_label(lang, &s.status),
         can_edit: s.status == "registered" && actor.roles.has(Role::Sampler),
         overdue: is_overdue(s, today),

@@ -90,10 +90,12 @@ impl Nav {
         let mut roles = Vec::new();
         if let Some(u) = &ctx.user {
             let mut add = |href: &'static str, key: &str| {
-                let active = if href == "/" {
-                    ctx.path == "/"
-                } else {
-                    ctx.path.starts_with(href)
+                let active = match href {
+                    "/" => ctx.path == "/",
+                    "/samples" => {
+                        ctx.path.starts_with("/samples") && !ctx.path.starts_with("/samples/new")
+                    }
+                    _ => ctx.path.starts_with(href),
                 };
                 links.push(NavLink {
                     href,
@@ -102,7 +104,7 @@ impl Nav {
                 });
             };
             add("/", "nav.home");
-            if u.roles.has_any(&[Role::Sampler, Role::Admin]) {
+            if u.roles.has(Role::Sampler) {
                 add("/samples/new", "nav.new_sample");
             }
             if u.roles.has_any(&[Role::Custodian]) {
