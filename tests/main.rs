@@ -9,6 +9,7 @@ mod accounts;
 mod bad_input;
 mod foundation;
 mod intake;
+mod lab;
 mod pages;
 mod reference;
 
@@ -52,6 +53,7 @@ fn main() {
         accounts::TESTS,
         reference::TESTS,
         intake::TESTS,
+        lab::TESTS,
         bad_input::TESTS,
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,

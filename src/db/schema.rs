@@ -247,6 +247,101 @@ diesel::joinable!(samples -> entities (entity_id));
 diesel::joinable!(sample_samplers -> samples (sample_id));
 diesel::joinable!(sample_samplers -> users (user_id));
 
+diesel::table! {
+    sample_tests (id) {
+        id -> BigInt,
+        sample_id -> BigInt,
+        test_item_id -> BigInt,
+        name -> Text,
+        method_standard -> Text,
+        judgment_standard -> Text,
+        limit_kind -> Text,
+        limit_min -> Nullable<Text>,
+        limit_max -> Nullable<Text>,
+        unit -> Text,
+        lod -> Nullable<Text>,
+        micro_n -> Nullable<Integer>,
+        micro_c -> Nullable<Integer>,
+        assignee_id -> Nullable<BigInt>,
+        due_on -> Nullable<Date>,
+        status -> Text,
+        attempt -> Integer,
+        result_text -> Nullable<Text>,
+        result_value -> Nullable<Text>,
+        result_unit -> Nullable<Text>,
+        result_lod -> Nullable<Text>,
+        judgment -> Nullable<Text>,
+        entered_by -> Nullable<BigInt>,
+        entered_at -> Nullable<Timestamp>,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        review_note -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    test_attempts (id) {
+        id -> BigInt,
+        test_id -> BigInt,
+        attempt -> Integer,
+        result_text -> Text,
+        result_value -> Nullable<Text>,
+        result_unit -> Nullable<Text>,
+        result_lod -> Nullable<Text>,
+        judgment -> Nullable<Text>,
+        entered_by -> BigInt,
+        entered_at -> Timestamp,
+        reviewed_by -> BigInt,
+        reviewed_at -> Timestamp,
+        decision -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    report_sequences (year) {
+        year -> Integer,
+        last_value -> Integer,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        report_no -> Text,
+        sample_id -> BigInt,
+        conclusion -> Text,
+        issued_at -> Timestamp,
+        signatory_id -> BigInt,
+        status -> Text,
+        supersedes -> Nullable<Text>,
+        pdf_sha256 -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    retentions (sample_id) {
+        sample_id -> BigInt,
+        place -> Text,
+        keep_until -> Nullable<Date>,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+        discarded_at -> Nullable<Timestamp>,
+        discarded_by -> Nullable<BigInt>,
+        discard_reason -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::joinable!(sample_tests -> samples (sample_id));
+diesel::joinable!(test_attempts -> sample_tests (test_id));
+diesel::joinable!(reports -> samples (sample_id));
+diesel::joinable!(retentions -> samples (sample_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     region_populations,
@@ -264,4 +359,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     sample_sequences,
     samples,
     sample_samplers,
+    sample_tests,
+    test_attempts,
+    report_sequences,
+    reports,
+    retentions,
 );

@@ -65,6 +65,11 @@ pub fn has_glyph(c: char) -> bool {
     shared().is_ok_and(|s| s.outline.glyph_id(c).0 != 0)
 }
 
+/// The font's glyph for `c` (0, the empty box, when it has none).
+pub fn glyph_id(c: char) -> u16 {
+    shared().map_or(0, |s| s.outline.glyph_id(c).0)
+}
+
 /// The advance width of `c` in em. Control characters take no room.
 pub fn advance_em(c: char) -> f32 {
     if c.is_control() {

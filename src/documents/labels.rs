@@ -3,8 +3,6 @@
 //! in `label_templates/`. Invariant: a batch prints exactly the labels asked for, in order,
 //! and every QR code encodes `{base_url}/s/{sample_no}` (`#B` appended for the backup).
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +16,6 @@ pub use super::zpl::DEFAULT_DPI as DEFAULT_ZPL_DPI;
 pub use super::DocError;
 
 use super::fonts::{text_width_em, EM_ASCENT, MM_PER_PT};
-use super::qr::QrMatrix;
 use super::text::wrap;
 
 /// The two portions of a sample: the one tested now and the one kept for re-examination.
@@ -301,23 +298,6 @@ pub(crate) fn pieces<'a>(template: &LabelTemplate, label: &'a Label) -> Vec<Piec
         }
     }
     out
-}
-
-/// Encodes each distinct QR text once per document (a portion's label and seal share one).
-#[derive(Default)]
-pub(crate) struct QrCache {
-    map: HashMap<(String, Ecc), std::rc::Rc<QrMatrix>>,
-}
-
-impl QrCache {
-    pub(crate) fn get(&mut self, text: &str, ecc: Ecc) -> Result<std::rc::Rc<QrMatrix>, DocError> {
-        if let Some(m) = self.map.get(&(text.to_string(), ecc)) {
-            return Ok(m.clone());
-        }
-        let m = std::rc::Rc::new(QrMatrix::encode(text, ecc)?);
-        self.map.insert((text.to_string(), ecc), m.clone());
-        Ok(m)
-    }
 }
 
 #[cfg(test)]

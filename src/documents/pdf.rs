@@ -2,14 +2,17 @@
 //! operations, vector QR codes, and a deterministic save. Invariants: the bundled font is
 //! embedded as a subset, and the same pages always serialise to the same bytes.
 
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
 use printpdf::{
-    CurTransMat, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFont, PdfFontHandle,
-    PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem,
+    Codepoint, CurTransMat, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFont,
+    PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, XObjectId, XObjectTransform,
 };
 
 use super::fonts::{self, MM_PER_PT};
-use super::labels::{pieces, Label, LabelTemplate, Piece, QrCache};
-use super::qr::{QrMatrix, QUIET_ZONE};
+use super::labels::{pieces, Label, LabelTemplate, Piece};
+use super::qr::{Ecc, QrMatrix, QUIET_ZONE};
 use super::DocError;
 
 /// The font's resource name; its first six letters are also the subset tag, so it is fixed
@@ -155,8 +158,15 @@ impl Canvas {
                 },
             });
             at = p;
+            // Glyph ids resolved here (with the text for extraction) instead of letting
+            // printpdf look each character up twice in its slower cmap.
+            let glyphs = text
+                .chars()
+                .filter(|c| !c.is_control())
+                .map(|c| Codepoint::with_cid(fonts::glyph_id(c), 0.0, c.to_string()))
+                .collect();
             self.ops.push(Op::ShowText {
-                items: vec![TextItem::Text(text.to_string())],
+                items: vec![TextItem::GlyphIds(glyphs)],
             });
         }
         if started {
@@ -164,47 +174,136 @@ impl Canvas {
         }
     }
 
-    /// A QR code in the `size` square at (x, y), quiet zone included: one filled path of
-    /// rectangles in module units under a scaling matrix, so the numbers stay small
-    /// integers and the modules land exactly on the grid.
-    pub(crate) fn qr(&mut self, m: &QrMatrix, x: f32, y: f32, size: f32) {
+    /// The QR code of `text` in the `size` square at (x, y), quiet zone included. The symbol
+    /// itself is drawn once per document (see [`QrForms`]) and placed here by a matrix that
+    /// maps its module grid onto the page.
+    pub(crate) fn qr(
+        &mut self,
+        forms: &mut QrForms,
+        text: &str,
+        ecc: Ecc,
+        x: f32,
+        y: f32,
+        size: f32,
+    ) -> Result<(), DocError> {
+        let (id, width) = forms.get(text, ecc)?;
         // Modules are a whole number of printer dots and start on the dot grid of the
         // page, so every module prints (and rasterises) at the same width: uneven modules
         // made real decoders fail on some codes.
-        let n = m.width_with_quiet_zone() as f32;
-        let module_mm = ((size / n / QR_GRID_MM).floor().max(1.0)) * QR_GRID_MM;
+        let n = (width + 2 * QUIET_ZONE) as f32;
+        let module_mm = (size / n / QR_GRID_MM).floor().max(1.0) * QR_GRID_MM;
         let margin = (size - module_mm * n) / 2.0 + QUIET_ZONE as f32 * module_mm;
         let snap = |v: f32| (v / QR_GRID_MM).round() * QR_GRID_MM;
         let (left, top) = (snap(self.ox + x + margin), snap(self.oy + y + margin));
-        let top_left = Point {
-            x: pt(left),
-            y: pt(self.page_h - top),
-        };
         let scale = pt(module_mm).0;
         self.ops.push(Op::SaveGraphicsState);
         // Module space: x to the right, y downwards, one unit per module.
         self.ops.push(Op::SetTransformationMatrix {
-            matrix: CurTransMat::Raw([scale, 0.0, 0.0, -scale, top_left.x.0, top_left.y.0]),
+            matrix: CurTransMat::Raw([
+                scale,
+                0.0,
+                0.0,
+                -scale,
+                pt(left).0,
+                pt(self.page_h - top).0,
+            ]),
         });
-        let rects = m.rects();
-        let mut path = String::with_capacity(rects.len() * 16);
-        for r in rects {
-            use std::fmt::Write as _;
-            let _ = write!(path, "{} {} {} {} re\n", r.x, r.y, r.w, r.h);
-        }
-        path.push('f');
-        // printpdf has no "path of many rectangles" operation, and one operation per module
-        // run made 1,000 labels too slow. With `secure: false` (see `save`) an unknown
-        // operation is written verbatim: its key is this ready-made path.
-        self.ops.push(Op::Unknown {
-            key: path,
-            value: Vec::new(),
+        self.ops.push(Op::UseXobject {
+            id,
+            transform: XObjectTransform::default(),
         });
         self.ops.push(Op::RestoreGraphicsState);
+        Ok(())
     }
 
     pub(crate) fn into_page(self, width_mm: f32, height_mm: f32) -> PdfPage {
         PdfPage::new(Mm(width_mm), Mm(height_mm), self.ops)
+    }
+}
+
+/// The QR codes of one document, each drawn once as a form XObject and shown wherever it
+/// is needed: a portion's label and seal share one symbol, which halves the QR data of a
+/// batch. Names are numbered in order of first use, so output stays deterministic.
+#[derive(Default)]
+pub(crate) struct QrForms {
+    index: HashMap<(String, Ecc), usize>,
+    /// Per symbol: modules per side (quiet zone excluded) and the path in module units.
+    forms: Vec<(usize, Vec<u8>)>,
+}
+
+impl QrForms {
+    fn name(i: usize) -> String {
+        format!("QR{i}")
+    }
+
+    fn get(&mut self, text: &str, ecc: Ecc) -> Result<(XObjectId, usize), DocError> {
+        if let Some(&i) = self.index.get(&(text.to_string(), ecc)) {
+            return Ok((XObjectId(Self::name(i)), self.forms[i].0));
+        }
+        self.add(text, ecc, QrMatrix::encode(text, ecc)?);
+        self.get(text, ecc)
+    }
+
+    fn add(&mut self, text: &str, ecc: Ecc, m: QrMatrix) {
+        let rects = m.rects();
+        let mut path = String::with_capacity(rects.len() * 14 + 2);
+        for r in rects {
+            let _ = writeln!(path, "{} {} {} {} re", r.x, r.y, r.w, r.h);
+        }
+        path.push('f');
+        self.index.insert((text.to_string(), ecc), self.forms.len());
+        self.forms.push((m.width(), path.into_bytes()));
+    }
+
+    /// Encodes the symbols of a batch up front, on two threads, in order of first use (the
+    /// order `get` would have numbered them in).
+    fn prepare(&mut self, keys: Vec<(&str, Ecc)>) -> Result<(), DocError> {
+        let mut seen = std::collections::HashSet::new();
+        let keys: Vec<(&str, Ecc)> = keys
+            .into_iter()
+            .filter(|k| !self.index.contains_key(&(k.0.to_string(), k.1)) && seen.insert(*k))
+            .collect();
+        let encoded = map_in_halves(&keys, |(text, ecc)| QrMatrix::encode(text, *ecc));
+        for ((text, ecc), m) in keys.into_iter().zip(encoded) {
+            self.add(text, ecc, m?);
+        }
+        Ok(())
+    }
+
+    /// Adds the forms to the saved document, in the XObject dictionary every page uses.
+    fn install(self, lo: &mut lopdf::Document) -> Result<(), DocError> {
+        use lopdf::Object;
+        if self.forms.is_empty() {
+            return Ok(());
+        }
+        let missing = || DocError::Pdf("no XObject dictionary on the first page".into());
+        let page = *lo.get_pages().values().next().ok_or_else(missing)?;
+        let resources = match lo.get_dictionary(page).and_then(|p| p.get(b"Resources")) {
+            Ok(Object::Dictionary(d)) => d.clone(),
+            Ok(Object::Reference(r)) => lo.get_dictionary(*r).map_err(|_| missing())?.clone(),
+            _ => return Err(missing()),
+        };
+        let dict_id = resources
+            .get(b"XObject")
+            .and_then(Object::as_reference)
+            .map_err(|_| missing())?;
+        for (i, (width, path)) in self.forms.into_iter().enumerate() {
+            let w = width as i64;
+            let dict = lopdf::Dictionary::from_iter(vec![
+                ("Type", Object::Name(b"XObject".to_vec())),
+                ("Subtype", Object::Name(b"Form".to_vec())),
+                ("FormType", Object::Integer(1)),
+                (
+                    "BBox",
+                    Object::Array(vec![0.into(), 0.into(), w.into(), w.into()]),
+                ),
+            ]);
+            let id = lo.add_object(lopdf::Stream::new(dict, path));
+            lo.get_dictionary_mut(dict_id)
+                .map_err(|_| missing())?
+                .set(Self::name(i), Object::Reference(id));
+        }
+        Ok(())
     }
 }
 
@@ -222,16 +321,27 @@ pub(crate) fn new_document(title: &str) -> Result<PdfDocument, DocError> {
 
 /// Serialises deterministically: dates are fixed by the document info, and the random file
 /// identifier printpdf writes is replaced by one derived from the content.
-pub(crate) fn save(doc: &PdfDocument) -> Result<Vec<u8>, DocError> {
+pub(crate) fn save(doc: &PdfDocument, forms: QrForms) -> Result<Vec<u8>, DocError> {
     let opts = PdfSaveOptions {
         optimize: false,
         subset_fonts: true,
-        // Needed for the raw QR path operations, all of which this module generates.
-        secure: false,
+        secure: true,
         image_optimization: None,
     };
     let mut warnings = Vec::new();
     let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
+    forms.install(&mut lo)?;
+    // printpdf dates every document 1970-01-01; a document without a clock has no date.
+    if let Ok(info) = lo
+        .trailer
+        .get(b"Info")
+        .and_then(lopdf::Object::as_reference)
+    {
+        if let Ok(dict) = lo.get_dictionary_mut(info) {
+            dict.remove(b"CreationDate");
+            dict.remove(b"ModDate");
+        }
+    }
     let mut h1: u64 = 0xcbf2_9ce4_8422_2325;
     let mut h2: u64 = 0x8422_2325_cbf2_9ce4;
     for (id, obj) in &lo.objects {
@@ -252,12 +362,74 @@ pub(crate) fn save(doc: &PdfDocument) -> Result<Vec<u8>, DocError> {
             lopdf::Object::String(id, lopdf::StringFormat::Hexadecimal),
         ]),
     );
-    lo.compress();
+    compress(&mut lo)?;
     let mut out = Vec::new();
-    lo.save_to(&mut out)
+    // Page dictionaries and the cross-reference table packed into compressed streams
+    // (PDF 1.5): a thousand small page objects were otherwise 40 % of a label file.
+    let options = lopdf::SaveOptions::builder()
+        .use_object_streams(true)
+        .use_xref_streams(true)
+        .compression_level(COMPRESSION_LEVEL)
+        .build();
+    lo.save_with_options(&mut out, options)
         .map_err(|e| DocError::Pdf(e.to_string()))?;
     Ok(out)
 }
+
+/// Deflates every stream not yet filtered. lopdf's own `compress` uses the slowest level,
+/// which took a third of a 1,000-label PDF's time for a few per cent of size.
+fn compress(lo: &mut lopdf::Document) -> Result<(), DocError> {
+    use std::io::Write as _;
+    let todo: Vec<(lopdf::ObjectId, &[u8])> = lo
+        .objects
+        .iter()
+        .filter_map(|(id, obj)| match obj {
+            lopdf::Object::Stream(s) if s.allows_compression && s.dict.get(b"Filter").is_err() => {
+                Some((*id, s.content.as_slice()))
+            }
+            _ => None,
+        })
+        .collect();
+    let packed = map_in_halves(&todo, |(_, content)| {
+        let mut z = flate2::write::ZlibEncoder::new(
+            Vec::with_capacity(content.len() / 2),
+            flate2::Compression::new(COMPRESSION_LEVEL),
+        );
+        z.write_all(content)?;
+        z.finish()
+    });
+    let ids: Vec<lopdf::ObjectId> = todo.iter().map(|(id, _)| *id).collect();
+    for (id, packed) in ids.into_iter().zip(packed) {
+        let packed = packed.map_err(|e| DocError::Pdf(e.to_string()))?;
+        if let Ok(stream) = lo.get_object_mut(id).and_then(lopdf::Object::as_stream_mut) {
+            if packed.len() < stream.content.len() {
+                stream.dict.set("Filter", "FlateDecode");
+                stream.set_content(packed);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `items.iter().map(f)`, the second half on another thread when the list is long. The
+/// result is in input order whatever the machine, so output stays deterministic.
+fn map_in_halves<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < 64 {
+        return items.iter().map(&f).collect();
+    }
+    let (first, second) = items.split_at(items.len() / 2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| second.iter().map(&f).collect::<Vec<R>>());
+        let mut out: Vec<R> = first.iter().map(&f).collect();
+        match other.join() {
+            Ok(rest) => out.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        out
+    })
+}
+
+const COMPRESSION_LEVEL: u32 = 6;
 
 /// Label pages: one label per page on a roll; row by row, page after page, on a sheet.
 pub(crate) fn render_labels(
@@ -269,26 +441,38 @@ pub(crate) fn render_labels(
     }
     let mut doc = new_document(&format!("Labels ({})", template.name))?;
     let per_page = template.labels_per_page();
-    let mut cache = QrCache::default();
+    let mut forms = QrForms::default();
+    forms.prepare(
+        labels
+            .iter()
+            .flat_map(|l| {
+                template
+                    .layout(l.part)
+                    .qrs
+                    .iter()
+                    .map(|q| (l.qr_text.as_str(), q.ecc))
+            })
+            .collect(),
+    )?;
     let mut pages = Vec::with_capacity(labels.len().div_ceil(per_page));
     for chunk in labels.chunks(per_page) {
         let mut canvas = Canvas::new(template.height_mm);
         for (slot, label) in chunk.iter().enumerate() {
             let (ox, oy) = template.slot_origin_mm(slot);
             canvas.set_origin(ox, oy);
-            draw_label(&mut canvas, template, label, &mut cache)?;
+            draw_label(&mut canvas, template, label, &mut forms)?;
         }
         pages.push(canvas.into_page(template.width_mm, template.height_mm));
     }
     doc.pages = pages;
-    save(&doc)
+    save(&doc, forms)
 }
 
 fn draw_label(
     canvas: &mut Canvas,
     template: &LabelTemplate,
     label: &Label,
-    cache: &mut QrCache,
+    forms: &mut QrForms,
 ) -> Result<(), DocError> {
     let pieces = pieces(template, label);
     for p in &pieces {
@@ -313,7 +497,7 @@ fn draw_label(
                 size,
                 ecc,
                 text,
-            } => canvas.qr(&*cache.get(text, *ecc)?, *x, *y, *size),
+            } => canvas.qr(forms, text, *ecc, *x, *y, *size)?,
             Piece::Text { .. } => {}
         }
     }
@@ -370,7 +554,7 @@ mod tests {
                     backup.clone(),
                 ]],
             };
-            assert_eq!(pdf_qr_codes(&pdf), expected, "{}", t.name);
+            assert_eq!(pdf_qr_codes(&pdf, Some(&t)), expected, "{}", t.name);
             let text: String = pdf_text(&pdf).split_whitespace().collect();
             assert!(
                 text.contains("青海牦牛肉干"),
@@ -415,7 +599,7 @@ mod tests {
             .expect("a4");
         let labels = batch(7);
         let pdf = render_pdf(&t, &labels).expect("pdf");
-        let pages = pdf_qr_codes(&pdf);
+        let pages = pdf_qr_codes(&pdf, Some(&t));
         assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [24, 4]);
         let got: Vec<String> = pages.concat();
         let want: Vec<String> = labels.iter().map(|l| l.qr_text.clone()).collect();
@@ -430,6 +614,11 @@ mod tests {
             .expect("50x30");
         let pdf = render_pdf(&t, &batch(50)).expect("pdf");
         assert_eq!(pdf_pages(&pdf), 200);
+        // Long batches encode and compress on two threads: still the same bytes.
+        assert!(
+            render_pdf(&t, &batch(50)).expect("pdf") == pdf,
+            "batch output differs between runs"
+        );
         let risk = labels_for(&sample("F202663010200999", NAME, false), BASE);
         assert_eq!(pdf_pages(&render_pdf(&t, &risk).expect("pdf")), 2);
     }

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::fonts::{EM_ASCENT, MM_PER_PT};
-use super::pdf::{new_document, save, text_width, Canvas};
-use super::qr::{Ecc, QrMatrix};
+use super::pdf::{new_document, save, text_width, Canvas, QrForms};
+use super::qr::Ecc;
 use super::text::wrap;
 use super::DocError;
 
@@ -72,7 +72,7 @@ const PAGE_H: f32 = 297.0;
 const MARGIN: f32 = 15.0;
 const TABLE_TOP: f32 = 42.0;
 const SIGN_H: f32 = 52.0;
-const LABEL_W: f32 = 27.0;
+const LABEL_W: f32 = 30.0;
 const PAD: f32 = 1.2;
 
 /// A table row: a section heading, two label/value pairs, or one pair across the width.
@@ -236,8 +236,15 @@ pub fn render_sampling_form(form: &SamplingForm, qr_text: &str) -> Result<Vec<u8
         11.0,
         format!("抽样编号 Sample No.：{}", form.sample_no),
     ));
-    let qr = QrMatrix::encode(qr_text, Ecc::M)?;
-    c.qr(&qr, PAGE_W - MARGIN - 24.0, MARGIN - 6.0, 24.0);
+    let mut forms = QrForms::default();
+    c.qr(
+        &mut forms,
+        qr_text,
+        Ecc::M,
+        PAGE_W - MARGIN - 24.0,
+        MARGIN - 6.0,
+        24.0,
+    )?;
     texts.push((
         PAGE_W - MARGIN - 20.5,
         MARGIN + 19.5,
@@ -324,7 +331,7 @@ pub fn render_sampling_form(form: &SamplingForm, qr_text: &str) -> Result<Vec<u8
 
     let mut doc = new_document(&format!("抽样单 {}", form.sample_no))?;
     doc.pages = vec![c.into_page(PAGE_W, PAGE_H)];
-    save(&doc)
+    save(&doc, forms)
 }
 
 #[cfg(test)]
@@ -396,7 +403,7 @@ mod tests {
         }
         assert_eq!(pdf_pages(&pdf), 1);
         assert_eq!(
-            pdf_qr_codes(&pdf),
+            pdf_qr_codes(&pdf, None),
             vec![vec![
                 "https://lims.example.cn/s/F202663010200123".to_string()
             ]]

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::fonts::{FONT_FAMILY, MM_PER_PT};
-use super::labels::{pieces, Label, LabelTemplate, Piece, QrCache};
-use super::qr::QUIET_ZONE;
+use super::labels::{pieces, Label, LabelTemplate, Piece};
+use super::qr::{QrMatrix, QUIET_ZONE};
 use super::DocError;
 
 /// Escapes text for XML content and attribute values.
@@ -38,7 +38,6 @@ fn n(v: f32) -> String {
 
 pub(crate) fn render(template: &LabelTemplate, label: &Label) -> Result<String, DocError> {
     let (w, h) = template.label_size_mm();
-    let mut cache = QrCache::default();
     let mut out = String::with_capacity(8192);
     let _ = write!(
         out,
@@ -96,7 +95,7 @@ pub(crate) fn render(template: &LabelTemplate, label: &Label) -> Result<String, 
                 ecc,
                 text,
             } => {
-                let m = cache.get(text, ecc)?;
+                let m = QrMatrix::encode(text, ecc)?;
                 let module = size / m.width_with_quiet_zone() as f32;
                 let q = QUIET_ZONE as f32 * module;
                 // Module units inside, one path for all dark modules; crisp edges for scanning.

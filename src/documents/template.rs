@@ -688,7 +688,14 @@ fn thickness(
 
 /// Turns a TOML or serde error into file, line and the dotted field it concerns.
 fn syntax_error(ck: &Checker, e: &toml::de::Error) -> TemplateError {
-    let message = e.message().trim().to_string();
+    // One line, for logs: TOML syntax messages come on several.
+    let message = e
+        .message()
+        .trim()
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ");
     let Some(span) = e.span() else {
         return TemplateError {
             file: ck.file.to_string(),
@@ -761,7 +768,7 @@ pub fn shipped_templates() -> Vec<LabelTemplate> {
 }
 
 /// Shipped templates plus every `*.toml` file in `dir` (a lab's own printer sizes, read in
-/// file-name order). A lab's template replaces a shipped one of the same name; a file that
+/// file-name order; a missing directory means none). A lab's template replaces a shipped one of the same name; a file that
 /// does not parse, or repeats a name used by an earlier file in `dir`, is returned as an
 /// error and skipped.
 pub fn load_templates(dir: Option<&Path>) -> (Vec<LabelTemplate>, Vec<TemplateError>) {
@@ -781,6 +788,8 @@ pub fn load_templates(dir: Option<&Path>) -> (Vec<LabelTemplate>, Vec<TemplateEr
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .collect(),
+        // A lab without templates of its own has no directory: not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (templates, errors),
         Err(e) => {
             errors.push(io_error(dir.display().to_string(), e));
             return (templates, errors);
@@ -1048,5 +1057,8 @@ text = "封条 {sample_no}"
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].file, "broken.toml");
         assert_eq!(errors[0].line, Some(1));
+
+        let (templates, errors) = load_templates(Some(&dir.path().join("missing")));
+        assert_eq!((templates.len(), errors.len()), (3, 0));
     }
 }

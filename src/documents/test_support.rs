@@ -7,7 +7,7 @@ use std::process::Command;
 
 use chrono::NaiveDate;
 
-use super::labels::{labels_for, Label, LabelSample};
+use super::labels::{labels_for, Label, LabelSample, LabelTemplate};
 
 pub(crate) const BASE: &str = "https://lims.example.cn";
 
@@ -87,9 +87,11 @@ pub(crate) fn pdf_fonts(pdf: &[u8]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Every QR code on every page, rasterised at 300 dpi and decoded with rqrr; per page,
-/// in reading order (top to bottom by row, then left to right).
-pub(crate) fn pdf_qr_codes(pdf: &[u8]) -> Vec<Vec<String>> {
+/// Every QR code on every page, rasterised at 300 dpi and decoded with rqrr. With a
+/// template, each label position of the page is decoded on its own (rqrr pairs finder
+/// patterns of neighbouring codes on a full sheet) and the codes come in slot order;
+/// without, the whole page is searched and codes come top to bottom, left to right.
+pub(crate) fn pdf_qr_codes(pdf: &[u8], template: Option<&LabelTemplate>) -> Vec<Vec<String>> {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write_pdf(dir.path(), pdf);
     let prefix = dir.path().join("page");
@@ -112,35 +114,38 @@ pub(crate) fn pdf_qr_codes(pdf: &[u8]) -> Vec<Vec<String>> {
     pngs.sort();
     pngs.iter()
         .map(|png| {
-            let img = image::open(png).expect("open png").to_luma8();
-            let mut prepared = rqrr::PreparedImage::prepare(img);
-            let mut found: Vec<(i32, i32, String)> = prepared
-                .detect_grids()
-                .into_iter()
-                .map(|g| {
-                    let top = g.bounds.iter().map(|p| p.y).min().unwrap_or(0);
-                    let left = g.bounds.iter().map(|p| p.x).min().unwrap_or(0);
-                    let (_, content) = g
-                        .decode()
-                        .unwrap_or_else(|e| panic!("QR at {left},{top} does not decode: {e:?}"));
-                    (top, left, content)
-                })
-                .collect();
-            // Rows: codes whose tops are within 150 px (12.7 mm) of the row's first.
-            found.sort_by_key(|f| f.0);
-            let mut rows: Vec<Vec<(i32, i32, String)>> = Vec::new();
-            for f in found {
-                match rows.last_mut() {
-                    Some(row) if f.0 - row[0].0 < 150 => row.push(f),
-                    _ => rows.push(vec![f]),
-                }
-            }
-            rows.into_iter()
-                .flat_map(|mut row| {
-                    row.sort_by_key(|f| f.1);
-                    row.into_iter().map(|f| f.2)
+            let page = image::open(png).expect("open png").to_luma8();
+            let Some(t) = template else {
+                return decode_all(page);
+            };
+            let px = |mm: f32| (mm / 25.4 * 300.0).round() as u32;
+            let (w, h) = t.label_size_mm();
+            (0..t.labels_per_page())
+                .flat_map(|slot| {
+                    let (x, y) = t.slot_origin_mm(slot);
+                    decode_all(
+                        image::imageops::crop_imm(&page, px(x), px(y), px(w), px(h)).to_image(),
+                    )
                 })
                 .collect()
         })
         .collect()
+}
+
+fn decode_all(img: image::GrayImage) -> Vec<String> {
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let mut found: Vec<(i32, i32, String)> = prepared
+        .detect_grids()
+        .into_iter()
+        .map(|g| {
+            let top = g.bounds.iter().map(|p| p.y).min().unwrap_or(0);
+            let left = g.bounds.iter().map(|p| p.x).min().unwrap_or(0);
+            let (_, content) = g
+                .decode()
+                .unwrap_or_else(|e| panic!("QR at {left},{top} does not decode: {e:?}"));
+            (top, left, content)
+        })
+        .collect();
+    found.sort_by_key(|f| (f.0, f.1));
+    found.into_iter().map(|f| f.2).collect()
 }

@@ -3,6 +3,8 @@
 //! other text (Chinese) rasterised from the bundled font and sent as a compressed `^GFA`
 //! graphic, so a printer without a CJK font prints it.
 
+use std::collections::hash_map::{Entry, HashMap};
+
 use ab_glyph::{point, Font as _, PxScale, ScaleFont as _};
 
 use super::fonts::{self, EM_ASCENT, MM_PER_PT};
@@ -37,6 +39,8 @@ pub(crate) fn render(
     let d = Dots(dpi as f32 / 25.4);
     let (w, h) = template.label_size_mm();
     let mut out = String::with_capacity(labels.len() * 4096);
+    // A batch repeats most text lines (dates, storage, captions): rasterise each once.
+    let mut graphics = HashMap::new();
     for label in labels {
         // ^CI28: UTF-8 field data; ^PW/^LL: label size; ^LH: home at the label's corner.
         out.push_str(&format!(
@@ -45,14 +49,19 @@ pub(crate) fn render(
             d.of(h)
         ));
         for p in pieces(template, label) {
-            piece(&mut out, &d, &p)?;
+            piece(&mut out, &d, &p, &mut graphics)?;
         }
         out.push_str("^PQ1\n^XZ\n");
     }
     Ok(out)
 }
 
-fn piece(out: &mut String, d: &Dots, p: &Piece) -> Result<(), DocError> {
+fn piece(
+    out: &mut String,
+    d: &Dots,
+    p: &Piece,
+    graphics: &mut HashMap<(String, u32), String>,
+) -> Result<(), DocError> {
     match p {
         Piece::Box {
             x,
@@ -115,7 +124,7 @@ fn piece(out: &mut String, d: &Dots, p: &Piece) -> Result<(), DocError> {
         } => {
             // The printer encodes the symbol itself; our encoder tells how many modules it
             // will have, to choose the largest whole-dot module that keeps the quiet zone.
-            let modules = QrMatrix::encode(text, *ecc)?.width_with_quiet_zone() as i32;
+            let modules = (QrMatrix::width_for(text, *ecc)? + 2 * QUIET_ZONE) as i32;
             let mag = (d.of(*size) / modules).clamp(1, 10);
             let q = QUIET_ZONE as i32 * mag;
             let ecc = ecc.as_str();
@@ -152,9 +161,12 @@ fn piece(out: &mut String, d: &Dots, p: &Piece) -> Result<(), DocError> {
                     d.of(*top)
                 ));
             } else {
-                let g = rasterise(text, em_dots)?;
+                let gfa = match graphics.entry((text.clone(), em_dots.to_bits())) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => e.insert(rasterise(text, em_dots)?.to_gfa()),
+                };
                 out.push_str(&format!("^FO{},{}", d.of(*x), d.of(*top)));
-                out.push_str(&g.to_gfa());
+                out.push_str(gfa);
                 out.push_str("^FS\n");
             }
         }

@@ -2,6 +2,7 @@
 
 pub mod audit_chain;
 pub mod calendar;
+pub mod judgment;
 pub mod licence;
 pub mod region;
 pub mod role;

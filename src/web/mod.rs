@@ -9,6 +9,7 @@ pub mod errors;
 pub mod i18n;
 pub mod intake_api;
 pub mod intake_pages;
+pub mod lab_api;
 pub mod labels;
 pub mod openapi;
 pub mod pages;
@@ -62,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(api::configure)
                 .configure(intake_api::configure)
                 .configure(labels::configure_api)
+                .configure(lab_api::configure)
                 .default_service(web::to(errors::not_found)),
         )
         .configure(pages::configure)

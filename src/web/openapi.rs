@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use crate::web::{api, intake_api, labels};
+use crate::web::{api, intake_api, lab_api, labels};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,6 +55,18 @@ use crate::web::{api, intake_api, labels};
         labels::sample_label_svg,
         labels::batch_pdf,
         labels::sampling_form_pdf,
+        lab_api::assign,
+        lab_api::sample_tests,
+        lab_api::list_tests,
+        lab_api::update_test,
+        lab_api::remove_test,
+        lab_api::enter_result,
+        lab_api::enter_results,
+        lab_api::review,
+        lab_api::attempts,
+        lab_api::approve,
+        lab_api::get_report,
+        lab_api::timeline,
     )
 )]
 pub struct ApiDoc;

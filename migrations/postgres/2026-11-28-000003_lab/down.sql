@@ -1,0 +1,5 @@
+DROP TABLE retentions;
+DROP TABLE reports;
+DROP TABLE report_sequences;
+DROP TABLE test_attempts;
+DROP TABLE sample_tests;

@@ -1,0 +1,564 @@
+//! Lab work over HTTP: assignment with copied limits, results and judgments, review
+//! and retest with history, separation of duties, approval, the timeline.
+
+use serde_json::{json, Value};
+
+use crate::intake::{register, setup, Intake};
+use crate::support::{Backend, TestApp};
+use crate::Test;
+
+pub const TESTS: &[Test] = crate::tests![
+    a_sample_goes_from_registration_to_a_non_compliant_report,
+    an_assignment_keeps_the_limit_it_copied,
+    separation_of_duties_holds_whatever_roles_a_user_has,
+    concurrent_reviews_of_one_test_conflict,
+    bad_results_get_4xx_and_write_nothing,
+    many_results_are_saved_in_one_go_or_not_at_all,
+    a_retest_keeps_the_earlier_result_in_history,
+];
+
+/// Users of the lab: custodian, two technicians, reviewer, signatory, with tokens.
+struct Lab {
+    intake: Intake,
+    custodian: String,
+    tech: String,
+    tech_id: i64,
+    tech2: String,
+    tech2_id: i64,
+    reviewer: String,
+    signatory: String,
+}
+
+fn lab_users(app: &TestApp) -> Lab {
+    let intake = setup(app, "supervision");
+    let custodian = app.user_token("keeper", &["custodian"]);
+    let tech_id = app.user("tech1", &["technician"]);
+    let tech2_id = app.user("tech2", &["technician"]);
+    Lab {
+        intake,
+        custodian,
+        tech: app.token("tech1"),
+        tech_id,
+        tech2: app.token("tech2"),
+        tech2_id,
+        reviewer: app.user_token("checker", &["reviewer"]),
+        signatory: app.user_token("boss", &["signatory"]),
+    }
+}
+
+/// A received sample with the given items assigned to tech1; returns its number and tests.
+fn received_with_tests(app: &TestApp, lab: &Lab, items: &[i64]) -> (String, Vec<Value>) {
+    let no = register(app, &lab.intake)["sample_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = app.send(
+        "POST",
+        "/api/v1/receipts",
+        Some(&lab.custodian),
+        json!({"scan": no, "seal_intact": true, "condition_ok": true}),
+    );
+    assert_eq!(s, 200, "{v}");
+    let assignments: Vec<Value> = items
+        .iter()
+        .map(|id| json!({"test_item_id": id, "assignee_id": lab.tech_id}))
+        .collect();
+    let (s, tests) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no}/tests"),
+        Some(&lab.custodian),
+        json!({"assignments": assignments}),
+    );
+    assert_eq!(s, 201, "{tests}");
+    (no, tests.as_array().unwrap().clone())
+}
+
+/// Ten catalogue items with a `max` limit (ids), from the shipped data.
+fn ten_max_items(app: &TestApp, token: &str) -> Vec<Value> {
+    let (_, items) = app.get("/api/v1/test-items", token);
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["limit_kind"] == "max" && t["micro_n"].is_null())
+        .take(10)
+        .cloned()
+        .collect()
+}
+
+fn result_for(test: &Value, pass: bool) -> String {
+    let max = test["limit_max_text"].as_str().unwrap();
+    let v: f64 = max.parse().unwrap();
+    if pass {
+        format!("{}", v / 2.0)
+    } else {
+        format!("{}", v * 3.0)
+    }
+}
+
+fn a_sample_goes_from_registration_to_a_non_compliant_report(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let items = ten_max_items(&app, &lab.tech);
+    assert_eq!(items.len(), 10);
+    let ids: Vec<i64> = items.iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    let (no, tests) = received_with_tests(&app, &lab, &ids);
+    assert_eq!(tests.len(), 10);
+    let (_, s) = app.get(&format!("/api/v1/samples/{no}"), &lab.tech);
+    assert_eq!(s["status"], "testing");
+    // The worklist shows the ten tests.
+    let (_, wl) = app.get("/api/v1/tests?assignee=me&status=assigned", &lab.tech);
+    assert_eq!(wl["total"], 10);
+    // Enter all ten; the first fails its limit.
+    for (k, t) in tests.iter().enumerate() {
+        let text = result_for(t, k != 0);
+        let (st, r) = app.send(
+            "PUT",
+            &format!("/api/v1/tests/{}/result", t["id"]),
+            Some(&lab.tech),
+            json!({"result_text": text, "version": t["version"]}),
+        );
+        assert_eq!(st, 200, "{r}");
+        assert_eq!(r["judgment"], if k == 0 { "fail" } else { "pass" });
+        assert_eq!(r["result_text"], text.as_str());
+    }
+    let (_, s) = app.get(&format!("/api/v1/samples/{no}"), &lab.tech);
+    assert_eq!(s["status"], "review");
+    // The reviewer sends one back with a reason; it is entered again and accepted.
+    let t1 = &tests[1];
+    let (st, e) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{}/review", t1["id"]),
+        Some(&lab.reviewer),
+        json!({"decision": "retest"}),
+    );
+    assert_eq!(st, 422, "a send-back needs a reason: {e}");
+    let (st, r) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{}/review", t1["id"]),
+        Some(&lab.reviewer),
+        json!({"decision": "retest", "note": "平行样偏差过大"}),
+    );
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["status"], "retest");
+    assert_eq!(r["attempt"], 2);
+    let (_, s) = app.get(&format!("/api/v1/samples/{no}"), &lab.tech);
+    assert_eq!(s["status"], "testing");
+    let (st, r) = app.send(
+        "PUT",
+        &format!("/api/v1/tests/{}/result", t1["id"]),
+        Some(&lab.tech),
+        json!({"result_text": result_for(t1, true), "version": r["version"]}),
+    );
+    assert_eq!(st, 200, "{r}");
+    for t in &tests {
+        let (st, r) = app.send(
+            "POST",
+            &format!("/api/v1/tests/{}/review", t["id"]),
+            Some(&lab.reviewer),
+            json!({"decision": "accept"}),
+        );
+        assert_eq!(st, 200, "{r}");
+        assert_eq!(r["status"], "accepted");
+    }
+    // Approval by a third person.
+    let (st, report) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no}/approve"),
+        Some(&lab.signatory),
+        json!({}),
+    );
+    assert_eq!(st, 201, "{report}");
+    assert_eq!(report["conclusion"], "non_compliant");
+    assert_eq!(report["status"], "valid");
+    let report_no = report["report_no"].as_str().unwrap().to_string();
+    assert!(report_no.starts_with("QHJ2026"), "{report_no}");
+    let (_, s) = app.get(&format!("/api/v1/samples/{no}"), &lab.tech);
+    assert_eq!(s["status"], "reported");
+    assert_eq!(s["conclusion"], "non_compliant");
+    assert_eq!(s["report_no"], report_no.as_str());
+    let (st, r) = app.get(&format!("/api/v1/reports/{report_no}"), &lab.signatory);
+    assert_eq!(st, 200);
+    assert_eq!(r["sample_no"], no.as_str());
+    // A second approval is refused.
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no}/approve"),
+        Some(&lab.signatory),
+        json!({}),
+    );
+    assert_eq!(st, 409);
+    // The timeline shows every step, in order.
+    let (st, tl) = app.get(&format!("/api/v1/samples/{no}/timeline"), &lab.tech);
+    assert_eq!(st, 200);
+    let actions: Vec<&str> = tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    let pos = |a: &str| {
+        actions
+            .iter()
+            .position(|x| *x == a)
+            .unwrap_or_else(|| panic!("{a} missing from {actions:?}"))
+    };
+    assert!(pos("sample.register") < pos("sample.receive"));
+    assert!(pos("sample.receive") < pos("test.assign"));
+    assert!(pos("test.assign") < pos("test.result"));
+    assert!(pos("test.result") < pos("test.retest"));
+    assert!(pos("test.retest") < pos("test.accept"));
+    assert!(pos("test.accept") < pos("sample.approve"));
+    assert_eq!(actions.iter().filter(|a| **a == "test.result").count(), 11);
+    let retest = tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "test.retest")
+        .unwrap();
+    assert_eq!(retest["reason"], "平行样偏差过大");
+    assert_eq!(retest["actor"], "checker");
+}
+
+fn an_assignment_keeps_the_limit_it_copied(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let admin = app.user_token("root", &["admin"]);
+    let item = &ten_max_items(&app, &admin)[0];
+    let id = item["id"].as_i64().unwrap();
+    let (no, tests) = received_with_tests(&app, &lab, &[id]);
+    let copied = tests[0]["limit_max_text"].clone();
+    // The catalogue changes after the assignment.
+    let (st, v) = app.send(
+        "PATCH",
+        &format!("/api/v1/test-items/{id}"),
+        Some(&admin),
+        json!({"limit_max": "99", "version": item["version"]}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (_, now) = app.get(&format!("/api/v1/samples/{no}/tests"), &lab.tech);
+    assert_eq!(now[0]["limit_max_text"], copied, "the test keeps its copy");
+    // A result above the old limit (but far below 99) still fails.
+    let over = format!("{}", copied.as_str().unwrap().parse::<f64>().unwrap() * 2.0);
+    let (_, r) = app.send(
+        "PUT",
+        &format!("/api/v1/tests/{}/result", tests[0]["id"]),
+        Some(&lab.tech),
+        json!({"result_text": over, "version": 1}),
+    );
+    assert_eq!(r["judgment"], "fail");
+}
+
+fn separation_of_duties_holds_whatever_roles_a_user_has(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    // A user with every lab role.
+    let all = app.user_token("all", &["custodian", "technician", "reviewer", "signatory"]);
+    let all_id = app.get("/api/v1/me", &all).1["id"].as_i64().unwrap();
+    let item = ten_max_items(&app, &all)[0]["id"].as_i64().unwrap();
+    let (no, tests) = received_with_tests(&app, &lab, &[item]);
+    let t = &tests[0];
+    // Only the assignee enters.
+    let (st, _) = app.send(
+        "PUT",
+        &format!("/api/v1/tests/{}/result", t["id"]),
+        Some(&lab.tech2),
+        json!({"result_text": "0.01", "version": 1}),
+    );
+    assert_eq!(st, 403);
+    let (st, _) = app.send(
+        "PATCH",
+        &format!("/api/v1/tests/{}", t["id"]),
+        Some(&lab.custodian),
+        json!({"assignee_id": all_id, "version": 1}),
+    );
+    assert_eq!(st, 200);
+    let (st, r) = app.send(
+        "PUT",
+        &format!("/api/v1/tests/{}/result", t["id"]),
+        Some(&all),
+        json!({"result_text": "0.01", "version": 2}),
+    );
+    assert_eq!(st, 200, "{r}");
+    // The enterer cannot review its own result, even holding the reviewer role.
+    let (st, e) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{}/review", t["id"]),
+        Some(&all),
+        json!({"decision": "accept"}),
+    );
+    assert_eq!(st, 403, "{e}");
+    // A technician without the reviewer role cannot review.
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{}/review", t["id"]),
+        Some(&lab.tech2),
+        json!({"decision": "accept"}),
+    );
+    assert_eq!(st, 403);
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{}/review", t["id"]),
+        Some(&lab.reviewer),
+        json!({"decision": "accept"}),
+    );
+    assert_eq!(st, 200);
+    // The reviewer cannot approve, even if it is also a signatory.
+    let both = app.user_token("both", &["reviewer", "signatory"]);
+    let _ = both;
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no}/approve"),
+        Some(&lab.reviewer),
+        json!({}),
+    );
+    assert_eq!(st, 403, "no signatory role");
+    // A signatory who reviewed a result of the sample: make 'all' review another test.
+    let (no2, tests2) = received_with_tests(&app, &lab, &[item]);
+    let t2 = &tests2[0];
+    let (_, r) = app.send(
+        "PUT",
+        &format!("/api/v1/tests/{}/result", t2["id"]),
+        Some(&lab.tech),
+        json!({"result_text": "0.01", "version": 1}),
+    );
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{}/review", t2["id"]),
+        Some(&all),
+        json!({"decision": "accept", "version": r["version"]}),
+    );
+    assert_eq!(st, 200);
+    let (st, e) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no2}/approve"),
+        Some(&all),
+        json!({}),
+    );
+    assert_eq!(st, 403, "a reviewer of the sample cannot approve it: {e}");
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no2}/approve"),
+        Some(&lab.signatory),
+        json!({}),
+    );
+    assert_eq!(st, 201);
+}
+
+fn concurrent_reviews_of_one_test_conflict(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let item = ten_max_items(&app, &lab.tech)[0]["id"].as_i64().unwrap();
+    let (_, tests) = received_with_tests(&app, &lab, &[item]);
+    let t = &tests[0];
+    let (_, r) = app.send(
+        "PUT",
+        &format!("/api/v1/tests/{}/result", t["id"]),
+        Some(&lab.tech),
+        json!({"result_text": "0.01", "version": 1}),
+    );
+    let seen = r["version"].clone();
+    let other = app.user_token("checker2", &["reviewer"]);
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{}/review", t["id"]),
+        Some(&lab.reviewer),
+        json!({"decision": "accept", "version": seen}),
+    );
+    assert_eq!(st, 200);
+    let (st, e) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{}/review", t["id"]),
+        Some(&other),
+        json!({"decision": "retest", "note": "x", "version": seen}),
+    );
+    assert_eq!(st, 409, "{e}");
+    // A stale result edit is a 409 too.
+    let (st, _) = app.send(
+        "PUT",
+        &format!("/api/v1/tests/{}/result", t["id"]),
+        Some(&lab.tech),
+        json!({"result_text": "0.02", "version": 1}),
+    );
+    assert_eq!(st, 409);
+}
+
+fn bad_results_get_4xx_and_write_nothing(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let item = ten_max_items(&app, &lab.tech)[0]["id"].as_i64().unwrap();
+    let (no, tests) = received_with_tests(&app, &lab, &[item]);
+    let path = format!("/api/v1/tests/{}/result", tests[0]["id"]);
+    let before = app.audit_count();
+    let long = "9".repeat(201);
+    for text in ["NaN", "1e309", "-0.5", "abc", "", "1..2", long.as_str()] {
+        let (st, e) = app.send(
+            "PUT",
+            &path,
+            Some(&lab.tech),
+            json!({"result_text": text, "version": 1}),
+        );
+        assert_eq!(st, 422, "{}: {e}", &text[..text.len().min(20)]);
+        assert!(e["error"]["fields"]["result_text"].is_string(), "{e}");
+    }
+    // A 1 MB result is refused before it is read (the body limit), as a client error.
+    let megabyte = "9".repeat(1 << 20);
+    let (st, e) = app.send(
+        "PUT",
+        &path,
+        Some(&lab.tech),
+        json!({"result_text": megabyte, "version": 1}),
+    );
+    assert_eq!(st, 400, "{e}");
+    let (st, e) = app.send(
+        "PUT",
+        &path,
+        Some(&lab.tech),
+        json!({"result_text": "0.01", "unit": "CFU/g", "version": 1}),
+    );
+    assert_eq!(st, 422, "a unit that does not convert: {e}");
+    let (st, _) = app.send(
+        "PUT",
+        &path,
+        Some(&lab.tech),
+        json!({"result_text": 0.01, "version": 1}),
+    );
+    assert_eq!(st, 400, "wrong type");
+    let (st, _) = app.send(
+        "PUT",
+        &path,
+        Some(&lab.tech2),
+        json!({"result_text": "0.01", "version": 1}),
+    );
+    assert_eq!(st, 403, "not assigned to you");
+    let (st, _) = app.send(
+        "PUT",
+        "/api/v1/tests/999999/result",
+        Some(&lab.tech),
+        json!({"result_text": "0.01", "version": 1}),
+    );
+    assert_eq!(st, 404);
+    assert_eq!(app.audit_count(), before);
+    // Approval with a test still open (or in retest) is a 409.
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no}/approve"),
+        Some(&lab.signatory),
+        json!({}),
+    );
+    assert_eq!(st, 409);
+    let (_, r) = app.send(
+        "PUT",
+        &path,
+        Some(&lab.tech),
+        json!({"result_text": "0.01", "version": 1}),
+    );
+    let (_, r) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{}/review", tests[0]["id"]),
+        Some(&lab.reviewer),
+        json!({"decision": "retest", "note": "重测", "version": r["version"]}),
+    );
+    assert_eq!(r["status"], "retest");
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no}/approve"),
+        Some(&lab.signatory),
+        json!({}),
+    );
+    assert_eq!(st, 409);
+    // Assigning to a sample not yet received is a conflict.
+    let fresh = register(&app, &lab.intake)["sample_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{fresh}/tests"),
+        Some(&lab.custodian),
+        json!({}),
+    );
+    assert_eq!(st, 409);
+}
+
+fn many_results_are_saved_in_one_go_or_not_at_all(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let items = ten_max_items(&app, &lab.tech);
+    let ids: Vec<i64> = items.iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    let (no, tests) = received_with_tests(&app, &lab, &ids);
+    let mut rows: Vec<Value> = tests.iter().map(|t| json!({"test_id": t["id"], "result_text": result_for(t, true), "version": t["version"]})).collect();
+    rows[3]["result_text"] = json!("unreadable");
+    let before = app.audit_count();
+    let (st, e) = app.send(
+        "POST",
+        "/api/v1/tests/results",
+        Some(&lab.tech),
+        json!({"results": rows}),
+    );
+    assert_eq!(st, 422);
+    assert!(
+        e["error"]["fields"]["results[3].result_text"].is_string(),
+        "{e}"
+    );
+    assert_eq!(app.audit_count(), before, "nothing written");
+    rows[3]["result_text"] = json!("未检出");
+    let (st, v) = app.send(
+        "POST",
+        "/api/v1/tests/results",
+        Some(&lab.tech),
+        json!({"results": rows}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v.as_array().unwrap().len(), 10);
+    let (_, s) = app.get(&format!("/api/v1/samples/{no}"), &lab.tech);
+    assert_eq!(s["status"], "review");
+}
+
+fn a_retest_keeps_the_earlier_result_in_history(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let item = ten_max_items(&app, &lab.tech)[0]["id"].as_i64().unwrap();
+    let (_, tests) = received_with_tests(&app, &lab, &[item]);
+    let id = tests[0]["id"].clone();
+    let (_, r) = app.send(
+        "PUT",
+        &format!("/api/v1/tests/{id}/result"),
+        Some(&lab.tech),
+        json!({"result_text": "0.050", "version": 1}),
+    );
+    let (_, r) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{id}/review"),
+        Some(&lab.reviewer),
+        json!({"decision": "retest", "note": "质控不合格", "version": r["version"]}),
+    );
+    let (_, r) = app.send(
+        "PUT",
+        &format!("/api/v1/tests/{id}/result"),
+        Some(&lab.tech),
+        json!({"result_text": "0.040", "version": r["version"]}),
+    );
+    assert_eq!(r["attempt"], 2);
+    let (_, r) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{id}/review"),
+        Some(&lab.reviewer),
+        json!({"decision": "accept", "version": r["version"]}),
+    );
+    assert_eq!(r["status"], "accepted");
+    let (st, hist) = app.get(&format!("/api/v1/tests/{id}/attempts"), &lab.tech);
+    assert_eq!(st, 200);
+    let hist = hist.as_array().unwrap();
+    assert_eq!(hist.len(), 2);
+    assert_eq!(
+        hist[0]["result_text"], "0.050",
+        "the first result keeps its digits"
+    );
+    assert_eq!(hist[0]["decision"], "retest");
+    assert_eq!(hist[0]["note"], "质控不合格");
+    assert_eq!(hist[1]["result_text"], "0.040");
+    assert_eq!(hist[1]["decision"], "accept");
+    let _ = lab.tech2;
+    let _ = lab.tech2_id;
+}
