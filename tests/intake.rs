@@ -684,6 +684,15 @@ fn labels_come_four_per_sample_in_every_format(b: Backend) {
     assert_eq!(s, 422);
     let (s, _) = app.get("/api/v1/samples/F202663010499999/labels.pdf", &i.token);
     assert_eq!(s, 404);
+    let printed = lims::workflow::audit::history(&mut app.db.conn(), "sample", &no).unwrap();
+    assert_eq!(
+        printed
+            .iter()
+            .filter(|r| r.action == "sample.labels_printed")
+            .count(),
+        2,
+        "a PDF and a ZPL print are on the sample's record"
+    );
     let r = app
         .client
         .get(app.url(&format!("/api/v1/samples/{no}/sampling-form.pdf")))

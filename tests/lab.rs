@@ -15,6 +15,8 @@ pub const TESTS: &[Test] = crate::tests![
     bad_results_get_4xx_and_write_nothing,
     many_results_are_saved_in_one_go_or_not_at_all,
     a_retest_keeps_the_earlier_result_in_history,
+    a_sample_received_the_friday_before_the_holidays_is_due_after_them,
+    the_lab_pages_carry_a_sample_from_worklist_to_approval,
 ];
 
 /// Users of the lab: custodian, two technicians, reviewer, signatory, with tokens.
@@ -561,4 +563,156 @@ fn a_retest_keeps_the_earlier_result_in_history(b: Backend) {
     assert_eq!(hist[1]["decision"], "accept");
     let _ = lab.tech2;
     let _ = lab.tech2_id;
+}
+
+fn a_sample_received_the_friday_before_the_holidays_is_due_after_them(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    // Friday 2026-09-18, 10:00 in Xining. Mid-Autumn (09-25..27) and National Day
+    // (10-01..07) follow; 09-20 (Sunday) and 10-10 (Saturday) are adjusted working days.
+    app.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 9, 18, 2, 0, 0).unwrap());
+    let sampler = app.token("wangfang");
+    let custodian = app.token("keeper");
+    let mut body = crate::intake::sample_body(&lab.intake);
+    body["sampled_at"] = json!("2026-09-17T15:00:00+08:00");
+    body["production_date"] = json!("2026-09-01");
+    let (s, v) = app.send("POST", "/api/v1/samples", Some(&sampler), body);
+    assert_eq!(s, 201, "{v}");
+    let no = v["sample_no"].as_str().unwrap().to_string();
+    let (s, v) = app.send(
+        "POST",
+        "/api/v1/receipts",
+        Some(&custodian),
+        json!({"scan": no, "seal_intact": true, "condition_ok": true}),
+    );
+    assert_eq!(s, 200, "{v}");
+    // 20 working days counted by hand on the official calendar (Monday-to-Friday
+    // counting would give 2026-10-16).
+    assert_eq!(v["due_on"], "2026-10-22");
+    assert_eq!(v["due_provisional"], false);
+    // Tests assigned that day carry the same due date.
+    let item = ten_max_items(&app, &custodian)[0]["id"].as_i64().unwrap();
+    let (_, tests) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no}/tests"),
+        Some(&custodian),
+        json!({"assignments": [{"test_item_id": item, "assignee_id": lab.tech_id}]}),
+    );
+    assert_eq!(tests[0]["due_on"], "2026-10-22");
+}
+
+fn the_lab_pages_carry_a_sample_from_worklist_to_approval(b: Backend) {
+    use crate::pages::login_form;
+    use crate::support::{csrf_of, PASSWORD};
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let items = ten_max_items(&app, &lab.tech);
+    let ids: Vec<i64> = items
+        .iter()
+        .take(3)
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    let (no, tests) = received_with_tests(&app, &lab, &ids);
+    // The technician saves three results in one go; one unreadable result keeps the page filled.
+    assert_eq!(login_form(&app, "tech1", PASSWORD).status(), 303);
+    let (s, html) = app.page("/worklist");
+    assert_eq!(s, 200);
+    let csrf = csrf_of(&html);
+    let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.clone())];
+    for (k, t) in tests.iter().enumerate() {
+        let id = t["id"].to_string();
+        form.push(("test_id".into(), id.clone()));
+        form.push((format!("version.{id}"), t["version"].to_string()));
+        form.push((
+            format!("result.{id}"),
+            if k == 1 {
+                "abc".into()
+            } else {
+                result_for(t, true)
+            },
+        ));
+        form.push((
+            format!("unit.{id}"),
+            t["unit"].as_str().unwrap().to_string(),
+        ));
+    }
+    let r = app
+        .client
+        .post(app.url("/worklist"))
+        .form(&form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().unwrap();
+    assert!(html.contains("value=\"abc\""), "what was typed stays");
+    let id1 = tests[1]["id"].to_string();
+    for f in form.iter_mut() {
+        if f.0 == format!("result.{id1}") {
+            f.1 = "未检出".into();
+        }
+    }
+    let r = app
+        .client
+        .post(app.url("/worklist"))
+        .form(&form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, html) = app.page("/worklist");
+    assert!(!html.contains(&no), "nothing left on the worklist");
+    // The reviewer accepts on the review page.
+    assert_eq!(login_form(&app, "checker", PASSWORD).status(), 303);
+    for t in &tests {
+        let (_, html) = app.page("/review");
+        let csrf = csrf_of(&html);
+        let (_, cur) = app.get(&format!("/api/v1/samples/{no}/tests"), &lab.reviewer);
+        let version = cur
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == t["id"])
+            .unwrap()["version"]
+            .to_string();
+        let r = app
+            .client
+            .post(app.url(&format!("/review/{}", t["id"])))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("decision", "accept"),
+                ("version", version.as_str()),
+            ])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // The signatory approves on the approvals page; the timeline page lists the steps.
+    assert_eq!(login_form(&app, "boss", PASSWORD).status(), 303);
+    let (_, html) = app.page("/approvals");
+    assert!(html.contains(&no));
+    let csrf = csrf_of(&html);
+    let r = app
+        .client
+        .post(app.url(&format!("/approvals/{no}")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, s) = app.get(&format!("/api/v1/samples/{no}"), &lab.signatory);
+    assert_eq!(s["status"], "reported");
+    assert_eq!(s["conclusion"], "compliant");
+    let (st, html) = app.page(&format!("/samples/{no}/timeline"));
+    assert_eq!(st, 200);
+    for a in [
+        "sample.register",
+        "sample.receive",
+        "test.assign",
+        "test.result",
+        "test.accept",
+        "sample.approve",
+    ] {
+        assert!(html.contains(a), "{a} on the timeline page");
+    }
+    let (_, html) = app.page(&format!("/samples/{no}"));
+    assert!(html.contains(s["report_no"].as_str().unwrap()));
 }

@@ -12,6 +12,7 @@ mod intake;
 mod lab;
 mod pages;
 mod reference;
+mod retention;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use support::Backend;
@@ -54,6 +55,7 @@ fn main() {
         reference::TESTS,
         intake::TESTS,
         lab::TESTS,
+        retention::TESTS,
         bad_input::TESTS,
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,

@@ -268,6 +268,22 @@ fn rule_profiles_cite_their_articles_and_edits_are_checked(b: Backend) {
         .find(|r| r["key"] == "report_after_receipt")
         .unwrap();
     assert_eq!(drug_report["value"], 25);
+    let term = |p: &serde_json::Value, k: &str| {
+        p["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == k)
+            .map(|r| r["value"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        term(drug, "pass_term"),
+        "符合规定",
+        "drugs use their own vocabulary"
+    );
+    assert_eq!(term(drug, "fail_term"), "不符合规定");
+    assert_eq!(term(food, "fail_term"), "不合格");
     let rm = profiles
         .iter()
         .find(|p| p["domain"] == "food" && p["plan_kind"] == "risk_monitoring")

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod judgment;
 pub mod licence;
 pub mod region;
+pub mod retention;
 pub mod role;
 pub mod rules;
 pub mod sample;

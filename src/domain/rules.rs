@@ -77,6 +77,7 @@ string_enum!(
         List = "list",
         Flag = "flag",
         PerThousand = "per_thousand",
+        Text = "text",
     }
 );
 
@@ -150,6 +151,13 @@ impl RuleProfile {
             .unwrap_or_default()
     }
 
+    /// A text rule's value (a term such as 符合规定); `None` if absent.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.get(key)
+            .filter(|r| r.unit == RuleUnit::Text)
+            .and_then(|r| r.value.as_str())
+    }
+
     /// A numeric rule's value; `None` if absent or not a number.
     pub fn number(&self, key: &str) -> Option<f64> {
         self.get(key).and_then(|r| r.value.as_f64())
@@ -217,10 +225,22 @@ impl RuleProfile {
                         );
                     }
                 }
+                RuleUnit::Text => {
+                    let ok = r
+                        .value
+                        .as_str()
+                        .is_some_and(|t| !t.trim().is_empty() && t.chars().count() <= 40);
+                    if !ok {
+                        err(
+                            at("value"),
+                            format!("`{}` needs a text of 1 to 40 characters", r.key),
+                        );
+                    }
+                }
             }
             if matches!(
                 r.unit,
-                RuleUnit::List | RuleUnit::Flag | RuleUnit::PerThousand
+                RuleUnit::List | RuleUnit::Flag | RuleUnit::PerThousand | RuleUnit::Text
             ) && r.calendar != RuleCalendar::None
             {
                 err(

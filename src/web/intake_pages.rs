@@ -1305,6 +1305,12 @@ struct SamplePage {
     can_edit: bool,
     created: bool,
     overdue: bool,
+    tests: Vec<crate::web::lab_pages::TestLine>,
+    /// The domain's words for pass and fail (合格/不合格, 符合规定/不符合规定).
+    pass_term: String,
+    fail_term: String,
+    can_assign: bool,
+    can_approve: bool,
 }
 
 #[derive(Deserialize)]
@@ -1321,7 +1327,7 @@ async fn sample_page(
     let no = path.into_inner();
     let a = actor.clone();
     let now = ctx.now();
-    let (sheet, profile, cal) = ctx
+    let (sheet, profile, cal, tests) = ctx
         .state
         .db
         .run(move |c| {
@@ -1329,7 +1335,12 @@ async fn sample_page(
             let d: Domain = sheet.sample.domain.parse().map_err(AppError::internal)?;
             let k: PlanKind = sheet.plan.kind.parse().map_err(AppError::internal)?;
             let profile = reference::get_profile(c, d, k)?.map(|p| p.profile());
-            Ok((sheet, profile, reference::work_calendar(c)?))
+            Ok((
+                sheet,
+                profile,
+                reference::work_calendar(c)?,
+                crate::workflow::lab::list_sample_tests(c, &a, &no)?,
+            ))
         })
         .await?;
     let today = local_date(now);
@@ -1399,7 +1410,35 @@ async fn sample_page(
             .map(|l| enum_label(lang, l.label_zh(), l.as_str()))
             .unwrap_or_default()
     );
+    let tests: Vec<crate::web::lab_pages::TestLine> = tests
+        .into_iter()
+        .map(|t| crate::web::lab_pages::TestLine {
+            overdue: t.due_on.is_some_and(|d| d < today) && t.status != "accepted",
+            limit: crate::web::lab_pages::limit_text(&t, lang),
+            typed: String::new(),
+            typed_unit: String::new(),
+            error: None,
+            test: t,
+        })
+        .collect();
+    let all_accepted = !tests.is_empty() && tests.iter().all(|l| l.test.status == "accepted");
+    let term = |key: &str, fallback: &str| {
+        profile
+            .as_ref()
+            .and_then(|p| p.text(key))
+            .map(str::to_string)
+            .unwrap_or_else(|| static_t(lang, fallback).to_string())
+    };
+    let (pass_term, fail_term) = (term("pass_term", "lab.pass"), term("fail_term", "lab.fail"));
     let page = SamplePage {
+        pass_term,
+        fail_term,
+        can_assign: matches!(s.status.as_str(), "received" | "testing")
+            && actor
+                .roles
+                .has_any(&[Role::Custodian, Role::Reviewer, Role::Admin]),
+        can_approve: s.status == "review" && all_accepted && actor.roles.has(Role::Signatory),
+        tests,
         plan_label,
         status_label: status_label(lang, &s.status),
         can_edit: s.status == "registered" && actor.roles.has(Role::Sampler),

@@ -161,13 +161,16 @@ pub async fn sample_labels_pdf(
     let tpl = find_template(&st, q.template.as_deref())?;
     let no = path.into_inner();
     let base = st.config.base_url.clone();
+    let now = st.clock.now_naive();
     let actor = user.actor;
     let n = no.clone();
     let bytes = st
         .db
         .run(move |c| {
-            let labels = labels_of(c, &actor, &base, &[n])?;
-            labels::render_pdf(&tpl, &labels).map_err(doc_error)
+            let labels = labels_of(c, &actor, &base, std::slice::from_ref(&n))?;
+            let pdf = labels::render_pdf(&tpl, &labels).map_err(doc_error)?;
+            intake::record_labels_printed(c, now, &actor, &[n], &tpl.name, "pdf")?;
+            Ok(pdf)
         })
         .await?;
     Ok(pdf_response(bytes, &format!("labels-{no}.pdf")))
@@ -184,12 +187,15 @@ pub async fn sample_labels_zpl(
     let tpl = find_template(&st, q.template.as_deref())?;
     let no = path.into_inner();
     let base = st.config.base_url.clone();
+    let now = st.clock.now_naive();
     let actor = user.actor;
     let zpl = st
         .db
         .run(move |c| {
-            let labels = labels_of(c, &actor, &base, &[no])?;
-            labels::render_zpl(&tpl, &labels).map_err(doc_error)
+            let labels = labels_of(c, &actor, &base, std::slice::from_ref(&no))?;
+            let zpl = labels::render_zpl(&tpl, &labels).map_err(doc_error)?;
+            intake::record_labels_printed(c, now, &actor, &[no], &tpl.name, "zpl")?;
+            Ok(zpl)
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -328,11 +334,14 @@ async fn batch(
     check_batch(&nos)?;
     let tpl = find_template(st, template.as_deref())?;
     let base = st.config.base_url.clone();
+    let now = st.clock.now_naive();
     let bytes = st
         .db
         .run(move |c| {
             let labels = labels_of(c, &actor, &base, &nos)?;
-            labels::render_pdf(&tpl, &labels).map_err(doc_error)
+            let pdf = labels::render_pdf(&tpl, &labels).map_err(doc_error)?;
+            intake::record_labels_printed(c, now, &actor, &nos, &tpl.name, "pdf")?;
+            Ok(pdf)
         })
         .await?;
     Ok(pdf_response(bytes, "labels.pdf"))

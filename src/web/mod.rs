@@ -10,9 +10,12 @@ pub mod i18n;
 pub mod intake_api;
 pub mod intake_pages;
 pub mod lab_api;
+pub mod lab_pages;
 pub mod labels;
 pub mod openapi;
 pub mod pages;
+pub mod retention_api;
+pub mod retention_pages;
 pub mod session;
 
 use std::net::TcpListener;
@@ -64,10 +67,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(intake_api::configure)
                 .configure(labels::configure_api)
                 .configure(lab_api::configure)
+                .configure(retention_api::configure)
                 .default_service(web::to(errors::not_found)),
         )
         .configure(pages::configure)
         .configure(intake_pages::configure)
+        .configure(retention_pages::configure)
+        .configure(lab_pages::configure)
         .configure(labels::configure_pages)
         .default_service(web::to(errors::not_found));
 }

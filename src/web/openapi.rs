@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use crate::web::{api, intake_api, lab_api, labels};
+use crate::web::{api, intake_api, lab_api, labels, retention_api};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -67,6 +67,10 @@ use crate::web::{api, intake_api, lab_api, labels};
         lab_api::approve,
         lab_api::get_report,
         lab_api::timeline,
+        retention_api::set_place,
+        retention_api::get_retention,
+        retention_api::discard,
+        retention_api::discardable,
     )
 )]
 pub struct ApiDoc;

@@ -107,8 +107,23 @@ impl Nav {
             if u.roles.has(Role::Sampler) {
                 add("/samples/new", "nav.new_sample");
             }
-            if u.roles.has_any(&[Role::Custodian]) {
+            if u.roles.has(Role::Custodian) {
                 add("/receipts", "nav.receipts");
+                add("/retention", "nav.retention");
+            }
+            if u.roles
+                .has_any(&[Role::Custodian, Role::Reviewer, Role::Admin])
+            {
+                add("/assign", "nav.assign");
+            }
+            if u.roles.has(Role::Technician) {
+                add("/worklist", "nav.worklist");
+            }
+            if u.roles.has(Role::Reviewer) {
+                add("/review", "nav.review");
+            }
+            if u.roles.has(Role::Signatory) {
+                add("/approvals", "nav.approvals");
             }
             add("/samples", "nav.samples");
             if u.roles
@@ -386,7 +401,12 @@ async fn home(ctx: PageCtx) -> AppResult<HttpResponse> {
                     ("/plans", static_word(lang, "nav.plans")),
                     ("/samples?overdue=true", static_word(lang, "home.overdue")),
                 ],
-                _ => vec![("/samples", static_word(lang, "nav.samples"))],
+                Role::Technician => vec![("/worklist", static_word(lang, "nav.worklist"))],
+                Role::Reviewer => vec![
+                    ("/review", static_word(lang, "nav.review")),
+                    ("/assign", static_word(lang, "nav.assign")),
+                ],
+                Role::Signatory => vec![("/approvals", static_word(lang, "nav.approvals"))],
             };
             RoleCard {
                 title: match lang {

@@ -1948,3 +1948,32 @@ pub fn recompute_provisional_deadlines(
     }
     Ok(changed)
 }
+
+/// Records in the audit log that labels of these samples were printed (the timeline
+/// shows it), in one transaction.
+pub fn record_labels_printed(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    sample_nos: &[String],
+    template: &str,
+    format: &str,
+) -> AppResult<()> {
+    write_tx(conn, |conn| {
+        for no in sample_nos {
+            audit::append(
+                conn,
+                now,
+                actor,
+                Change {
+                    action: "sample.labels_printed",
+                    entity_kind: "sample",
+                    entity_id: no.clone(),
+                    after: Some(serde_json::json!({ "template": template, "format": format })),
+                    ..Change::default()
+                },
+            )?;
+        }
+        Ok(())
+    })
+}

@@ -1323,6 +1323,7 @@ pub fn approve(
                 ..Change::default()
             },
         )?;
+        crate::workflow::retention::refresh_keep_until(conn, now, actor, s.id)?;
         Ok(report)
     })
 }
@@ -1443,4 +1444,111 @@ pub fn timeline(
             detail: r.after_json.and_then(|j| serde_json::from_str(&j).ok()),
         })
         .collect())
+}
+
+/// Assigns each sample's default items to one technician, many samples in one go
+/// (each sample in its own transaction, so one refusal does not undo the others).
+/// Returns, per sample, the tests created or the refusal.
+pub fn assign_many(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    sample_nos: &[String],
+    assignee_id: Option<i64>,
+) -> AppResult<Vec<(String, Result<usize, AppError>)>> {
+    actor.require(&[Role::Custodian, Role::Reviewer, Role::Admin])?;
+    if sample_nos.is_empty() || sample_nos.len() > 500 {
+        return Err(AppError::field(
+            "sample_nos",
+            Msg::new("请选择1至500个样品", "choose 1 to 500 samples"),
+        ));
+    }
+    if let Some(uid) = assignee_id {
+        if !is_active_technician(conn, uid)? {
+            return Err(AppError::field(
+                "assignee_id",
+                Msg::new("不是在职的检验人员", "is not an active technician"),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for no in sample_nos {
+        let s = match intake::visible_row(conn, actor, no) {
+            Ok(s) => s,
+            Err(e) => {
+                out.push((no.clone(), Err(e)));
+                continue;
+            }
+        };
+        let items: Vec<i64> = test_items::table
+            .filter(test_items::category_code.eq(&s.category_code))
+            .filter(test_items::active.eq(true))
+            .order(test_items::id.asc())
+            .select(test_items::id)
+            .load(conn)?;
+        let input = AssignInput {
+            assignments: Some(
+                items
+                    .into_iter()
+                    .map(|id| AssignmentInput {
+                        test_item_id: id,
+                        assignee_id,
+                        due_on: None,
+                    })
+                    .collect(),
+            ),
+        };
+        out.push((
+            no.clone(),
+            assign(conn, now, actor, no, input).map(|v| v.len()),
+        ));
+    }
+    Ok(out)
+}
+
+/// Samples waiting for the signatory: in review, every test accepted, none of them
+/// reviewed by the actor.
+pub fn ready_to_approve(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<SampleRow>> {
+    let mut q = samples::table
+        .filter(samples::status.eq("review"))
+        .into_boxed();
+    if let Some(scope) = &actor.region {
+        q = q.filter(samples::region_code.like(format!("{}%", scope.like_prefix())));
+    }
+    let rows: Vec<SampleRow> = q
+        .order(samples::id.asc())
+        .limit(500)
+        .select(SampleRow::as_select())
+        .load(conn)?;
+    let mut out = Vec::new();
+    for r in rows {
+        let tests = tests_of(conn, r.id)?;
+        if !tests.is_empty() && tests.iter().all(|t| t.status == "accepted") {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Results waiting for review that the actor did not enter.
+pub fn review_queue(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<SampleTest>> {
+    let me = actor.id.unwrap_or_default();
+    let mut q = sample_tests::table
+        .inner_join(samples::table)
+        .filter(sample_tests::status.eq("entered"))
+        .filter(sample_tests::entered_by.ne(me))
+        .into_boxed();
+    if let Some(scope) = &actor.region {
+        q = q.filter(samples::region_code.like(format!("{}%", scope.like_prefix())));
+    }
+    let rows: Vec<(TestRow, String)> = q
+        .order((
+            sample_tests::due_on.is_null(),
+            sample_tests::due_on.asc(),
+            sample_tests::id.asc(),
+        ))
+        .limit(500)
+        .select((TestRow::as_select(), samples::sample_no))
+        .load(conn)?;
+    Ok(rows.iter().map(|(t, no)| t.to_test(no)).collect())
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod intake;
 pub mod lab;
 pub mod reference;
+pub mod retention;
 
 use crate::domain::region::RegionCode;
 use crate::domain::role::{Role, Roles};

@@ -1,0 +1,510 @@
+//! Lab pages: the technician's worklist with many-results entry, the review queue,
+//! assignment of many samples at once, approval, and a sample's timeline.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::NaiveDate;
+
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult, Lang, Msg};
+use crate::web::auth::PageCtx;
+use crate::web::i18n::word;
+use crate::web::pages::{field_messages, form_all, form_get, redirect, render, Nav};
+use crate::workflow::accounts::{self, User};
+use crate::workflow::intake::{self, local_date, SampleFilter, SampleRow};
+use crate::workflow::lab::{
+    self, BulkResultRow, ReviewInput, SampleTest, TestFilter, TimelineEvent,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/worklist", web::get().to(worklist_page))
+        .route("/worklist", web::post().to(worklist_submit))
+        .route("/review", web::get().to(review_page))
+        .route("/review/{id}", web::post().to(review_submit))
+        .route("/assign", web::get().to(assign_page))
+        .route("/assign", web::post().to(assign_submit))
+        .route("/approvals", web::get().to(approvals_page))
+        .route("/approvals/{no}", web::post().to(approve_submit))
+        .route("/samples/{no}/timeline", web::get().to(timeline_page));
+}
+
+/// A test row on a page, with what the page needs to show about it.
+pub struct TestLine {
+    pub test: SampleTest,
+    pub overdue: bool,
+    pub limit: String,
+    /// What the technician typed, when the save was refused.
+    pub typed: String,
+    pub typed_unit: String,
+    pub error: Option<String>,
+}
+
+/// The limit as a person reads it: "≤ 0.2 mg/kg", "0.5–1.0 g/100g", "不得检出".
+pub fn limit_text(t: &SampleTest, lang: Lang) -> String {
+    let min = t.limit_min_text.clone().unwrap_or_default();
+    let max = t.limit_max_text.clone().unwrap_or_default();
+    let base = match t.limit_kind.as_str() {
+        "max" => format!("≤ {max} {}", t.unit),
+        "min" => format!("≥ {min} {}", t.unit),
+        "range" => format!("{min}–{max} {}", t.unit),
+        "not_detected" => word(lang, "lab.not_detected").to_string(),
+        _ => word(lang, "lab.qualitative").to_string(),
+    };
+    match (t.micro_n, t.micro_c) {
+        (Some(n), Some(c)) if t.limit_kind == "max" => {
+            format!("n={n}, c={c}, m={min}, M={max} {}", t.unit)
+        }
+        _ => base,
+    }
+}
+
+fn lines(tests: Vec<SampleTest>, today: NaiveDate, lang: Lang) -> Vec<TestLine> {
+    tests
+        .into_iter()
+        .map(|t| TestLine {
+            overdue: t.due_on.is_some_and(|d| d < today) && t.status != "accepted",
+            limit: limit_text(&t, lang),
+            typed: String::new(),
+            typed_unit: String::new(),
+            error: None,
+            test: t,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "lab/worklist.html")]
+struct WorklistPage {
+    nav: Nav,
+    lines: Vec<TestLine>,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+}
+
+async fn load_worklist(ctx: &PageCtx) -> AppResult<Vec<TestLine>> {
+    let actor = ctx.user()?.clone();
+    actor.require(&[Role::Technician])?;
+    let f = TestFilter {
+        assignee: Some("me".into()),
+        status: Some("open".into()),
+        sample_no: None,
+    };
+    let (tests, _) = ctx
+        .state
+        .db
+        .run(move |c| lab::list_tests(c, &actor, &f, 1, 500))
+        .await?;
+    Ok(lines(tests, local_date(ctx.now()), ctx.lang))
+}
+
+async fn worklist_page(ctx: PageCtx) -> AppResult<HttpResponse> {
+    let lines = load_worklist(&ctx).await?;
+    render(
+        &ctx,
+        StatusCode::OK,
+        &WorklistPage {
+            nav: Nav::new(&ctx),
+            lines,
+            notice: None,
+            errors: Vec::new(),
+        },
+    )
+}
+
+/// One save for every filled row of the worklist.
+async fn worklist_submit(
+    ctx: PageCtx,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = ctx.user()?.clone();
+    let ids = form_all(&form, "test_id");
+    let mut rows = Vec::new();
+    for id in &ids {
+        let text = form_get(&form, &format!("result.{id}"))
+            .unwrap_or("")
+            .to_string();
+        if text.trim().is_empty() {
+            continue;
+        }
+        let (Ok(test_id), Some(Ok(version))) = (
+            id.parse::<i64>(),
+            form_get(&form, &format!("version.{id}")).map(str::parse::<i32>),
+        ) else {
+            return Err(AppError::BadRequest(Msg::new(
+                "表单数据有误",
+                "The form is malformed",
+            )));
+        };
+        rows.push(BulkResultRow {
+            test_id,
+            result_text: text,
+            unit: form_get(&form, &format!("unit.{id}"))
+                .map(str::to_string)
+                .filter(|u| !u.trim().is_empty()),
+            lod: None,
+            version,
+        });
+    }
+    if rows.is_empty() {
+        let lines = load_worklist(&ctx).await?;
+        return render(
+            &ctx,
+            StatusCode::OK,
+            &WorklistPage {
+                nav: Nav::new(&ctx),
+                lines,
+                notice: None,
+                errors: Vec::new(),
+            },
+        );
+    }
+    let sent = rows.clone();
+    let now = ctx.now();
+    let result = ctx
+        .state
+        .db
+        .run(move |c| lab::enter_results(c, now, &actor, rows))
+        .await;
+    let (status, notice, row_errors, errors) = match result {
+        Ok(saved) => (
+            StatusCode::OK,
+            Some(format!(
+                "{} · {}",
+                word(ctx.lang, "common.saved"),
+                saved.len()
+            )),
+            Vec::new(),
+            Vec::new(),
+        ),
+        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
+            let f = field_messages(&e, ctx.lang);
+            let errs = if f.is_empty() {
+                vec![("results".to_string(), e.message().get(ctx.lang).to_string())]
+            } else {
+                Vec::new()
+            };
+            (
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+                None,
+                f,
+                errs,
+            )
+        }
+        Err(e) => return Err(e),
+    };
+    let mut lines = load_worklist(&ctx).await?;
+    if status != StatusCode::OK {
+        // Keep what was typed, and put each message on its row.
+        for (i, r) in sent.iter().enumerate() {
+            if let Some(l) = lines.iter_mut().find(|l| l.test.id == r.test_id) {
+                l.typed = r.result_text.clone();
+                l.typed_unit = r.unit.clone().unwrap_or_default();
+                let prefix = format!("results[{i}].");
+                l.error = row_errors
+                    .iter()
+                    .find(|(k, _)| k.starts_with(&prefix))
+                    .map(|(_, m)| m.clone());
+            }
+        }
+    }
+    render(
+        &ctx,
+        status,
+        &WorklistPage {
+            nav: Nav::new(&ctx),
+            lines,
+            notice,
+            errors,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "lab/review.html")]
+struct ReviewPage {
+    nav: Nav,
+    lines: Vec<TestLine>,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+}
+
+async fn review_view(
+    ctx: &PageCtx,
+    status: StatusCode,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let actor = ctx.user()?.clone();
+    actor.require(&[Role::Reviewer])?;
+    let tests = ctx
+        .state
+        .db
+        .run(move |c| lab::review_queue(c, &actor))
+        .await?;
+    let lines = lines(tests, local_date(ctx.now()), ctx.lang);
+    render(
+        ctx,
+        status,
+        &ReviewPage {
+            nav: Nav::new(ctx),
+            lines,
+            notice,
+            errors,
+        },
+    )
+}
+
+async fn review_page(ctx: PageCtx) -> AppResult<HttpResponse> {
+    review_view(&ctx, StatusCode::OK, None, Vec::new()).await
+}
+
+async fn review_submit(
+    ctx: PageCtx,
+    path: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = ctx.user()?.clone();
+    let id = path.into_inner();
+    let input = ReviewInput {
+        decision: form_get(&form, "decision").unwrap_or("").to_string(),
+        note: form_get(&form, "note").map(str::to_string),
+        version: form_get(&form, "version").and_then(|v| v.parse().ok()),
+    };
+    let now = ctx.now();
+    match ctx
+        .state
+        .db
+        .run(move |c| lab::review(c, now, &actor, id, input))
+        .await
+    {
+        Ok(t) => {
+            review_view(
+                &ctx,
+                StatusCode::OK,
+                Some(format!("{} · {} · {}", t.sample_no, t.name, t.status)),
+                Vec::new(),
+            )
+            .await
+        }
+        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            let mut f = field_messages(&e, ctx.lang);
+            if f.is_empty() {
+                f.push(("decision".into(), e.message().get(ctx.lang).to_string()));
+            }
+            review_view(
+                &ctx,
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+                None,
+                f,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "lab/assign.html")]
+struct AssignPage {
+    nav: Nav,
+    samples: Vec<crate::workflow::intake::Sample>,
+    technicians: Vec<User>,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+}
+
+async fn assign_view(
+    ctx: &PageCtx,
+    status: StatusCode,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let actor = ctx.user()?.clone();
+    actor.require(&[Role::Custodian, Role::Reviewer, Role::Admin])?;
+    let now = ctx.now();
+    let (samples, technicians) = ctx
+        .state
+        .db
+        .run(move |c| {
+            let f = SampleFilter {
+                status: Some("received".into()),
+                ..SampleFilter::default()
+            };
+            Ok((
+                intake::list_samples(c, now, &actor, &f, 1, 500)?.0,
+                accounts::active_users_with_role(c, Role::Technician)?,
+            ))
+        })
+        .await?;
+    render(
+        ctx,
+        status,
+        &AssignPage {
+            nav: Nav::new(ctx),
+            samples,
+            technicians,
+            notice,
+            errors,
+        },
+    )
+}
+
+async fn assign_page(ctx: PageCtx) -> AppResult<HttpResponse> {
+    assign_view(&ctx, StatusCode::OK, None, Vec::new()).await
+}
+
+async fn assign_submit(
+    ctx: PageCtx,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = ctx.user()?.clone();
+    let nos = form_all(&form, "sample_nos");
+    let assignee = form_get(&form, "assignee_id").and_then(|v| v.parse::<i64>().ok());
+    let now = ctx.now();
+    match ctx
+        .state
+        .db
+        .run(move |c| lab::assign_many(c, now, &actor, &nos, assignee))
+        .await
+    {
+        Ok(results) => {
+            let lang = ctx.lang;
+            let ok: Vec<String> = results
+                .iter()
+                .filter_map(|(no, r)| r.as_ref().ok().map(|n| format!("{no} ({n})")))
+                .collect();
+            let errors: Vec<(String, String)> = results
+                .iter()
+                .filter_map(|(no, r)| {
+                    r.as_ref()
+                        .err()
+                        .map(|e| (no.clone(), e.message().get(lang).to_string()))
+                })
+                .collect();
+            let notice = (!ok.is_empty())
+                .then(|| format!("{} · {}", word(lang, "common.saved"), ok.join("、")));
+            assign_view(&ctx, StatusCode::OK, notice, errors).await
+        }
+        Err(e @ AppError::Invalid(..)) => {
+            let f = field_messages(&e, ctx.lang);
+            assign_view(&ctx, StatusCode::UNPROCESSABLE_ENTITY, None, f).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "lab/approvals.html")]
+struct ApprovalsPage {
+    nav: Nav,
+    samples: Vec<SampleRow>,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+}
+
+async fn approvals_view(
+    ctx: &PageCtx,
+    status: StatusCode,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let actor = ctx.user()?.clone();
+    actor.require(&[Role::Signatory])?;
+    let samples = ctx
+        .state
+        .db
+        .run(move |c| lab::ready_to_approve(c, &actor))
+        .await?;
+    render(
+        ctx,
+        status,
+        &ApprovalsPage {
+            nav: Nav::new(ctx),
+            samples,
+            notice,
+            errors,
+        },
+    )
+}
+
+async fn approvals_page(ctx: PageCtx) -> AppResult<HttpResponse> {
+    approvals_view(&ctx, StatusCode::OK, None, Vec::new()).await
+}
+
+async fn approve_submit(
+    ctx: PageCtx,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = ctx.user()?.clone();
+    let no = path.into_inner();
+    let now = ctx.now();
+    match ctx
+        .state
+        .db
+        .run(move |c| lab::approve(c, now, &actor, &no))
+        .await
+    {
+        Ok(r) => {
+            approvals_view(
+                &ctx,
+                StatusCode::OK,
+                Some(format!(
+                    "{} → {} ({})",
+                    r.sample_no, r.report_no, r.conclusion
+                )),
+                Vec::new(),
+            )
+            .await
+        }
+        Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            let m = vec![("approve".to_string(), e.message().get(ctx.lang).to_string())];
+            approvals_view(
+                &ctx,
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::CONFLICT),
+                None,
+                m,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "lab/timeline.html")]
+struct TimelinePage {
+    nav: Nav,
+    sample_no: String,
+    events: Vec<TimelineEvent>,
+}
+
+async fn timeline_page(ctx: PageCtx, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let actor = ctx.user()?.clone();
+    let no = path.into_inner();
+    let n = no.clone();
+    let events = ctx
+        .state
+        .db
+        .run(move |c| lab::timeline(c, &actor, &n))
+        .await?;
+    render(
+        &ctx,
+        StatusCode::OK,
+        &TimelinePage {
+            nav: Nav::new(&ctx),
+            sample_no: no,
+            events,
+        },
+    )
+}
+
+/// Redirects to a page (kept for symmetry with the other page modules).
+pub fn back_to(path: &str) -> HttpResponse {
+    redirect(path)
+}
