@@ -12,6 +12,7 @@ pub const TESTS: &[Test] = crate::tests![
     text_from_users_is_escaped_on_every_page,
     an_admin_creates_a_user_with_the_form_and_a_bad_form_comes_back_filled,
     a_wrong_password_on_the_form_says_so,
+    an_admin_adds_a_test_item_on_the_catalogue_page,
 ];
 
 /// Logs in through the login form; the client keeps the cookies.
@@ -429,4 +430,42 @@ fn a_label_link_opens_the_sample_page_after_login(b: Backend) {
         .send()
         .unwrap();
     assert_eq!(r.headers()["location"], format!("/samples/{no}").as_str());
+}
+
+fn an_admin_adds_a_test_item_on_the_catalogue_page(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.user("boss", &["admin"]);
+    assert_eq!(login_form(&app, "boss", PASSWORD).status(), 303);
+    let (_, html) = app.page("/admin/test-items?category=01.01");
+    let csrf = csrf_of(&html);
+    let form = |max: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("category_code", "01.01".to_string()),
+            ("name", "汞(以Hg计)".to_string()),
+            ("method_standard", "GB 5009.17".to_string()),
+            ("judgment_standard", "GB 2762-2022".to_string()),
+            ("limit_kind", "max".to_string()),
+            ("limit_max", max.to_string()),
+            ("unit", "mg/kg".to_string()),
+        ]
+    };
+    let r = app
+        .client
+        .post(app.url("/admin/test-items"))
+        .form(&form(""))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 422, "a max limit needs its value");
+    let r = app
+        .client
+        .post(app.url("/admin/test-items"))
+        .form(&form("0.020"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().unwrap();
+    assert!(
+        html.contains("汞(以Hg计)") && html.contains("0.020") && html.contains("admin_entered")
+    );
 }

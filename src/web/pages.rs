@@ -51,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(rule_edit_submit),
         )
         .route("/admin/test-items", web::get().to(items_page))
+        .route("/admin/test-items", web::post().to(item_create))
         .route("/admin/test-items/{id}", web::get().to(item_edit_page))
         .route("/admin/test-items/{id}", web::post().to(item_edit_submit))
         .route("/admin/audit", web::get().to(audit_page));
@@ -1161,6 +1162,8 @@ struct ItemsPage {
     categories: Vec<Category>,
     category: String,
     items: Vec<TestItem>,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1189,6 +1192,91 @@ async fn items_page(ctx: PageCtx, q: web::Query<ItemQuery>) -> AppResult<HttpRes
             categories,
             category: category.unwrap_or_default(),
             items,
+            errors: Vec::new(),
+            notice: None,
+        },
+    )
+}
+
+/// An admin adds a test item from the catalogue page.
+async fn item_create(
+    ctx: PageCtx,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    use crate::workflow::reference::{LimitValue, TestItemInput};
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = require_admin(&ctx)?;
+    let text = |k: &str| form_get(&form, k).unwrap_or("").to_string();
+    let limit = |k: &str| {
+        Some(text(k))
+            .filter(|v| !v.trim().is_empty())
+            .map(LimitValue::Text)
+    };
+    let input = TestItemInput {
+        category_code: text("category_code"),
+        name: text("name"),
+        method_standard: text("method_standard"),
+        judgment_standard: text("judgment_standard"),
+        limit_kind: text("limit_kind"),
+        limit_min: limit("limit_min"),
+        limit_max: limit("limit_max"),
+        unit: text("unit"),
+        lod: limit("lod"),
+        note: Some(text("note")).filter(|n| !n.trim().is_empty()),
+        verification: None,
+    };
+    let category = input.category_code.clone();
+    let now = ctx.now();
+    let result = ctx
+        .state
+        .db
+        .run(move |c| reference::create_test_item(c, now, &actor, input))
+        .await;
+    let (errors, notice) = match result {
+        Ok(item) => (
+            Vec::new(),
+            Some(format!(
+                "{} · {}",
+                word(ctx.lang, "common.saved"),
+                item.name
+            )),
+        ),
+        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
+            let mut f = field_messages(&e, ctx.lang);
+            if f.is_empty() {
+                f.push(("name".into(), e.message().get(ctx.lang).to_string()));
+            }
+            (f, None)
+        }
+        Err(e) => return Err(e),
+    };
+    let failed = !errors.is_empty();
+    let cat = category.clone();
+    let (categories, items) = ctx
+        .state
+        .db
+        .run(move |c| {
+            Ok((
+                reference::list_categories(c, None)?,
+                reference::list_test_items(c, Some(&cat))?,
+            ))
+        })
+        .await?;
+    let status = if failed {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    render(
+        &ctx,
+        status,
+        &ItemsPage {
+            nav: Nav::new(&ctx),
+            categories,
+            category,
+            items,
+            errors,
+            notice,
         },
     )
 }
