@@ -61,8 +61,8 @@ fn fixture() -> Fixture {
     let now = clock.now_naive();
     let mut conn = db.get().expect("conn");
     lims::seed::load_reference(&mut conn, now).expect("seed");
-    let s1 = user(&db, &clock, "s1", "sampler");
-    let s2 = user(&db, &clock, "s2", "sampler");
+    let s1 = user(&db, &clock, "sam1", "sampler");
+    let s2 = user(&db, &clock, "sam2", "sampler");
     let keeper = user(&db, &clock, "keeper", "custodian");
     let sup = user(&db, &clock, "sup", "supervisor");
     let tech = user(&db, &clock, "tech", "technician");

@@ -939,7 +939,8 @@ impl Default for QuantityValue {
 }
 
 impl QuantityValue {
-    fn text(&self) -> String {
+    /// The value as written (a number sent as JSON is printed back as Rust prints it).
+    pub fn text(&self) -> String {
         match self {
             QuantityValue::Number(n) => n.to_string(),
             QuantityValue::Text(t) => t.clone(),

@@ -873,10 +873,10 @@ pub fn enter_result(
             ),
         ));
     }
-    let lod = input.lod.as_ref().map(|l| match l {
-        crate::workflow::intake::QuantityValue::Number(n) => n.to_string(),
-        crate::workflow::intake::QuantityValue::Text(t) => t.clone(),
-    });
+    let lod = input
+        .lod
+        .as_ref()
+        .map(crate::workflow::intake::QuantityValue::text);
     let checked = check_result(
         &t,
         &input.result_text,
@@ -939,10 +939,10 @@ pub fn enter_results(
             );
             continue;
         }
-        let lod = r.lod.as_ref().map(|l| match l {
-            crate::workflow::intake::QuantityValue::Number(n) => n.to_string(),
-            crate::workflow::intake::QuantityValue::Text(t) => t.clone(),
-        });
+        let lod = r
+            .lod
+            .as_ref()
+            .map(crate::workflow::intake::QuantityValue::text);
         match check_result(&t, &r.result_text, r.unit.as_deref(), lod.as_deref()) {
             Ok(c) => checked.push((t, s, r, c)),
             Err(errs) => {
