@@ -616,6 +616,11 @@ fn the_lab_pages_carry_a_sample_from_worklist_to_approval(b: Backend) {
     let (no, tests) = received_with_tests(&app, &lab, &ids);
     // The technician saves three results in one go; one unreadable result keeps the page filled.
     assert_eq!(login_form(&app, "tech1", PASSWORD).status(), 303);
+    let (_, home) = app.page("/");
+    assert!(
+        home.contains(&no),
+        "the technician's home lists the open tests"
+    );
     let (s, html) = app.page("/worklist");
     assert_eq!(s, 200);
     let csrf = csrf_of(&html);

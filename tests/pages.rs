@@ -349,6 +349,11 @@ fn a_sampler_registers_a_sample_with_the_phone_form(b: Backend) {
         "the deadline with its rule"
     );
     assert!(html.contains("labels.pdf") && html.contains("sampling-form.pdf"));
+    let (_, home) = app.page("/");
+    assert!(
+        home.contains("F202663010400001"),
+        "the sampler's home lists this week's samples"
+    );
 }
 
 fn a_custodian_receives_a_sample_on_the_scan_page(b: Backend) {

@@ -117,6 +117,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("nav.receipts", "扫码接收", "Receive by scan"),
     ("nav.search_go", "搜索", "Search"),
     ("home.not_delivered", "尚未送达实验室的样品", "Samples not yet delivered to the lab"),
+    ("home.my_week", "我本周登记的样品", "My samples this week"),
     ("home.due_in", "待接收的样品", "Samples due in"),
     ("home.rejected", "已拒收的样品", "Rejected samples"),
     ("home.overdue", "超期样品", "Overdue samples"),

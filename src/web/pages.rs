@@ -360,6 +360,147 @@ struct HomePage {
     nav: Nav,
     cards: Vec<RoleCard>,
     health: Option<SetupHealth>,
+    panels: Vec<Panel>,
+}
+
+/// A list on the home page: what needs the user's attention, with a link to all of it.
+pub struct Panel {
+    pub title: &'static str,
+    pub total: i64,
+    pub href: String,
+    pub rows: Vec<(String, String, String, bool)>,
+}
+
+/// The home page's lists for the user's roles (SPEC §8a), five rows each.
+fn home_panels(
+    conn: &mut crate::db::DbConnection,
+    now: chrono::NaiveDateTime,
+    user: &Actor,
+    lang: Lang,
+) -> AppResult<Vec<Panel>> {
+    use crate::workflow::intake::{self, is_overdue, local_date, SampleFilter};
+    use crate::workflow::lab::{self, TestFilter};
+    let today = local_date(now);
+    let mut panels = Vec::new();
+    let mut samples = |title: &'static str,
+                       f: SampleFilter,
+                       href: &str,
+                       conn: &mut crate::db::DbConnection|
+     -> AppResult<()> {
+        let (items, total) = intake::list_samples(conn, now, user, &f, 1, 5)?;
+        let rows = items
+            .iter()
+            .map(|s| {
+                let due = if s.status == "registered" {
+                    s.delivery_due_on
+                } else {
+                    s.due_on
+                };
+                (
+                    s.sample_no.clone(),
+                    s.product_name.clone(),
+                    due.map(|d| d.to_string()).unwrap_or_default(),
+                    is_overdue(s, today),
+                )
+            })
+            .collect();
+        panels.push(Panel {
+            title: static_word(lang, title),
+            total,
+            href: href.to_string(),
+            rows,
+        });
+        Ok(())
+    };
+    if user.roles.has(Role::Sampler) {
+        let week = SampleFilter {
+            from: Some(today - chrono::Duration::days(7)),
+            ..SampleFilter::default()
+        };
+        samples("home.my_week", week, "/samples", conn)?;
+        let waiting = SampleFilter {
+            status: Some("registered".into()),
+            ..SampleFilter::default()
+        };
+        samples(
+            "home.not_delivered",
+            waiting,
+            "/samples?status=registered",
+            conn,
+        )?;
+    }
+    if user.roles.has(Role::Custodian) {
+        let due = SampleFilter {
+            status: Some("registered".into()),
+            ..SampleFilter::default()
+        };
+        samples("home.due_in", due, "/receipts", conn)?;
+        let rejected = SampleFilter {
+            status: Some("rejected".into()),
+            ..SampleFilter::default()
+        };
+        samples("home.rejected", rejected, "/samples?status=rejected", conn)?;
+    }
+    if user.roles.has_any(&[Role::Supervisor, Role::Admin]) {
+        let overdue = SampleFilter {
+            overdue: Some(true),
+            ..SampleFilter::default()
+        };
+        samples("home.overdue", overdue, "/samples?overdue=true", conn)?;
+    }
+    let tests = |title: &'static str, list: Vec<lab::SampleTest>, total: i64, href: &str| Panel {
+        title: static_word(lang, title),
+        total,
+        href: href.to_string(),
+        rows: list
+            .iter()
+            .take(5)
+            .map(|t| {
+                let overdue = t.due_on.is_some_and(|d| d < today);
+                (
+                    t.sample_no.clone(),
+                    t.name.clone(),
+                    t.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                    overdue,
+                )
+            })
+            .collect(),
+    };
+    if user.roles.has(Role::Technician) {
+        let f = TestFilter {
+            assignee: Some("me".into()),
+            status: Some("open".into()),
+            sample_no: None,
+        };
+        let (list, total) = lab::list_tests(conn, user, &f, 1, 5)?;
+        panels.push(tests("nav.worklist", list, total, "/worklist"));
+    }
+    if user.roles.has(Role::Reviewer) {
+        let list = lab::review_queue(conn, user)?;
+        let total = i64::try_from(list.len()).unwrap_or(0);
+        panels.push(tests("lab.review", list, total, "/review"));
+    }
+    if user.roles.has(Role::Signatory) {
+        let list = lab::ready_to_approve(conn, user)?;
+        panels.push(Panel {
+            title: static_word(lang, "lab.approvals"),
+            total: i64::try_from(list.len()).unwrap_or(0),
+            href: "/approvals".into(),
+            rows: list
+                .iter()
+                .take(5)
+                .map(|s| {
+                    (
+                        s.sample_no.clone(),
+                        s.product_name.clone(),
+                        s.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                        false,
+                    )
+                })
+                .collect(),
+        });
+    }
+    Ok(panels)
 }
 
 async fn home(ctx: PageCtx) -> AppResult<HttpResponse> {
@@ -419,6 +560,12 @@ async fn home(ctx: PageCtx) -> AppResult<HttpResponse> {
             }
         })
         .collect();
+    let (u, now) = (user.clone(), ctx.now());
+    let panels = ctx
+        .state
+        .db
+        .run(move |c| home_panels(c, now, &u, lang))
+        .await?;
     let health = if user.roles.has(Role::Admin) {
         let today = ctx.state.clock.now().date_naive();
         Some(
@@ -436,6 +583,7 @@ async fn home(ctx: PageCtx) -> AppResult<HttpResponse> {
             nav: Nav::new(&ctx),
             cards,
             health,
+            panels,
         },
     )
 }
