@@ -17,6 +17,7 @@ pub const TESTS: &[Test] = crate::tests![
     a_retest_keeps_the_earlier_result_in_history,
     a_sample_received_the_friday_before_the_holidays_is_due_after_them,
     the_lab_pages_carry_a_sample_from_worklist_to_approval,
+    two_signatories_approving_at_once_issue_one_report,
 ];
 
 /// Users of the lab: custodian, two technicians, reviewer, signatory, with tokens.
@@ -720,4 +721,49 @@ fn the_lab_pages_carry_a_sample_from_worklist_to_approval(b: Backend) {
     }
     let (_, html) = app.page(&format!("/samples/{no}"));
     assert!(html.contains(s["report_no"].as_str().unwrap()));
+}
+
+fn two_signatories_approving_at_once_issue_one_report(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let item = ten_max_items(&app, &lab.tech)[0]["id"].as_i64().unwrap();
+    let (no, tests) = received_with_tests(&app, &lab, &[item]);
+    let (_, r) = app.send(
+        "PUT",
+        &format!("/api/v1/tests/{}/result", tests[0]["id"]),
+        Some(&lab.tech),
+        json!({"result_text": "0.01", "version": 1}),
+    );
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{}/review", tests[0]["id"]),
+        Some(&lab.reviewer),
+        json!({"decision": "accept", "version": r["version"]}),
+    );
+    assert_eq!(st, 200);
+    let other = app.user_token("boss2", &["signatory"]);
+    let threads: Vec<_> = [lab.signatory.clone(), other]
+        .into_iter()
+        .map(|token| {
+            let url = app.url(&format!("/api/v1/samples/{no}/approve"));
+            std::thread::spawn(move || {
+                reqwest::blocking::Client::new()
+                    .post(url)
+                    .bearer_auth(token)
+                    .send()
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut codes: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    codes.sort();
+    assert_eq!(codes, [201, 409]);
+    use diesel::prelude::*;
+    let n: i64 = lims::db::schema::reports::table
+        .count()
+        .get_result(&mut *app.db.conn())
+        .unwrap();
+    assert_eq!(n, 1, "exactly one report");
 }

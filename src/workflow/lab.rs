@@ -1271,10 +1271,11 @@ pub fn approve(
                 reports::version.eq(1),
             ))
             .execute(conn)?;
-        diesel::update(
+        let n = diesel::update(
             samples::table
                 .find(s.id)
-                .filter(samples::version.eq(s.version)),
+                .filter(samples::version.eq(s.version))
+                .filter(samples::status.eq(SampleStatus::Review.as_str())),
         )
         .set((
             samples::status.eq(SampleStatus::Reported.as_str()),
@@ -1285,6 +1286,11 @@ pub fn approve(
             samples::updated_at.eq(now),
         ))
         .execute(conn)?;
+        if n != 1 {
+            // Someone approved (or sent a test back) in between: the report row and
+            // its number roll back with this transaction.
+            return Err(AppError::stale());
+        }
         let report = Report {
             report_no: report_no.clone(),
             sample_no: s.sample_no.clone(),
