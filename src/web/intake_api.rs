@@ -34,31 +34,16 @@ fn now(st: &AppState) -> chrono::NaiveDateTime {
     st.clock.now_naive()
 }
 
-/// The query of `GET /api/v1/plans` (a copy of [`PlanFilter`] for the OpenAPI).
-#[derive(Debug, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
-pub struct PlanFilterParams {
-    pub year: Option<i32>,
-    pub domain: Option<String>,
-    pub kind: Option<String>,
-    pub q: Option<String>,
-}
-
-#[utoipa::path(get, path = "/api/v1/plans", params(PlanFilterParams, Paging),
+#[utoipa::path(get, path = "/api/v1/plans", params(PlanFilter, Paging),
     responses((status = 200, body = Page<Plan>)))]
 pub async fn list_plans(
     st: web::Data<AppState>,
     user: ApiUser,
-    q: web::Query<PlanFilterParams>,
+    q: web::Query<PlanFilter>,
     p: web::Query<Paging>,
 ) -> AppResult<HttpResponse> {
     let (page, per_page) = p.checked()?;
-    let q = q.into_inner();
-    let f = PlanFilter {
-        year: q.year,
-        domain: q.domain,
-        kind: q.kind,
-        q: q.q,
-    };
+    let f = q.into_inner();
     let actor = user.actor;
     let (items, total) = st
         .db

@@ -4,7 +4,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::domain::role::Role;
@@ -1128,7 +1128,6 @@ async fn sample_new_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     actor.require(&[Role::Sampler])?;
     let ch = choices(&ctx).await?;
-    let now = Utc::now().with_timezone(&shanghai());
     let mut f = SampleFields {
         domain: "food".into(),
         stage: "circulation".into(),
@@ -1143,7 +1142,6 @@ async fn sample_new_page(ctx: PageCtx) -> AppResult<HttpResponse> {
             .to_string(),
         ..SampleFields::default()
     };
-    let _ = now;
     if let Some(id) = actor.id {
         f.sampler_ids.push(id.to_string());
     }

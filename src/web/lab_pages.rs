@@ -10,7 +10,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
 use crate::web::i18n::word;
-use crate::web::pages::{field_messages, form_all, form_get, redirect, render, Nav};
+use crate::web::pages::{field_messages, form_all, form_get, render, Nav};
 use crate::workflow::accounts::{self, User};
 use crate::workflow::intake::{self, local_date, SampleFilter, SampleRow};
 use crate::workflow::lab::{
@@ -502,9 +502,4 @@ async fn timeline_page(ctx: PageCtx, path: web::Path<String>) -> AppResult<HttpR
             events,
         },
     )
-}
-
-/// Redirects to a page (kept for symmetry with the other page modules).
-pub fn back_to(path: &str) -> HttpResponse {
-    redirect(path)
 }
