@@ -272,15 +272,15 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("retention.not_yet", "须保存至", "Must be kept until"),
 ];
 
-/// The word for `key` in `lang`; the key itself if it is missing (a tidy test keeps
-/// that from happening).
-pub fn word(lang: Lang, key: &str) -> &str {
+/// The word for `key` in `lang`; "?" if it is missing (a tidy test keeps that from
+/// happening for the keys templates use).
+pub fn word(lang: Lang, key: &str) -> &'static str {
     match WORDS.iter().find(|(k, _, _)| *k == key) {
         Some((_, zh, en)) => match lang {
             Lang::Zh => zh,
             Lang::En => en,
         },
-        None => key,
+        None => "?",
     }
 }
 

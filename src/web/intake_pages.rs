@@ -15,7 +15,9 @@ use crate::domain::sample::{
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
 use crate::web::i18n::{url_encode, word};
-use crate::web::pages::{field_messages, form_all, form_get, redirect, render, Nav};
+use crate::web::pages::{
+    error_status, errors_of, form_all, form_get, form_status, redirect, render, Nav,
+};
 use crate::workflow::accounts::{self, User};
 use crate::workflow::intake::{
     self, is_overdue, local_date, shanghai, Entity, EntityInput, Plan, PlanFilter, PlanInput,
@@ -47,14 +49,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 fn ok(ctx: &PageCtx, tpl: &impl Template) -> AppResult<HttpResponse> {
     render(ctx, StatusCode::OK, tpl)
-}
-
-fn status_of(failed: bool) -> StatusCode {
-    if failed {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    }
 }
 
 /// An option of a select: value, label, selected.
@@ -223,7 +217,7 @@ async fn plans_view(
         .await?;
     render(
         ctx,
-        status_of(failed),
+        form_status(failed),
         &PlansPage {
             nav: Nav::new(ctx),
             plans,
@@ -296,15 +290,6 @@ async fn plan_create(
         }
         Err(e) => Err(e),
     }
-}
-
-/// The field messages of an error, or its message under `fallback`.
-fn errors_of(e: &AppError, lang: Lang, fallback: &str) -> Vec<(String, String)> {
-    let mut f = field_messages(e, lang);
-    if f.is_empty() {
-        f.push((fallback.to_string(), e.message().get(lang).to_string()));
-    }
-    f
 }
 
 #[derive(Template)]
@@ -395,7 +380,7 @@ async fn plan_edit_submit(
     let failed = !errors.is_empty();
     render(
         &ctx,
-        status_of(failed),
+        form_status(failed),
         &PlanEditPage {
             nav: Nav::new(&ctx),
             form,
@@ -512,7 +497,7 @@ async fn entities_view(
     let failed = !errors.is_empty();
     render(
         ctx,
-        status_of(failed),
+        form_status(failed),
         &EntitiesPage {
             nav: Nav::new(ctx),
             q,
@@ -669,7 +654,7 @@ async fn entity_edit_submit(
     let failed = !errors.is_empty();
     render(
         &ctx,
-        status_of(failed),
+        form_status(failed),
         &EntityEditPage {
             nav: Nav::new(&ctx),
             form,
@@ -1355,7 +1340,7 @@ async fn sample_page(
     if let Some(d) = s.delivery_due_on {
         let received = s.received_at.map(|t| t.date_naive());
         deadlines.push(DeadlineView {
-            label: static_t(lang, "deadline.delivery"),
+            label: word(lang, "deadline.delivery"),
             rule: "delivery_to_lab".into(),
             citation: citation("delivery_to_lab"),
             date: d,
@@ -1366,7 +1351,7 @@ async fn sample_page(
     }
     if let Some(d) = s.due_on {
         deadlines.push(DeadlineView {
-            label: static_t(lang, "deadline.report"),
+            label: word(lang, "deadline.report"),
             rule: "report_after_receipt".into(),
             citation: citation("report_after_receipt"),
             date: d,
@@ -1425,7 +1410,7 @@ async fn sample_page(
             .as_ref()
             .and_then(|p| p.text(key))
             .map(str::to_string)
-            .unwrap_or_else(|| static_t(lang, fallback).to_string())
+            .unwrap_or_else(|| word(lang, fallback).to_string())
     };
     let (pass_term, fail_term) = (term("pass_term", "lab.pass"), term("fail_term", "lab.fail"));
     let page = SamplePage {
@@ -1451,16 +1436,6 @@ async fn sample_page(
         sheet,
     };
     ok(&ctx, &page)
-}
-
-fn static_t(lang: Lang, key: &str) -> &'static str {
-    match crate::web::i18n::WORDS.iter().find(|(k, _, _)| *k == key) {
-        Some((_, zh, en)) => match lang {
-            Lang::Zh => zh,
-            Lang::En => en,
-        },
-        None => "?",
-    }
 }
 
 /// `/s/{sample_no}`: what a label's QR code opens. Logged in: the sample page.
@@ -1595,8 +1570,7 @@ async fn receipt_submit(
             receipt_view(&ctx, String::new(), Vec::new(), Some(msg), StatusCode::OK).await
         }
         Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::NotFound(_))) => {
-            let status =
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let status = error_status(&e);
             receipt_view(&ctx, scan, errors_of(&e, ctx.lang, "scan"), None, status).await
         }
         Err(e) => Err(e),

@@ -10,7 +10,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
 use crate::web::i18n::word;
-use crate::web::pages::{field_messages, form_all, form_get, render, Nav};
+use crate::web::pages::{error_status, errors_of, field_messages, form_all, form_get, render, Nav};
 use crate::workflow::accounts::{self, User};
 use crate::workflow::intake::{self, local_date, SampleFilter, SampleRow};
 use crate::workflow::lab::{
@@ -185,12 +185,7 @@ async fn worklist_submit(
             } else {
                 Vec::new()
             };
-            (
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-                None,
-                f,
-                errs,
-            )
+            (error_status(&e), None, f, errs)
         }
         Err(e) => return Err(e),
     };
@@ -290,17 +285,8 @@ async fn review_submit(
             .await
         }
         Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let mut f = field_messages(&e, ctx.lang);
-            if f.is_empty() {
-                f.push(("decision".into(), e.message().get(ctx.lang).to_string()));
-            }
-            review_view(
-                &ctx,
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-                None,
-                f,
-            )
-            .await
+            let f = errors_of(&e, ctx.lang, "decision");
+            review_view(&ctx, error_status(&e), None, f).await
         }
         Err(e) => Err(e),
     }
@@ -464,13 +450,7 @@ async fn approve_submit(
         }
         Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
             let m = vec![("approve".to_string(), e.message().get(ctx.lang).to_string())];
-            approvals_view(
-                &ctx,
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::CONFLICT),
-                None,
-                m,
-            )
-            .await
+            approvals_view(&ctx, error_status(&e), None, m).await
         }
         Err(e) => Err(e),
     }

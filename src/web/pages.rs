@@ -4,7 +4,7 @@
 //! form carries the CSRF token; every change goes through the same use cases as the API.
 
 use actix_web::cookie::Cookie;
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::Datelike;
@@ -100,7 +100,7 @@ impl Nav {
                 };
                 links.push(NavLink {
                     href,
-                    label: static_word(lang, key),
+                    label: word(lang, key),
                     active,
                 });
             };
@@ -166,7 +166,7 @@ impl Nav {
 
     /// The word for `key` in the page's language.
     pub fn t(&self, key: &str) -> &'static str {
-        static_word(self.lang, key)
+        word(self.lang, key)
     }
 
     pub fn lang_code(&self) -> &'static str {
@@ -188,14 +188,27 @@ impl Nav {
     }
 }
 
-fn static_word(lang: Lang, key: &str) -> &'static str {
-    match i18n::WORDS.iter().find(|(k, _, _)| *k == key) {
-        Some((_, zh, en)) => match lang {
-            Lang::Zh => zh,
-            Lang::En => en,
-        },
-        None => "?",
+/// The status of a page shown again after a form: 422 when refused, else 200.
+pub(crate) fn form_status(failed: bool) -> StatusCode {
+    if failed {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
     }
+}
+
+/// The HTTP status of a refusal shown on a page.
+pub(crate) fn error_status(e: &AppError) -> StatusCode {
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+/// The field messages of an error, or its message under `fallback`.
+pub(crate) fn errors_of(e: &AppError, lang: Lang, fallback: &str) -> Vec<(String, String)> {
+    let mut f = field_messages(e, lang);
+    if f.is_empty() {
+        f.push((fallback.to_string(), e.message().get(lang).to_string()));
+    }
+    f
 }
 
 /// Renders a template into a page, setting the CSRF cookie on first visit.
@@ -405,7 +418,7 @@ fn home_panels(
             })
             .collect();
         panels.push(Panel {
-            title: static_word(lang, title),
+            title: word(lang, title),
             total,
             href: href.to_string(),
             rows,
@@ -449,7 +462,7 @@ fn home_panels(
         samples("home.overdue", overdue, "/samples?overdue=true", conn)?;
     }
     let tests = |title: &'static str, list: Vec<lab::SampleTest>, total: i64, href: &str| Panel {
-        title: static_word(lang, title),
+        title: word(lang, title),
         total,
         href: href.to_string(),
         rows: list
@@ -483,7 +496,7 @@ fn home_panels(
     if user.roles.has(Role::Signatory) {
         let list = lab::ready_to_approve(conn, user)?;
         panels.push(Panel {
-            title: static_word(lang, "lab.approvals"),
+            title: word(lang, "lab.approvals"),
             total: i64::try_from(list.len()).unwrap_or(0),
             href: "/approvals".into(),
             rows: list
@@ -513,49 +526,43 @@ async fn home(ctx: PageCtx) -> AppResult<HttpResponse> {
             let key = format!("role.{}.does", r.as_str());
             let links = match r {
                 Role::Admin => vec![
-                    ("/admin/users", static_word(lang, "nav.users")),
-                    ("/admin/regions", static_word(lang, "nav.regions")),
-                    ("/admin/holidays", static_word(lang, "nav.holidays")),
-                    ("/admin/rules", static_word(lang, "nav.rules")),
-                    ("/admin/test-items", static_word(lang, "nav.test_items")),
+                    ("/admin/users", word(lang, "nav.users")),
+                    ("/admin/regions", word(lang, "nav.regions")),
+                    ("/admin/holidays", word(lang, "nav.holidays")),
+                    ("/admin/rules", word(lang, "nav.rules")),
+                    ("/admin/test-items", word(lang, "nav.test_items")),
                 ],
                 Role::Sampler => vec![
-                    ("/samples/new", static_word(lang, "nav.new_sample")),
+                    ("/samples/new", word(lang, "nav.new_sample")),
                     (
                         "/samples?status=registered",
-                        static_word(lang, "home.not_delivered"),
+                        word(lang, "home.not_delivered"),
                     ),
-                    ("/entities", static_word(lang, "nav.entities")),
-                    ("/plans", static_word(lang, "nav.plans")),
+                    ("/entities", word(lang, "nav.entities")),
+                    ("/plans", word(lang, "nav.plans")),
                 ],
                 Role::Custodian => vec![
-                    ("/receipts", static_word(lang, "nav.receipts")),
-                    (
-                        "/samples?status=registered",
-                        static_word(lang, "home.due_in"),
-                    ),
-                    (
-                        "/samples?status=rejected",
-                        static_word(lang, "home.rejected"),
-                    ),
+                    ("/receipts", word(lang, "nav.receipts")),
+                    ("/samples?status=registered", word(lang, "home.due_in")),
+                    ("/samples?status=rejected", word(lang, "home.rejected")),
                 ],
                 Role::Supervisor => vec![
-                    ("/plans", static_word(lang, "nav.plans")),
-                    ("/samples?overdue=true", static_word(lang, "home.overdue")),
+                    ("/plans", word(lang, "nav.plans")),
+                    ("/samples?overdue=true", word(lang, "home.overdue")),
                 ],
-                Role::Technician => vec![("/worklist", static_word(lang, "nav.worklist"))],
+                Role::Technician => vec![("/worklist", word(lang, "nav.worklist"))],
                 Role::Reviewer => vec![
-                    ("/review", static_word(lang, "nav.review")),
-                    ("/assign", static_word(lang, "nav.assign")),
+                    ("/review", word(lang, "nav.review")),
+                    ("/assign", word(lang, "nav.assign")),
                 ],
-                Role::Signatory => vec![("/approvals", static_word(lang, "nav.approvals"))],
+                Role::Signatory => vec![("/approvals", word(lang, "nav.approvals"))],
             };
             RoleCard {
                 title: match lang {
                     Lang::Zh => r.label_zh(),
                     Lang::En => r.label_en(),
                 },
-                does: static_word(lang, &key),
+                does: word(lang, &key),
                 links,
             }
         })
@@ -701,11 +708,7 @@ async fn users_create(
             )),
         ),
         Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            let mut f = field_messages(&e, ctx.lang);
-            if f.is_empty() {
-                f.push(("username".into(), e.message().get(ctx.lang).to_string()));
-            }
-            (f, None)
+            (errors_of(&e, ctx.lang, "username"), None)
         }
         Err(e) => return Err(e),
     };
@@ -743,11 +746,7 @@ async fn users_create(
         errors,
         notice,
     };
-    let status = if failed {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        actix_web::http::StatusCode::OK
-    };
+    let status = form_status(failed);
     render(&ctx, status, &page)
 }
 
@@ -824,11 +823,7 @@ async fn user_edit_submit(
     let (errors, notice) = match result {
         Ok(_) => (Vec::new(), Some(word(ctx.lang, "common.saved").to_string())),
         Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            let mut f = field_messages(&e, ctx.lang);
-            if f.is_empty() {
-                f.push(("version".into(), e.message().get(ctx.lang).to_string()));
-            }
-            (f, None)
+            (errors_of(&e, ctx.lang, "version"), None)
         }
         Err(e) => return Err(e),
     };
@@ -861,11 +856,7 @@ async fn user_edit_submit(
         errors,
         notice,
     };
-    let status = if failed {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        actix_web::http::StatusCode::OK
-    };
+    let status = form_status(failed);
     render(&ctx, status, &page)
 }
 
@@ -974,11 +965,7 @@ async fn population_submit(
         errors,
         notice,
     };
-    let status = if failed {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        actix_web::http::StatusCode::OK
-    };
+    let status = form_status(failed);
     render(&ctx, status, &page)
 }
 
@@ -1085,11 +1072,7 @@ async fn holidays_submit(ctx: PageCtx, form: web::Form<HolidayForm>) -> AppResul
         errors,
         notice,
     };
-    let status = if failed {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        actix_web::http::StatusCode::OK
-    };
+    let status = form_status(failed);
     render(&ctx, status, &page)
 }
 
@@ -1267,11 +1250,7 @@ async fn rule_edit_submit(
             p,
         ),
         Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            let mut f = field_messages(&e, ctx.lang);
-            if f.is_empty() {
-                f.push(("version".into(), e.message().get(ctx.lang).to_string()));
-            }
-            (f, None, current)
+            (errors_of(&e, ctx.lang, "version"), None, current)
         }
         Err(e) => return Err(e),
     };
@@ -1293,11 +1272,7 @@ async fn rule_edit_submit(
         errors,
         notice,
     };
-    let status = if failed {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        actix_web::http::StatusCode::OK
-    };
+    let status = form_status(failed);
     render(&ctx, status, &page)
 }
 
@@ -1390,11 +1365,7 @@ async fn item_create(
             )),
         ),
         Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            let mut f = field_messages(&e, ctx.lang);
-            if f.is_empty() {
-                f.push(("name".into(), e.message().get(ctx.lang).to_string()));
-            }
-            (f, None)
+            (errors_of(&e, ctx.lang, "name"), None)
         }
         Err(e) => return Err(e),
     };
@@ -1410,11 +1381,7 @@ async fn item_create(
             ))
         })
         .await?;
-    let status = if failed {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        actix_web::http::StatusCode::OK
-    };
+    let status = form_status(failed);
     render(
         &ctx,
         status,
@@ -1499,11 +1466,7 @@ async fn item_edit_submit(
     let (errors, notice) = match result {
         Ok(_) => (Vec::new(), Some(word(ctx.lang, "common.saved").to_string())),
         Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            let mut f = field_messages(&e, ctx.lang);
-            if f.is_empty() {
-                f.push(("version".into(), e.message().get(ctx.lang).to_string()));
-            }
-            (f, None)
+            (errors_of(&e, ctx.lang, "version"), None)
         }
         Err(e) => return Err(e),
     };
@@ -1513,11 +1476,7 @@ async fn item_edit_submit(
         .db
         .run(move |c| reference::get_test_item(c, id))
         .await?;
-    let status = if failed {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        actix_web::http::StatusCode::OK
-    };
+    let status = form_status(failed);
     render(
         &ctx,
         status,

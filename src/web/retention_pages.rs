@@ -13,7 +13,7 @@ use crate::domain::sample::parse_scan;
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
 use crate::web::i18n::word;
-use crate::web::pages::{field_messages, form_get, render, Nav};
+use crate::web::pages::{error_status, errors_of, form_get, render, Nav};
 use crate::workflow::intake::local_date;
 use crate::workflow::retention::{self, RetentionInput, RetentionLine, DEFAULT_WITHIN_DAYS};
 
@@ -67,25 +67,12 @@ fn line(lang: Lang, l: RetentionLine, today: NaiveDate) -> Line {
     }
 }
 
-/// The field messages of an error, or its message under `fallback`.
-fn errors_of(e: &AppError, lang: Lang, fallback: &str) -> Vec<(String, String)> {
-    let mut f = field_messages(e, lang);
-    if f.is_empty() {
-        f.push((fallback.to_string(), e.message().get(lang).to_string()));
-    }
-    f
-}
-
 /// A refusal the page shows next to the form; anything else becomes the error page.
 fn shown_on_page(e: &AppError) -> bool {
     matches!(
         e,
         AppError::Invalid(..) | AppError::Conflict(_) | AppError::NotFound(_)
     )
-}
-
-fn status_of(e: &AppError) -> StatusCode {
-    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
 }
 
 #[derive(Deserialize)]
@@ -162,7 +149,7 @@ async fn record_submit(
         );
         let v = View {
             errors: errors_of(&e, lang, "scan"),
-            status: status_of(&e),
+            status: error_status(&e),
             scan,
             place,
             ..View::empty()
@@ -200,7 +187,7 @@ async fn record_submit(
         Err(e) if shown_on_page(&e) => {
             let v = View {
                 errors: errors_of(&e, lang, "scan"),
-                status: status_of(&e),
+                status: error_status(&e),
                 scan,
                 place,
                 ..View::empty()
@@ -244,7 +231,7 @@ async fn discard_submit(
                     .into_iter()
                     .map(|(field, m)| (format!("{no} {field}").trim().to_string(), m))
                     .collect(),
-                status: status_of(&e),
+                status: error_status(&e),
                 ..View::empty()
             };
             show(&ctx, DEFAULT_WITHIN_DAYS, v).await
