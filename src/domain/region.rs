@@ -136,6 +136,12 @@ pub fn scope_covers(scope: Option<&RegionCode>, code: &RegionCode) -> bool {
     scope.is_none_or(|region| region.contains(code))
 }
 
+/// Whether a user scoped to `scope` works in region `code`: the region lies inside the
+/// scope, or contains it (a provincial plan is worked by county officers).
+pub fn scope_overlaps(scope: Option<&RegionCode>, code: &RegionCode) -> bool {
+    scope.is_none_or(|region| region.contains(code) || code.contains(region))
+}
+
 impl fmt::Display for RegionCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -244,6 +250,18 @@ mod tests {
         assert_eq!(code("630000").like_prefix(), "63");
         assert_eq!(code("630100").like_prefix(), "6301");
         assert_eq!(code("630102").like_prefix(), "630102");
+    }
+
+    #[test]
+    fn a_scope_overlaps_regions_above_and_below_it_only() {
+        let xining = RegionCode::parse("630100").unwrap();
+        let chengxi = RegionCode::parse("630104").unwrap();
+        let province = RegionCode::parse("630000").unwrap();
+        let haidong = RegionCode::parse("630200").unwrap();
+        assert!(scope_overlaps(Some(&xining), &chengxi));
+        assert!(scope_overlaps(Some(&xining), &province));
+        assert!(!scope_overlaps(Some(&xining), &haidong));
+        assert!(scope_overlaps(None, &haidong));
     }
 
     #[test]

@@ -234,13 +234,10 @@ async fn regions(ctx: &PageCtx) -> AppResult<Vec<Region>> {
     let all = ctx.state.db.run(reference::list_regions).await?;
     Ok(all
         .into_iter()
-        .filter(
-            |r| match (&scope, crate::domain::region::RegionCode::parse(&r.code)) {
-                (None, _) => true,
-                (Some(s), Ok(rc)) => s.contains(&rc) || rc.contains(s),
-                _ => false,
-            },
-        )
+        .filter(|r| {
+            crate::domain::region::RegionCode::parse(&r.code)
+                .is_ok_and(|rc| crate::domain::region::scope_overlaps(scope.as_ref(), &rc))
+        })
         .collect())
 }
 
@@ -1393,17 +1390,7 @@ async fn sample_page(
             .map(|l| enum_label(lang, l.label_zh(), l.as_str()))
             .unwrap_or_default()
     );
-    let tests: Vec<crate::web::lab_pages::TestLine> = tests
-        .into_iter()
-        .map(|t| crate::web::lab_pages::TestLine {
-            overdue: t.due_on.is_some_and(|d| d < today) && t.status != "accepted",
-            limit: crate::web::lab_pages::limit_text(&t, lang),
-            typed: String::new(),
-            typed_unit: String::new(),
-            error: None,
-            test: t,
-        })
-        .collect();
+    let tests = crate::web::lab_pages::lines(tests, today, lang);
     let all_accepted = !tests.is_empty() && tests.iter().all(|l| l.test.status == "accepted");
     let term = |key: &str, fallback: &str| {
         profile

@@ -59,11 +59,11 @@ pub fn limit_text(t: &SampleTest, lang: Lang) -> String {
     }
 }
 
-fn lines(tests: Vec<SampleTest>, today: NaiveDate, lang: Lang) -> Vec<TestLine> {
+pub fn lines(tests: Vec<SampleTest>, today: NaiveDate, lang: Lang) -> Vec<TestLine> {
     tests
         .into_iter()
         .map(|t| TestLine {
-            overdue: t.due_on.is_some_and(|d| d < today) && t.status != "accepted",
+            overdue: t.is_overdue(today),
             limit: limit_text(&t, lang),
             typed: String::new(),
             typed_unit: String::new(),

@@ -469,7 +469,7 @@ fn home_panels(
             .iter()
             .take(5)
             .map(|t| {
-                let overdue = t.due_on.is_some_and(|d| d < today);
+                let overdue = t.is_overdue(today);
                 (
                     t.sample_no.clone(),
                     t.name.clone(),

@@ -11,7 +11,7 @@ use crate::db::schema::{
 };
 use crate::db::{write_tx, DbConnection};
 use crate::domain::licence::licence_error;
-use crate::domain::region::{scope_covers, RegionCode, RegionLevel};
+use crate::domain::region::{scope_covers, scope_overlaps, RegionCode, RegionLevel};
 use crate::domain::role::{Role, Roles};
 use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::sample::{
@@ -361,12 +361,8 @@ pub fn update_plan(
 /// Whether a scoped user may work a plan: the plan's region and the user's scope
 /// overlap (a provincial plan is worked by county officers; another county's plan is
 /// not).
-fn plan_in_reach(actor: &Actor, plan_region: &str) -> bool {
-    match (&actor.region, RegionCode::parse(plan_region)) {
-        (None, _) => true,
-        (Some(scope), Ok(r)) => scope.contains(&r) || r.contains(scope),
-        (Some(_), Err(_)) => false,
-    }
+pub fn plan_in_reach(actor: &Actor, plan_region: &str) -> bool {
+    RegionCode::parse(plan_region).is_ok_and(|r| scope_overlaps(actor.region.as_ref(), &r))
 }
 
 pub fn get_plan(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<Plan> {
@@ -950,10 +946,11 @@ impl QuantityValue {
 
 /// The checked values of a sample, ready to store.
 struct CheckedSample {
+    /// The rule profile of the sample's domain and plan kind, read once.
+    profile: Option<crate::domain::rules::RuleProfile>,
     plan: Plan,
     entity: Entity,
     domain: Domain,
-    plan_kind: PlanKind,
     category_code: String,
     product_name: String,
     brand: Option<String>,
@@ -1150,9 +1147,14 @@ fn check_sample(
         }
     }
     // The backup portion follows the rule profile (risk monitoring has none).
-    if let (Some(d), Some(k)) = (domain, plan_kind) {
-        let has_backup = get_profile(conn, d, k)?
-            .map(|p| p.profile().flag("has_backup_portion").unwrap_or(true))
+    let profile = match (domain, plan_kind) {
+        (Some(d), Some(k)) => get_profile(conn, d, k)?.map(|p| p.profile()),
+        _ => None,
+    };
+    if let (Some(_), Some(_)) = (domain, plan_kind) {
+        let has_backup = profile
+            .as_ref()
+            .and_then(|p| p.flag("has_backup_portion"))
             .unwrap_or(true);
         match (has_backup, &backup_quantity) {
             (true, None) if !f.contains_key("backup_quantity") => {
@@ -1176,7 +1178,7 @@ fn check_sample(
             _ => {}
         }
     }
-    let (Some(plan), Some(entity), Some(domain), Some(plan_kind), Some(stage), Some(storage), true) = (
+    let (Some(plan), Some(entity), Some(domain), Some(_), Some(stage), Some(storage), true) = (
         plan,
         entity,
         domain,
@@ -1203,10 +1205,10 @@ fn check_sample(
         )));
     }
     Ok(CheckedSample {
+        profile,
         plan,
         entity,
         domain,
-        plan_kind,
         category_code: i.category_code.trim().to_string(),
         product_name,
         brand,
@@ -1316,8 +1318,8 @@ pub fn register_sample(
     let registered_by = actor.id.ok_or_else(AppError::forbidden)?;
     let c = check_sample(conn, now, actor, &input)?;
     let cal = work_calendar(conn)?;
-    let profile = get_profile(conn, c.domain, c.plan_kind)?.map(|p| p.profile());
-    let delivery = profile
+    let delivery = c
+        .profile
         .as_ref()
         .and_then(|p| p.deadline("delivery_to_lab", local_date(c.sampled_at), &cal));
     write_tx(conn, |conn| {
@@ -1422,8 +1424,8 @@ pub fn update_sample(
         ));
     }
     let cal = work_calendar(conn)?;
-    let profile = get_profile(conn, c.domain, c.plan_kind)?.map(|p| p.profile());
-    let delivery = profile
+    let delivery = c
+        .profile
         .as_ref()
         .and_then(|p| p.deadline("delivery_to_lab", local_date(c.sampled_at), &cal));
     write_tx(conn, |conn| {

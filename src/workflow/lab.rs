@@ -98,6 +98,13 @@ pub struct SampleTest {
     pub version: i32,
 }
 
+impl SampleTest {
+    /// Whether the test is past its due date today without an accepted result.
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.status != "accepted" && self.due_on.is_some_and(|d| d < today)
+    }
+}
+
 fn num(s: &Option<String>) -> Option<f64> {
     s.as_deref().and_then(Dec::parse).map(Dec::to_f64)
 }
