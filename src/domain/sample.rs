@@ -179,6 +179,9 @@ pub fn parse_scan(scan: &str) -> Option<(String, ScannedPortion)> {
 pub enum SampleAction {
     Edit,
     Receive,
+    /// Refused at the lab's door (拒收) instead of received.
+    RejectAtReceipt,
+    /// Found unfit after receipt, before testing.
     Reject,
     Assign,
     AllEntered,
@@ -210,6 +213,7 @@ pub fn transition(
     match (from, action) {
         (S::Registered, A::Edit) => Ok(S::Registered),
         (S::Registered, A::Receive) => Ok(S::Received),
+        (S::Registered, A::RejectAtReceipt) => Ok(S::Rejected),
         (S::Registered | S::Received, A::Reject) => Ok(S::Rejected),
         (S::Received | S::Testing, A::Assign) => Ok(S::Testing),
         (S::Testing, A::AllEntered) => Ok(S::Review),
@@ -274,6 +278,11 @@ mod tests {
         assert_eq!(transition(S::Registered, A::Receive), Ok(S::Received));
         assert_eq!(transition(S::Registered, A::Reject), Ok(S::Rejected));
         assert!(transition(S::Received, A::Receive).is_err());
+        assert_eq!(
+            transition(S::Registered, A::RejectAtReceipt),
+            Ok(S::Rejected)
+        );
+        assert!(transition(S::Received, A::RejectAtReceipt).is_err());
         assert!(transition(S::Received, A::Edit).is_err());
         assert!(transition(S::Rejected, A::Receive).is_err());
         assert_eq!(transition(S::Review, A::SendBack), Ok(S::Testing));

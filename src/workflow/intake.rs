@@ -1713,7 +1713,7 @@ pub fn receive(
         ));
     }
     let action = if reject {
-        SampleAction::Reject
+        SampleAction::RejectAtReceipt
     } else {
         SampleAction::Receive
     };
@@ -1738,12 +1738,6 @@ pub fn receive(
                 ),
             ))
         })?;
-        if from != SampleStatus::Registered {
-            return Err(AppError::Conflict(Msg::new(
-                format!("样品状态为“{}”，不能接收", from.label_zh()),
-                format!("The sample is {}, not registered", from.as_str()),
-            )));
-        }
         let today = local_date(now);
         let late = row.delivery_due_on.map(|d| today > d);
         let due = if reject {
