@@ -760,11 +760,17 @@ fn between_backticks(s: &str) -> Option<String> {
 
 /// The shipped templates (thermal 50×30, thermal 70×40, A4 3×8), compiled in.
 pub fn shipped_templates() -> Vec<LabelTemplate> {
-    // A test proves every shipped file parses, so nothing is dropped here in practice.
-    SHIPPED
-        .iter()
-        .filter_map(|(file, text)| parse_template(file, text).ok())
-        .collect()
+    // Parsed once per process; a test proves every shipped file parses, so nothing is
+    // dropped here in practice.
+    static PARSED: std::sync::OnceLock<Vec<LabelTemplate>> = std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            SHIPPED
+                .iter()
+                .filter_map(|(file, text)| parse_template(file, text).ok())
+                .collect()
+        })
+        .clone()
 }
 
 /// Shipped templates plus every `*.toml` file in `dir` (a lab's own printer sizes, read in

@@ -743,13 +743,10 @@ async fn samples_page(
             .map(|s| (s.as_str(), enum_label(ctx.lang, s.label_zh(), s.label_en()))),
         f.status.as_deref().unwrap_or(""),
     );
-    let templates = crate::documents::labels::load_templates(Some(
-        &ctx.state.config.data_dir.join("label_templates"),
-    ))
-    .0
-    .into_iter()
-    .map(|t| (t.name.clone(), t.name.clone()))
-    .collect();
+    let templates = crate::web::labels::templates(&ctx.state)
+        .into_iter()
+        .map(|t| (t.name.clone(), t.name))
+        .collect();
     let lines = lines(ctx.lang, items, local_date(now));
     ok(
         &ctx,
@@ -1357,14 +1354,12 @@ async fn sample_page(
             met: s.reported_at.map(|r| r.date_naive() <= d),
         });
     }
-    let templates: Vec<(String, String)> = crate::documents::labels::load_templates(Some(
-        &ctx.state.config.data_dir.join("label_templates"),
-    ))
-    .0
-    .into_iter()
-    .map(|t| (t.name.clone(), t.name.clone()))
-    .collect();
-    let previews = crate::web::labels::previews(&ctx.state, &sheet, lang)?;
+    let all_templates = crate::web::labels::templates(&ctx.state);
+    let previews = crate::web::labels::previews(&ctx.state, all_templates.first(), &sheet, lang)?;
+    let templates: Vec<(String, String)> = all_templates
+        .into_iter()
+        .map(|t| (t.name.clone(), t.name))
+        .collect();
     let storage_label = s
         .storage
         .parse::<Storage>()

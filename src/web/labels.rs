@@ -264,13 +264,14 @@ pub async fn sample_label_svg(
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
-/// The on-page previews of a sample's labels (first template), with captions.
+/// The on-page previews of a sample's labels in `tpl`, with captions.
 pub fn previews(
     st: &AppState,
+    tpl: Option<&LabelTemplate>,
     sheet: &SampleSheet,
     lang: Lang,
 ) -> AppResult<Vec<(String, String)>> {
-    let Some(tpl) = templates(st).into_iter().next() else {
+    let Some(tpl) = tpl else {
         return Ok(Vec::new());
     };
     labels::labels_for(&label_sample(sheet), &st.config.base_url)
@@ -288,7 +289,7 @@ pub fn previews(
             };
             Ok((
                 format!("{caption} · {}", tpl.name),
-                labels::render_svg(&tpl, l).map_err(doc_error)?,
+                labels::render_svg(tpl, l).map_err(doc_error)?,
             ))
         })
         .collect()
