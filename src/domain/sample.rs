@@ -125,6 +125,16 @@ impl SampleStatus {
     }
 }
 
+/// The conclusion of a sample from the judgments of its tests: non-compliant if any
+/// test fails, compliant otherwise (SPEC §4).
+pub fn conclude<'a>(judgments: impl IntoIterator<Item = &'a str>) -> Conclusion {
+    if judgments.into_iter().any(|j| j == "fail") {
+        Conclusion::NonCompliant
+    } else {
+        Conclusion::Compliant
+    }
+}
+
 /// The letter a sample number starts with, by domain.
 pub fn domain_letter(d: Domain) -> char {
     match d {
@@ -287,6 +297,12 @@ mod tests {
         assert!(transition(S::Rejected, A::Receive).is_err());
         assert_eq!(transition(S::Review, A::SendBack), Ok(S::Testing));
         assert!(transition(S::Testing, A::Approve).is_err());
+    }
+
+    #[test]
+    fn one_failing_test_makes_the_sample_non_compliant() {
+        assert_eq!(conclude(["pass", "pass"]), Conclusion::Compliant);
+        assert_eq!(conclude(["pass", "fail", "pass"]), Conclusion::NonCompliant);
     }
 
     #[test]

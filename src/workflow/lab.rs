@@ -13,7 +13,7 @@ use crate::db::schema::{
 use crate::db::{write_tx, DbConnection};
 use crate::domain::judgment::{read_and_judge, Dec, Judgment, Limit, LimitKind, MicroPlan};
 use crate::domain::role::{Role, Roles};
-use crate::domain::sample::{transition, SampleAction, SampleStatus};
+use crate::domain::sample::{conclude, transition, SampleAction, SampleStatus};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, AuditRow, Change};
 use crate::workflow::intake::{self, local_date, to_local, SampleRow};
@@ -1253,12 +1253,7 @@ pub fn approve(
         )));
     }
     transition(status, SampleAction::Approve).map_err(AppError::internal)?;
-    let non_compliant = tests.iter().any(|t| t.judgment.as_deref() == Some("fail"));
-    let conclusion = if non_compliant {
-        "non_compliant"
-    } else {
-        "compliant"
-    };
+    let conclusion = conclude(tests.iter().filter_map(|t| t.judgment.as_deref())).as_str();
     let signatory = actor.id.ok_or_else(AppError::forbidden)?;
     write_tx(conn, |conn| {
         let fresh = sample_of(conn, s.id)?;
