@@ -2,8 +2,11 @@
 //! and the bundled font. Invariant: pure functions from data to bytes (no database, no
 //! HTTP, no clock), and the same data always gives the same bytes.
 
+pub mod bundle;
 pub mod fonts;
 pub mod labels;
+pub mod notice;
+pub mod report;
 pub mod sampling_form;
 
 mod pdf;
