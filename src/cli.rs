@@ -98,6 +98,9 @@ fn seed_all(db: &Db, clock: &dyn Clock, demo: bool) -> CliResult {
         );
     }
     if demo {
+        if crate::workflow::reports::seed_demo_lab_profile(&mut conn, clock.now_naive())? {
+            println!("demo lab identity set (edit it at /admin/lab)");
+        }
         match seed::load_demo_users(&mut conn, clock.now_naive())? {
             Some((password, users)) => {
                 println!(
@@ -130,6 +133,7 @@ pub fn run(cli: Cli) -> CliResult {
                 config.base_url
             );
             let state = AppState::new(db, clock, config);
+            web::reports_api::resume_batches(&state);
             let workers = std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2);

@@ -102,7 +102,12 @@ struct FileConfig {
     base_url: Option<String>,
     data_dir: Option<String>,
     secret: Option<String>,
+    verify_per_minute: Option<String>,
 }
+
+/// Public verifications per client and minute unless configured: generous for people
+/// scanning reports, low enough to stop enumeration of codes.
+pub const DEFAULT_VERIFY_PER_MINUTE: u32 = 30;
 
 #[derive(Clone)]
 pub struct Config {
@@ -111,8 +116,11 @@ pub struct Config {
     /// The public URL printed in QR codes, without a trailing slash.
     pub base_url: String,
     pub data_dir: PathBuf,
-    /// The server secret: signs cookies and keys verification codes.
+    /// The server secret: signs cookies and keys verification codes. Changing it
+    /// invalidates every printed report QR code.
     pub secret: Vec<u8>,
+    /// Public report verifications allowed per client address and minute.
+    pub verify_per_minute: u32,
 }
 
 impl fmt::Debug for Config {
@@ -206,12 +214,24 @@ impl Config {
             }
             None => load_or_create_secret(&data_dir)?,
         };
+        let verify_per_minute = match pick(env, "LIMS_VERIFY_PER_MINUTE", &fc.verify_per_minute) {
+            None => DEFAULT_VERIFY_PER_MINUTE,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    return Err(ConfigError::new(format!(
+                        "LIMS_VERIFY_PER_MINUTE `{v}` is not a positive whole number"
+                    )))
+                }
+            },
+        };
         Ok(Config {
             database_url,
             bind,
             base_url,
             data_dir,
             secret,
+            verify_per_minute,
         })
     }
 }

@@ -21,18 +21,18 @@ pub const TESTS: &[Test] = crate::tests![
 ];
 
 /// Users of the lab: custodian, two technicians, reviewer, signatory, with tokens.
-struct Lab {
-    intake: Intake,
-    custodian: String,
-    tech: String,
-    tech_id: i64,
-    tech2: String,
-    tech2_id: i64,
-    reviewer: String,
-    signatory: String,
+pub(crate) struct Lab {
+    pub intake: Intake,
+    pub custodian: String,
+    pub tech: String,
+    pub tech_id: i64,
+    pub tech2: String,
+    pub tech2_id: i64,
+    pub reviewer: String,
+    pub signatory: String,
 }
 
-fn lab_users(app: &TestApp) -> Lab {
+pub(crate) fn lab_users(app: &TestApp) -> Lab {
     let intake = setup(app, "supervision");
     let custodian = app.user_token("keeper", &["custodian"]);
     let tech_id = app.user("tech1", &["technician"]);
@@ -50,7 +50,7 @@ fn lab_users(app: &TestApp) -> Lab {
 }
 
 /// A received sample with the given items assigned to tech1; returns its number and tests.
-fn received_with_tests(app: &TestApp, lab: &Lab, items: &[i64]) -> (String, Vec<Value>) {
+pub(crate) fn received_with_tests(app: &TestApp, lab: &Lab, items: &[i64]) -> (String, Vec<Value>) {
     let no = register(app, &lab.intake)["sample_no"]
         .as_str()
         .unwrap()
@@ -89,7 +89,7 @@ fn ten_max_items(app: &TestApp, token: &str) -> Vec<Value> {
         .collect()
 }
 
-fn result_for(test: &Value, pass: bool) -> String {
+pub(crate) fn result_for(test: &Value, pass: bool) -> String {
     let max = test["limit_max_text"].as_str().unwrap();
     let v: f64 = max.parse().unwrap();
     if pass {

@@ -12,6 +12,7 @@ mod intake;
 mod lab;
 mod pages;
 mod reference;
+mod reports;
 mod retention;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -56,6 +57,7 @@ fn main() {
         intake::TESTS,
         lab::TESTS,
         retention::TESTS,
+        reports::TESTS,
         bad_input::TESTS,
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,

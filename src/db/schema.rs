@@ -320,6 +320,51 @@ diesel::table! {
         supersedes -> Nullable<Text>,
         pdf_sha256 -> Nullable<Text>,
         version -> Integer,
+        data -> Nullable<Text>,
+        body_sha256 -> Nullable<Text>,
+        superseded_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<BigInt>,
+        revoke_reason -> Nullable<Text>,
+        published_at -> Nullable<Timestamp>,
+        published_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    report_files (report_id) {
+        report_id -> BigInt,
+        pdf -> Binary,
+    }
+}
+
+diesel::table! {
+    lab_profile (id) {
+        id -> Integer,
+        name -> Text,
+        address -> Text,
+        cma_no -> Text,
+        contact -> Text,
+        report_title -> Text,
+        disclaimer -> Text,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_batches (id) {
+        id -> BigInt,
+        requested_by -> BigInt,
+        format -> Text,
+        report_nos -> Text,
+        total -> Integer,
+        done -> Integer,
+        status -> Text,
+        error -> Nullable<Text>,
+        result -> Nullable<Binary>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
     }
 }
 
@@ -341,6 +386,7 @@ diesel::joinable!(sample_tests -> samples (sample_id));
 diesel::joinable!(test_attempts -> sample_tests (test_id));
 diesel::joinable!(reports -> samples (sample_id));
 diesel::joinable!(retentions -> samples (sample_id));
+diesel::joinable!(report_files -> reports (report_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
@@ -363,5 +409,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     test_attempts,
     report_sequences,
     reports,
+    report_files,
+    lab_profile,
+    report_batches,
     retentions,
 );

@@ -1,10 +1,15 @@
 //! The notice of a non-compliant result (不合格检验结论通知书) served on the sampled entity:
-//! the failed items, the entity's rights with their deadlines, and a return receipt
-//! (送达回证) to be signed and sent back. Invariant: the same `NoticeDoc` always gives the
-//! same bytes.
+//! the failed items, the entity's rights with their deadlines, its duties, and a return
+//! receipt (送达回证) to be signed and sent back. A4 portrait, one or more pages: long content
+//! flows on (a failed-items table repeats its header), and the receipt always has a page of
+//! its own, the last. Invariants: the notice number and "第 x 页 共 y 页" are on every page;
+//! the same `NoticeDoc` always gives the same bytes.
 
 use serde::{Deserialize, Serialize};
 
+use super::fonts::{EM_ASCENT, MM_PER_PT};
+use super::pdf::{new_document, save, text_width, Canvas, QrForms};
+use super::text::wrap;
 use super::DocError;
 
 /// One failed item as the notice lists it.
@@ -61,8 +66,767 @@ pub struct NoticeDoc {
     pub issued_on: String,
 }
 
-/// Renders the notice (one or more A4 pages) followed by its return receipt.
+const PAGE_W: f32 = 210.0;
+const PAGE_H: f32 = 297.0;
+const MARGIN: f32 = 20.0;
+const BODY_W: f32 = PAGE_W - 2.0 * MARGIN;
+/// The lowest point content may reach; the footer sits between it and the bottom margin.
+const BOTTOM: f32 = PAGE_H - MARGIN - 8.0;
+const TITLE: &str = "不合格检验结论通知书";
+const TITLE_PT: f32 = 20.0;
+const BODY_PT: f32 = 11.0;
+const HEADING_PT: f32 = 12.0;
+const TABLE_PT: f32 = 9.0;
+const FOOTER_PT: f32 = 8.0;
+/// Line pitch as a multiple of the type size.
+const LEADING: f32 = 1.6;
+const TABLE_LEADING: f32 = 1.35;
+const PAD: f32 = 1.5;
+/// Two ideographic spaces: the first-line indent of a Chinese paragraph.
+const INDENT: &str = "\u{3000}\u{3000}";
+/// The failed-items table: heading and width of each column (170 mm in all).
+const COLUMNS: [(&str, f32); 6] = [
+    ("序号", 11.0),
+    ("不合格项目", 41.0),
+    ("检验结果", 30.0),
+    ("标准指标", 30.0),
+    ("单位", 16.0),
+    ("判定依据", 42.0),
+];
+/// Most lines a table cell shows before it is cut with "…".
+const CELL_LINES: usize = 8;
+
+fn size_mm(pt: f32) -> f32 {
+    pt * MM_PER_PT
+}
+
+/// A value printed in the notice's sentences, with "/" for an empty field.
+fn or_slash(v: &str) -> &str {
+    if v.trim().is_empty() {
+        "/"
+    } else {
+        v
+    }
+}
+
+/// `s` without a trailing full stop, so it can be placed inside a sentence.
+fn clause(s: &str) -> &str {
+    s.trim().trim_end_matches(['。', '.'])
+}
+
+/// The baseline of line `i` of a box starting at `top`, lines `line_h` apart.
+fn baseline(top: f32, i: usize, size_pt: f32, line_h: f32) -> f32 {
+    let s = size_mm(size_pt);
+    top + i as f32 * line_h + (line_h - s) / 2.0 + EM_ASCENT * s
+}
+
+/// One page being drawn: its vector marks and its text, added to the canvas at the end so
+/// all text goes into one text object.
+struct Page {
+    canvas: Canvas,
+    texts: Vec<(f32, f32, f32, String)>,
+}
+
+impl Page {
+    fn new() -> Self {
+        Self {
+            canvas: Canvas::new(PAGE_H),
+            texts: Vec::new(),
+        }
+    }
+
+    fn text(&mut self, x: f32, baseline: f32, size_pt: f32, text: impl Into<String>) {
+        self.texts.push((x, baseline, size_pt, text.into()));
+    }
+
+    /// `text` centred between `x` and `x + w`.
+    fn centred(&mut self, x: f32, w: f32, baseline: f32, size_pt: f32, text: &str) {
+        let tw = text_width(text, size_pt);
+        self.text(x + (w - tw).max(0.0) / 2.0, baseline, size_pt, text);
+    }
+}
+
+/// Content flowing down A4 pages: blocks that do not fit below the current position move
+/// to a new page.
+struct Flow {
+    done: Vec<Page>,
+    page: Page,
+    y: f32,
+}
+
+impl Flow {
+    fn new() -> Self {
+        Self {
+            done: Vec::new(),
+            page: Page::new(),
+            y: MARGIN,
+        }
+    }
+
+    fn new_page(&mut self) {
+        self.done
+            .push(std::mem::replace(&mut self.page, Page::new()));
+        self.y = MARGIN;
+    }
+
+    /// Every page, the current one last.
+    fn finish(mut self) -> Vec<Page> {
+        self.done.push(self.page);
+        self.done
+    }
+
+    /// Moves to a new page unless `h` mm fit below the current position. A block taller
+    /// than a whole page stays where it is when already at the top of a page.
+    fn keep(&mut self, h: f32) {
+        if self.y + h > BOTTOM && self.y > MARGIN {
+            self.new_page();
+        }
+    }
+
+    /// A wrapped body paragraph with its first line indented by `indent` (printed as part
+    /// of the text). Kept on one page when it fits on one; otherwise it flows line by line.
+    fn paragraph(&mut self, text: &str, indent: &str) {
+        let line_h = size_mm(BODY_PT) * LEADING;
+        let lines = body_lines(text, indent);
+        let total = lines.len() as f32 * line_h;
+        if total <= BOTTOM - MARGIN {
+            self.keep(total);
+        }
+        for line in lines {
+            self.keep(line_h);
+            let b = baseline(self.y, 0, BODY_PT, line_h);
+            self.page.text(MARGIN, b, BODY_PT, line);
+            self.y += line_h;
+        }
+    }
+
+    /// A section heading, kept on the page of the `next` mm that follow it.
+    fn heading(&mut self, text: &str, next: f32) {
+        let line_h = size_mm(HEADING_PT) * LEADING;
+        self.y += 2.0;
+        self.keep(line_h + next.min(BOTTOM - MARGIN - line_h));
+        let b = baseline(self.y, 0, HEADING_PT, line_h);
+        self.page.text(MARGIN, b, HEADING_PT, text);
+        self.y += line_h;
+    }
+}
+
+/// A body paragraph's lines across the text width.
+fn body_lines(text: &str, indent: &str) -> Vec<String> {
+    wrap(
+        &format!("{indent}{text}"),
+        BODY_W / size_mm(BODY_PT),
+        usize::MAX,
+    )
+}
+
+/// The height of a body paragraph (to keep a heading with it).
+fn body_height(text: &str) -> f32 {
+    body_lines(text, INDENT).len() as f32 * size_mm(BODY_PT) * LEADING
+}
+
+/// A table row laid out: each cell's lines, and the row height.
+struct TableRow {
+    cells: Vec<Vec<String>>,
+    height: f32,
+}
+
+fn table_row(cells: &[&str]) -> TableRow {
+    let s = size_mm(TABLE_PT);
+    let line_h = s * TABLE_LEADING;
+    let cells: Vec<Vec<String>> = cells
+        .iter()
+        .zip(COLUMNS)
+        .map(|(text, (_, w))| wrap(text, (w - 2.0 * PAD) / s, CELL_LINES))
+        .collect();
+    let lines = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    TableRow {
+        height: (lines as f32 * line_h + 2.0 * PAD).max(7.0),
+        cells,
+    }
+}
+
+/// Draws a row at the flow's position: cell borders, text centred vertically, the header
+/// (and the item number) centred horizontally.
+fn draw_row(flow: &mut Flow, row: &TableRow, header: bool) {
+    let y = flow.y;
+    let line_h = size_mm(TABLE_PT) * TABLE_LEADING;
+    let page = &mut flow.page;
+    if header {
+        page.canvas.rect_fill(MARGIN, y, BODY_W, row.height, 0.9);
+    }
+    let mut x = MARGIN;
+    for (i, (lines, (_, w))) in row.cells.iter().zip(COLUMNS).enumerate() {
+        page.canvas.rect_stroke(x, y, w, row.height, 0.3);
+        let top = y + (row.height - lines.len() as f32 * line_h) / 2.0;
+        for (j, l) in lines.iter().enumerate() {
+            let b = baseline(top, j, TABLE_PT, line_h);
+            if header || i == 0 {
+                page.centred(x, w, b, TABLE_PT, l);
+            } else {
+                page.text(x + PAD, b, TABLE_PT, l.clone());
+            }
+        }
+        x += w;
+    }
+    flow.y += row.height;
+}
+
+/// The failed-items table; rows move whole to the next page, where the header repeats.
+fn failed_table(flow: &mut Flow, items: &[FailedItem]) {
+    let headings: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
+    let header = table_row(&headings);
+    let rows: Vec<TableRow> = items
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let n = (i + 1).to_string();
+            table_row(&[
+                &n,
+                &f.item,
+                &f.result,
+                &f.limit,
+                or_slash(&f.unit),
+                &f.standard,
+            ])
+        })
+        .collect();
+    let first = rows.first().map_or(0.0, |r| r.height);
+    flow.keep(header.height + first);
+    draw_row(flow, &header, true);
+    for row in &rows {
+        if flow.y + row.height > BOTTOM {
+            flow.new_page();
+            draw_row(flow, &header, true);
+        }
+        draw_row(flow, row, false);
+    }
+    flow.y += 2.0;
+}
+
+/// The first paragraph: what was sampled, when, by which plan, and what the lab found.
+fn facts(doc: &NoticeDoc) -> String {
+    format!(
+        "你单位（地址：{}）于{}在{}（{}）中被抽样的{}（商标：{}，规格型号：{}，生产日期/批号：{}，标称生产者：{}），经{}检验（报告编号：{}，样品编号：{}），{}",
+        or_slash(&doc.entity_address),
+        or_slash(&doc.sampled_on),
+        or_slash(&doc.plan_name),
+        or_slash(&doc.plan_kind),
+        or_slash(&doc.product_name),
+        or_slash(&doc.brand),
+        or_slash(&doc.specification),
+        or_slash(&doc.batch),
+        or_slash(&doc.manufacturer),
+        or_slash(&doc.lab_name),
+        or_slash(&doc.report_no),
+        or_slash(&doc.sample_no),
+        doc.conclusion.trim(),
+    )
+}
+
+/// One right as a sentence: what, within which window, until when, on which legal basis.
+fn right_sentence(n: usize, r: &RightLine, served_on: &str) -> String {
+    let mut s = format!("{n}. {}：{}", clause(&r.what), clause(&r.window));
+    let deadline = clause(&r.deadline);
+    let served_on = clause(served_on);
+    match (served_on.is_empty(), deadline.is_empty()) {
+        (_, true) => {}
+        (true, false) => s.push_str(&format!("（截止日期{deadline}）")),
+        (false, false) => s.push_str(&format!("（按{served_on}送达计算，截止日期{deadline}）")),
+    }
+    s.push('。');
+    let citation = clause(&r.citation);
+    if !citation.is_empty() {
+        s.push_str(&format!("依据：{citation}。"));
+    }
+    s
+}
+
+/// One duty as a numbered sentence ending with a full stop.
+fn duty_sentence(n: usize, duty: &str) -> String {
+    let d = duty.trim();
+    let ends = d.ends_with(['。', '；', '！', '.', ';']);
+    format!("{n}. {d}{}", if ends { "" } else { "。" })
+}
+
+/// The sentence after the duties: they continue while the result is challenged.
+const DUTIES_CONTINUE: &str = "在申请复检和提出异议期间，你单位不停止履行上述义务。";
+
+/// The notice itself, from the title to the issuer's seal line, on as many pages as needed.
+fn draw_notice(flow: &mut Flow, doc: &NoticeDoc) {
+    // Title and number.
+    let title_h = 10.0;
+    let b = baseline(flow.y, 0, TITLE_PT, title_h);
+    flow.page.centred(MARGIN, BODY_W, b, TITLE_PT, TITLE);
+    flow.y += title_h + 1.0;
+    let no_line = format!("编号：{}", doc.notice_no);
+    let no_line = wrap(&no_line, BODY_W / size_mm(BODY_PT), 1).concat();
+    let line_h = size_mm(BODY_PT) * LEADING;
+    let b = baseline(flow.y, 0, BODY_PT, line_h);
+    flow.page.centred(MARGIN, BODY_W, b, BODY_PT, &no_line);
+    flow.y += line_h + 5.0;
+
+    // Addressee and the facts.
+    flow.paragraph(&format!("{}：", or_slash(&doc.entity_name)), "");
+    flow.paragraph(&facts(doc), INDENT);
+
+    let header = table_row(&COLUMNS.map(|(h, _)| h));
+    let first = doc.failed.first().map_or(0.0, |f| {
+        table_row(&["1", &f.item, &f.result, &f.limit, &f.unit, &f.standard]).height
+    });
+    flow.heading("不合格项目", header.height + first);
+    failed_table(flow, &doc.failed);
+
+    if !doc.rights.is_empty() {
+        let sentences: Vec<String> = doc
+            .rights
+            .iter()
+            .enumerate()
+            .map(|(i, r)| right_sentence(i + 1, r, &doc.served_on))
+            .collect();
+        flow.heading(
+            "你单位的权利",
+            sentences.first().map_or(0.0, |s| body_height(s)),
+        );
+        for s in &sentences {
+            flow.paragraph(s, INDENT);
+        }
+    }
+
+    if !doc.duties.is_empty() {
+        let sentences: Vec<String> = doc
+            .duties
+            .iter()
+            .enumerate()
+            .map(|(i, d)| duty_sentence(i + 1, d))
+            .collect();
+        flow.heading(
+            "你单位应当履行的义务",
+            sentences.first().map_or(0.0, |s| body_height(s)),
+        );
+        for s in &sentences {
+            flow.paragraph(s, INDENT);
+        }
+        flow.paragraph(DUTIES_CONTINUE, INDENT);
+    }
+
+    // The issuer and date, right-aligned with room above for the seal.
+    let seal_line = format!("{}（盖章）", or_slash(&doc.issuer));
+    let block_w = BODY_W * 0.6;
+    let issuer_lines = wrap(&seal_line, block_w / size_mm(BODY_PT), 3);
+    let block_h = 14.0 + (issuer_lines.len() + 1) as f32 * line_h;
+    flow.keep(block_h);
+    flow.y += 14.0;
+    let right = PAGE_W - MARGIN - 6.0;
+    let width = issuer_lines
+        .iter()
+        .map(|l| text_width(l, BODY_PT))
+        .fold(0.0, f32::max);
+    let left = right - width;
+    for l in &issuer_lines {
+        let b = baseline(flow.y, 0, BODY_PT, line_h);
+        flow.page.centred(left, width, b, BODY_PT, l);
+        flow.y += line_h;
+    }
+    // Without a date, blanks to fill in by hand.
+    let date = match doc.issued_on.trim() {
+        "" => "年\u{3000}\u{3000}月\u{3000}\u{3000}日",
+        d => d,
+    };
+    let b = baseline(flow.y, 0, BODY_PT, line_h);
+    flow.page.centred(left, width, b, BODY_PT, date);
+    flow.y += line_h;
+}
+
+/// The receipt table's label column width.
+const RECEIPT_LABEL_W: f32 = 34.0;
+const RECEIPT_PT: f32 = 10.5;
+const RECEIPT_PAD: f32 = 3.0;
+
+/// What a receipt row holds besides its label.
+enum ReceiptCell {
+    /// Printed lines (none for a blank to fill in).
+    Lines(Vec<String>),
+    /// The server's signature line and date.
+    Server,
+    /// The recipient's signature (or seal) and date, in a tall box.
+    Signature,
+}
+
+/// The return receipt (送达回证), starting on a page of its own.
+fn draw_receipt(flow: &mut Flow, doc: &NoticeDoc) {
+    flow.new_page();
+    let s = size_mm(RECEIPT_PT);
+    let line_h = s * LEADING;
+    let title_h = 12.0;
+    let b = baseline(flow.y, 0, TITLE_PT, title_h);
+    flow.page
+        .centred(MARGIN, BODY_W, b, TITLE_PT, "送 达 回 证");
+    flow.y += title_h + 6.0;
+
+    let value_x = MARGIN + RECEIPT_LABEL_W;
+    let value_w = BODY_W - RECEIPT_LABEL_W;
+    let value =
+        |t: &str, n: usize| ReceiptCell::Lines(wrap(t, (value_w - 2.0 * RECEIPT_PAD) / s, n));
+    let rows = [
+        (
+            "送达文书名称",
+            value(&format!("{TITLE}（编号：{}）", doc.notice_no), 2),
+            14.0,
+        ),
+        ("受送达人", value(or_slash(&doc.entity_name), 3), 14.0),
+        ("送达地点", value(or_slash(&doc.entity_address), 4), 14.0),
+        (
+            "送达方式",
+            value(
+                "□直接送达\u{3000}\u{3000}□邮寄送达\u{3000}\u{3000}□电子送达",
+                1,
+            ),
+            14.0,
+        ),
+        ("送达人", ReceiptCell::Server, 18.0),
+        ("受送达人签收", ReceiptCell::Signature, 60.0),
+        ("备注", ReceiptCell::Lines(Vec::new()), 28.0),
+    ];
+    let top = flow.y;
+    let page = &mut flow.page;
+    let mut y = top;
+    for (label, cell, min_h) in &rows {
+        let h = match cell {
+            ReceiptCell::Lines(lines) => {
+                (lines.len() as f32 * line_h + 2.0 * RECEIPT_PAD).max(*min_h)
+            }
+            _ => *min_h,
+        };
+        page.canvas.rect_fill(MARGIN, y, RECEIPT_LABEL_W, h, 0.94);
+        page.canvas.rect_stroke(MARGIN, y, RECEIPT_LABEL_W, h, 0.3);
+        page.canvas.rect_stroke(value_x, y, value_w, h, 0.3);
+        let mid = baseline(y + (h - line_h) / 2.0, 0, RECEIPT_PT, line_h);
+        page.centred(MARGIN, RECEIPT_LABEL_W, mid, RECEIPT_PT, label);
+        let x = value_x + RECEIPT_PAD;
+        match cell {
+            ReceiptCell::Lines(lines) => {
+                let first = y + (h - lines.len() as f32 * line_h) / 2.0;
+                for (i, l) in lines.iter().enumerate() {
+                    page.text(
+                        x,
+                        baseline(first, i, RECEIPT_PT, line_h),
+                        RECEIPT_PT,
+                        l.clone(),
+                    );
+                }
+            }
+            ReceiptCell::Server => {
+                let sign = "签名：";
+                page.text(x, mid, RECEIPT_PT, sign);
+                let start = x + text_width(sign, RECEIPT_PT) + 1.0;
+                page.canvas
+                    .line(start, mid + 1.0, start + 45.0, mid + 1.0, 0.2);
+                let date =
+                    "送达日期：\u{3000}\u{3000}\u{3000}年\u{3000}\u{3000}月\u{3000}\u{3000}日";
+                let dx = value_x + value_w - RECEIPT_PAD - text_width(date, RECEIPT_PT);
+                page.text(dx, mid, RECEIPT_PT, date);
+            }
+            ReceiptCell::Signature => {
+                let sign = "签名（盖章）：";
+                let b = baseline(y + RECEIPT_PAD + 4.0, 0, RECEIPT_PT, line_h);
+                page.text(x, b, RECEIPT_PT, sign);
+                let start = x + text_width(sign, RECEIPT_PT) + 1.0;
+                page.canvas.line(start, b + 1.0, start + 50.0, b + 1.0, 0.2);
+                let date = "年\u{3000}\u{3000}月\u{3000}\u{3000}日";
+                let dx = value_x + value_w - 12.0 - text_width(date, RECEIPT_PT);
+                page.text(dx, y + h - 8.0, RECEIPT_PT, date);
+            }
+        }
+        y += h;
+    }
+    page.canvas.rect_stroke(MARGIN, top, BODY_W, y - top, 0.6);
+    flow.y = y + 4.0;
+    flow.paragraph(
+        &format!("本回证由受送达人签收后交回{}。", or_slash(&doc.issuer)),
+        "",
+    );
+}
+
+/// The footer of every page: the notice number and the page count.
+fn footer(page: &mut Page, notice_no: &str, n: usize, of: usize) {
+    let b = PAGE_H - MARGIN;
+    page.canvas
+        .line(MARGIN, BOTTOM + 3.0, PAGE_W - MARGIN, BOTTOM + 3.0, 0.2);
+    let no = wrap(
+        &format!("编号：{notice_no}"),
+        BODY_W * 0.6 / size_mm(FOOTER_PT),
+        1,
+    )
+    .concat();
+    page.text(MARGIN, b, FOOTER_PT, no);
+    let count = format!("第 {n} 页 共 {of} 页");
+    let x = PAGE_W - MARGIN - text_width(&count, FOOTER_PT);
+    page.text(x, b, FOOTER_PT, count);
+}
+
+/// Renders the notice (one or more A4 pages) followed by its return receipt on a page of
+/// its own. A notice lists at least one failed item: an empty list is `DocError::Invalid`.
 pub fn render_notice(doc: &NoticeDoc) -> Result<Vec<u8>, DocError> {
-    let _ = doc;
-    Err(DocError::Invalid("the notice renderer is not built yet".into()))
+    if doc.failed.is_empty() {
+        return Err(DocError::Invalid(
+            "a notice of a non-compliant result needs at least one failed item".into(),
+        ));
+    }
+    let mut flow = Flow::new();
+    draw_notice(&mut flow, doc);
+    draw_receipt(&mut flow, doc);
+    let pages = flow.finish();
+    let of = pages.len();
+    let mut pdf = new_document(&format!("{TITLE} {}", doc.notice_no))?;
+    pdf.pages = pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut page)| {
+            footer(&mut page, &doc.notice_no, i + 1, of);
+            let Page { mut canvas, texts } = page;
+            canvas.text_lines(texts.iter().map(|(x, b, s, t)| (*x, *b, *s, t.as_str())));
+            canvas.into_page(PAGE_W, PAGE_H)
+        })
+        .collect();
+    save(&pdf, QrForms::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::fonts::has_glyph;
+    use crate::documents::test_support::*;
+
+    fn notice() -> NoticeDoc {
+        NoticeDoc {
+            notice_no: "QHJ2026000001-TZ".into(),
+            issuer: "青海省市场监督管理局".into(),
+            entity_name: "西宁市城中区某某超市有限公司".into(),
+            entity_address: "青海省西宁市城中区南大街1号".into(),
+            sample_no: "F202663010200123".into(),
+            report_no: "QHJ2026000001".into(),
+            product_name: "青海牦牛肉干（五香味）".into(),
+            brand: "可可西里".into(),
+            specification: "250g/袋".into(),
+            batch: "20260115A / 2026-01-15".into(),
+            manufacturer: "青海某某食品有限公司".into(),
+            plan_name: "2026年青海省食品安全监督抽检".into(),
+            plan_kind: "监督抽检".into(),
+            sampled_on: "2026年3月1日".into(),
+            lab_name: "青海省食品检验检测院".into(),
+            failed: vec![
+                FailedItem {
+                    item: "苯甲酸及其钠盐(以苯甲酸计)".into(),
+                    limit: "不得使用".into(),
+                    result: "0.86".into(),
+                    unit: "g/kg".into(),
+                    standard: "GB 2760-2024".into(),
+                },
+                FailedItem {
+                    item: "菌落总数".into(),
+                    limit: "n=5,c=2,m=10^4,M=10^5".into(),
+                    result: "1.2×10^5,3.5×10^5,8.6×10^4,2.1×10^5,6.0×10^4".into(),
+                    unit: "CFU/g".into(),
+                    standard: "GB 2726-2016".into(),
+                },
+            ],
+            conclusion: "经抽样检验，苯甲酸及其钠盐(以苯甲酸计)、菌落总数项目不符合 GB 2760-2024、GB 2726-2016 要求，检验结论为不合格。".into(),
+            rights: vec![
+                RightLine {
+                    what: "对检验结论有异议的，可以申请复检".into(),
+                    window: "自收到本通知书之日起7个工作日内".into(),
+                    deadline: "2026年3月13日".into(),
+                    citation: "《中华人民共和国食品安全法》第八十八条".into(),
+                },
+                RightLine {
+                    what: "对抽样过程、样品真实性等有异议的，可以提出书面异议".into(),
+                    window: "自收到本通知书之日起7个工作日内".into(),
+                    deadline: "2026年3月13日".into(),
+                    citation: "《食品安全抽样检验管理办法》第三十七条".into(),
+                },
+            ],
+            duties: vec![
+                "立即封存库存问题食品，暂停生产经营不合格食品".into(),
+                "依法召回已经上市销售的不合格食品，并通知相关生产经营者和消费者".into(),
+                "查找原因，进行整改".into(),
+                "自收到本通知书之日起10个工作日内，将封存、召回、整改等情况书面报告我局".into(),
+            ],
+            served_on: "2026年3月4日".into(),
+            issued_on: "2026年3月4日".into(),
+        }
+    }
+
+    fn flat(s: &str) -> String {
+        s.split_whitespace().collect()
+    }
+
+    /// Pages of pdftotext output, whitespace removed; the trailing empty piece dropped.
+    fn pages_text(pdf: &[u8]) -> Vec<String> {
+        let text = pdf_text(pdf);
+        let mut pages: Vec<String> = text.split('\x0c').map(flat).collect();
+        if pages.last().is_some_and(String::is_empty) {
+            pages.pop();
+        }
+        pages
+    }
+
+    /// The receipt alone on the last page, every page numbered "第 x 页 共 n 页".
+    fn check_pages(pdf: &[u8], doc: &NoticeDoc) -> Vec<String> {
+        let pages = pages_text(pdf);
+        let n = pdf_pages(pdf);
+        assert_eq!(pages.len(), n);
+        for (i, p) in pages.iter().enumerate() {
+            assert!(
+                p.contains(&format!("第{}页共{n}页", i + 1)),
+                "page {} lacks its number:\n{p}",
+                i + 1
+            );
+            assert!(
+                p.contains(&doc.notice_no),
+                "page {} lacks the number",
+                i + 1
+            );
+        }
+        let (last, notice) = pages.split_last().expect("pages");
+        assert!(last.contains("送达回证"), "{last}");
+        assert!(last.contains("签名（盖章）"), "{last}");
+        for p in notice {
+            assert!(!p.contains("送达回证"), "receipt text before the last page");
+        }
+        for needle in ["你单位的权利", "不合格项目", &doc.failed[0].item] {
+            assert!(!last.contains(needle), "{needle} on the receipt page");
+        }
+        pages
+    }
+
+    #[test]
+    fn notice_reads_back_with_items_rights_duties_issuer_and_receipt() {
+        let doc = notice();
+        let pdf = render_notice(&doc).expect("pdf");
+        let pages = check_pages(&pdf, &doc);
+        let all = pages.concat();
+        for needle in [
+            "不合格检验结论通知书",
+            "编号：QHJ2026000001-TZ",
+            "西宁市城中区某某超市有限公司：",
+            "苯甲酸及其钠盐(以苯甲酸计)",
+            "菌落总数",
+            "0.86",
+            "不得使用",
+            "GB2760-2024",
+            "GB2726-2016",
+            "2026年青海省食品安全监督抽检",
+            "监督抽检",
+            "青海省食品检验检测院",
+            "报告编号：QHJ2026000001",
+            "样品编号：F202663010200123",
+            "检验结论为不合格",
+            "你单位的权利",
+            "按2026年3月4日送达计算，截止日期2026年3月13日",
+            "《中华人民共和国食品安全法》第八十八条",
+            "《食品安全抽样检验管理办法》第三十七条",
+            "你单位应当履行的义务",
+            "召回",
+            "在申请复检和提出异议期间",
+            "青海省市场监督管理局（盖章）",
+            "送达回证",
+            "□直接送达",
+            "□邮寄送达",
+            "□电子送达",
+            "青海省西宁市城中区南大街1号",
+            "本回证由受送达人签收后交回青海省市场监督管理局",
+        ] {
+            assert!(all.contains(&flat(needle)), "{needle} missing:\n{all}");
+        }
+        // Both rights with their deadlines, in order.
+        let a = all.find("申请复检：").expect("first right");
+        let b = all.find("提出书面异议：").expect("second right");
+        assert!(a < b);
+        assert_eq!(all.matches("截止日期2026年3月13日").count(), 2);
+        // The sample fixture fits the notice on one page, the receipt on the second.
+        assert_eq!(pages.len(), 2);
+        let fonts = pdf_fonts(&pdf);
+        let row = fonts
+            .lines()
+            .find(|l| l.contains("NotoSansCJK"))
+            .unwrap_or_else(|| panic!("font not listed:\n{fonts}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        assert!(
+            cols.windows(3).any(|w| w == ["yes", "yes", "yes"]),
+            "font not embedded as a subset:\n{fonts}"
+        );
+    }
+
+    #[test]
+    fn thirty_failed_items_flow_onto_several_pages_with_the_receipt_last() {
+        let mut doc = notice();
+        let items = doc.failed.clone();
+        doc.failed = (0..30)
+            .map(|i| {
+                let mut f = items[i % 2].clone();
+                f.item = format!("{}第{}项", f.item, i + 1);
+                f
+            })
+            .collect();
+        doc.duties.push("其他义务".repeat(120));
+        // A paragraph longer than a page flows line by line.
+        doc.conclusion = "检验结论为不合格。".repeat(400);
+        let pdf = render_notice(&doc).expect("pdf");
+        let pages = check_pages(&pdf, &doc);
+        assert!(pages.len() >= 5, "{} pages", pages.len());
+        let all = pages.concat();
+        for i in 1..=30 {
+            assert!(all.contains(&format!("第{i}项")), "item {i} missing");
+        }
+        // The table header is repeated on the page the table continues on.
+        let continued = pages
+            .iter()
+            .skip(1)
+            .find(|p| p.contains("第30项"))
+            .expect("item 30 on a later page");
+        assert!(
+            continued.starts_with("序号") && continued.contains("判定依据"),
+            "no table header on the continuation page:\n{continued}"
+        );
+        assert!(pages[pages.len() - 2].contains("青海省市场监督管理局（盖章）"));
+    }
+
+    #[test]
+    fn same_notice_gives_the_same_bytes() {
+        let a = render_notice(&notice()).expect("pdf");
+        let b = render_notice(&notice()).expect("pdf");
+        assert!(a == b, "two renderings differ");
+    }
+
+    #[test]
+    fn empty_fields_print_as_slashes_and_no_failed_item_is_an_error() {
+        let mut doc = notice();
+        doc.brand = String::new();
+        let text = flat(&pdf_text(&render_notice(&doc).expect("pdf")));
+        assert!(text.contains("商标：/"), "{text}");
+        doc.failed.clear();
+        assert!(matches!(render_notice(&doc), Err(DocError::Invalid(_))));
+    }
+
+    #[test]
+    fn the_font_has_every_character_of_the_fixed_text() {
+        let fixed = [
+            TITLE,
+            "编号：",
+            INDENT,
+            DUTIES_CONTINUE,
+            "不合格项目你单位的权利你单位应当履行的义务（盖章）",
+            "你单位（地址：）于在（）中被抽样的（商标：，规格型号：，生产日期/批号：，标称生产者：），经检验（报告编号：，样品编号：），",
+            "：（按送达计算，截止日期）。依据：",
+            "送 达 回 证送达文书名称受送达人送达地点送达方式送达人受送达人签收备注",
+            "□直接送达□邮寄送达□电子送达签名：送达日期：年月日签名（盖章）：",
+            "本回证由受送达人签收后交回第 1 页 共 9 页",
+        ];
+        for s in fixed.iter().chain(COLUMNS.iter().map(|(h, _)| h)) {
+            for c in s.chars() {
+                assert!(has_glyph(c), "no glyph for {c:?} in {s}");
+            }
+        }
+    }
 }

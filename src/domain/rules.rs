@@ -67,6 +67,30 @@ string_enum!(
     }
 );
 
+impl Domain {
+    /// The domain's name in Chinese, as documents print it.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Domain::Food => "食品",
+            Domain::Drug => "药品",
+            Domain::Cosmetic => "化妆品",
+            Domain::Device => "医疗器械",
+        }
+    }
+}
+
+impl PlanKind {
+    /// The plan kind in Chinese, as documents print it (检验类别).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            PlanKind::Supervision => "监督抽检",
+            PlanKind::RiskMonitoring => "风险监测",
+            PlanKind::Evaluation => "评价性抽检",
+            PlanKind::PublicRequest => "你点我检/你送我检",
+        }
+    }
+}
+
 string_enum!(
     /// The unit of a rule's value.
     RuleUnit {

@@ -143,23 +143,11 @@ fn plan_form(lang: Lang, regions: &[Region], p: &PlanInput, action: String) -> P
 }
 
 pub fn plan_kind_label(lang: Lang, k: PlanKind) -> String {
-    let zh = match k {
-        PlanKind::Supervision => "监督抽检",
-        PlanKind::RiskMonitoring => "风险监测",
-        PlanKind::Evaluation => "评价性抽检",
-        PlanKind::PublicRequest => "你点我检/你送我检",
-    };
-    enum_label(lang, zh, k.as_str())
+    enum_label(lang, k.label_zh(), k.as_str())
 }
 
 pub fn domain_label(lang: Lang, d: Domain) -> String {
-    let zh = match d {
-        Domain::Food => "食品",
-        Domain::Drug => "药品",
-        Domain::Cosmetic => "化妆品",
-        Domain::Device => "医疗器械",
-    };
-    enum_label(lang, zh, d.as_str())
+    enum_label(lang, d.label_zh(), d.as_str())
 }
 
 fn parse_plan_form(form: &[(String, String)]) -> PlanInput {
@@ -1568,16 +1556,35 @@ async fn search(ctx: PageCtx, q: web::Query<QQuery>) -> AppResult<HttpResponse> 
     let text = q.into_inner().q.unwrap_or_default();
     if let Some((no, _)) = parse_scan(&text) {
         let n = no.clone();
+        let a = actor.clone();
         let found = ctx
             .state
             .db
-            .run(move |c| intake::get_sample(c, &actor, &n))
+            .run(move |c| intake::get_sample(c, &a, &n))
             .await;
         if found.is_ok() {
             return Ok(redirect(&format!("/samples/{no}")));
         }
     }
     let t = text.trim();
+    // A report number, typed or scanned from a report's verification QR code.
+    let report_no = t
+        .split_once("/verify/")
+        .map_or(t, |(_, rest)| rest.split(['?', '/']).next().unwrap_or(""))
+        .to_ascii_uppercase();
+    if report_no.starts_with("QHJ") && report_no.len() > 3 {
+        let issuer = ctx.state.issuer();
+        let a = actor.clone();
+        let n = report_no.clone();
+        let found = ctx
+            .state
+            .db
+            .run(move |c| crate::workflow::reports::get_report(c, &a, &issuer, &n))
+            .await;
+        if found.is_ok() {
+            return Ok(redirect(&format!("/reports/{report_no}")));
+        }
+    }
     if t.len() == 18 && t.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Ok(redirect(&format!("/entities?q={}", url_encode(t))));
     }

@@ -8,9 +8,10 @@ use crate::web::api::{Page, Paging};
 use crate::web::auth::ApiUser;
 use crate::web::AppState;
 use crate::workflow::lab::{
-    self, AssignInput, Attempt, BulkResultRow, Report, ResultInput, ReviewInput, SampleTest,
-    TestFilter, TestPatch, TimelineEvent,
+    self, AssignInput, Attempt, BulkResultRow, ResultInput, ReviewInput, SampleTest, TestFilter,
+    TestPatch, TimelineEvent,
 };
+use crate::workflow::reports::Report;
 
 /// The routes of this file, inside the `/api/v1` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -24,8 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tests/{id}", web::delete().to(remove_test))
         .route("/tests/{id}/result", web::put().to(enter_result))
         .route("/tests/{id}/review", web::post().to(review))
-        .route("/tests/{id}/attempts", web::get().to(attempts))
-        .route("/reports/{report_no}", web::get().to(get_report));
+        .route("/tests/{id}/attempts", web::get().to(attempts));
 }
 
 fn now(st: &AppState) -> chrono::NaiveDateTime {
@@ -220,25 +220,14 @@ pub async fn approve(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let now = now(&st);
+    let issuer = st.issuer();
     let actor = user.actor;
     let no = path.into_inner();
     let r = st
         .db
-        .run(move |c| lab::approve(c, now, &actor, &no))
+        .run(move |c| lab::approve(c, now, &actor, &issuer, &no))
         .await?;
     Ok(HttpResponse::Created().json(r))
-}
-
-#[utoipa::path(get, path = "/api/v1/reports/{report_no}", responses((status = 200, body = Report), (status = 404)))]
-pub async fn get_report(
-    st: web::Data<AppState>,
-    user: ApiUser,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let actor = user.actor;
-    let no = path.into_inner();
-    let r = st.db.run(move |c| lab::get_report(c, &actor, &no)).await?;
-    Ok(HttpResponse::Ok().json(r))
 }
 
 #[utoipa::path(get, path = "/api/v1/samples/{sample_no}/timeline", responses((status = 200, body = Vec<TimelineEvent>)))]

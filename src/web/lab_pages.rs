@@ -430,10 +430,11 @@ async fn approve_submit(
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let now = ctx.now();
+    let issuer = ctx.state.issuer();
     match ctx
         .state
         .db
-        .run(move |c| lab::approve(c, now, &actor, &no))
+        .run(move |c| lab::approve(c, now, &actor, &issuer, &no))
         .await
     {
         Ok(r) => {

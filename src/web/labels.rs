@@ -134,7 +134,7 @@ fn labels_of(
     Ok(out)
 }
 
-fn pdf_response(bytes: Vec<u8>, filename: &str) -> HttpResponse {
+pub(crate) fn pdf_response(bytes: Vec<u8>, filename: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((

@@ -14,6 +14,9 @@ pub mod lab_pages;
 pub mod labels;
 pub mod openapi;
 pub mod pages;
+pub mod ratelimit;
+pub mod reports_api;
+pub mod reports_pages;
 pub mod retention_api;
 pub mod retention_pages;
 pub mod session;
@@ -35,6 +38,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub config: Arc<Config>,
     pub signer: session::Signer,
+    /// Public report verification, per client address.
+    pub verify_limiter: Arc<ratelimit::RateLimiter>,
 }
 
 impl AppState {
@@ -43,8 +48,17 @@ impl AppState {
         AppState {
             db,
             clock,
+            verify_limiter: Arc::new(ratelimit::RateLimiter::new(config.verify_per_minute, 60)),
             config: Arc::new(config),
             signer,
+        }
+    }
+
+    /// What issuing and verifying reports needs from the configuration.
+    pub fn issuer(&self) -> crate::workflow::reports::Issuer {
+        crate::workflow::reports::Issuer {
+            base_url: self.config.base_url.clone(),
+            key: self.config.secret.clone(),
         }
     }
 
@@ -68,6 +82,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(labels::configure_api)
                 .configure(lab_api::configure)
                 .configure(retention_api::configure)
+                .configure(reports_api::configure)
                 .default_service(web::to(errors::not_found)),
         )
         .configure(pages::configure)
@@ -75,6 +90,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(retention_pages::configure)
         .configure(lab_pages::configure)
         .configure(labels::configure_pages)
+        .configure(reports_pages::configure)
         .default_service(web::to(errors::not_found));
 }
 

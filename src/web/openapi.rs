@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use crate::web::{api, intake_api, lab_api, labels, retention_api};
+use crate::web::{api, intake_api, lab_api, labels, reports_api, retention_api};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -65,12 +65,25 @@ use crate::web::{api, intake_api, lab_api, labels, retention_api};
         lab_api::review,
         lab_api::attempts,
         lab_api::approve,
-        lab_api::get_report,
         lab_api::timeline,
         retention_api::set_place,
         retention_api::get_retention,
         retention_api::discard,
         retention_api::discardable,
+        reports_api::list_reports,
+        reports_api::get_report,
+        reports_api::revoke,
+        reports_api::publish,
+        reports_api::unpublish,
+        reports_api::sample_reports,
+        reports_api::notice_pdf,
+        reports_api::get_lab,
+        reports_api::put_lab,
+        reports_api::create_batch,
+        reports_api::batch_status,
+        reports_api::batch_download,
+        reports_api::verify,
+        reports_api::public_results,
     )
 )]
 pub struct ApiDoc;

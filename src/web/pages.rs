@@ -126,6 +126,11 @@ impl Nav {
             if u.roles.has(Role::Signatory) {
                 add("/approvals", "nav.approvals");
             }
+            if u.roles
+                .has_any(&[Role::Signatory, Role::Supervisor, Role::Admin])
+            {
+                add("/reports", "nav.reports");
+            }
             add("/samples", "nav.samples");
             if u.roles
                 .has_any(&[Role::Sampler, Role::Supervisor, Role::Admin])
@@ -140,6 +145,7 @@ impl Nav {
                 add("/admin/rules", "nav.rules");
                 add("/admin/test-items", "nav.test_items");
                 add("/admin/audit", "nav.audit");
+                add("/admin/lab", "nav.lab_profile");
             }
             roles = u
                 .roles

@@ -7,21 +7,16 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::schema::{
-    report_sequences, reports, sample_tests, samples, test_attempts, test_items, users,
-};
+use crate::db::schema::{reports, sample_tests, samples, test_attempts, test_items, users};
 use crate::db::{write_tx, DbConnection};
 use crate::domain::judgment::{read_and_judge, Dec, Judgment, Limit, LimitKind, MicroPlan};
 use crate::domain::role::{Role, Roles};
 use crate::domain::sample::{conclude, transition, SampleAction, SampleStatus};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, AuditRow, Change};
-use crate::workflow::intake::{self, local_date, to_local, SampleRow};
+use crate::workflow::intake::{self, to_local, SampleRow};
+use crate::workflow::reports::{Issuer, Report};
 use crate::workflow::{clean_text, Actor};
-
-fn to_json<T: Serialize>(v: &T) -> AppResult<serde_json::Value> {
-    serde_json::to_value(v).map_err(AppError::internal)
-}
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = sample_tests)]
@@ -181,7 +176,7 @@ fn load_test(conn: &mut DbConnection, id: i64) -> AppResult<TestRow> {
         .ok_or_else(|| AppError::not_found("检验任务", "Test"))
 }
 
-fn sample_of(conn: &mut DbConnection, sample_id: i64) -> AppResult<SampleRow> {
+pub(crate) fn sample_of(conn: &mut DbConnection, sample_id: i64) -> AppResult<SampleRow> {
     Ok(samples::table
         .find(sample_id)
         .select(SampleRow::as_select())
@@ -201,7 +196,7 @@ fn visible_test(
     Ok((t, s))
 }
 
-fn tests_of(conn: &mut DbConnection, sample_id: i64) -> AppResult<Vec<TestRow>> {
+pub(crate) fn tests_of(conn: &mut DbConnection, sample_id: i64) -> AppResult<Vec<TestRow>> {
     Ok(sample_tests::table
         .filter(sample_tests::sample_id.eq(sample_id))
         .order(sample_tests::id.asc())
@@ -1180,56 +1175,14 @@ pub fn attempts(conn: &mut DbConnection, actor: &Actor, test_id: i64) -> AppResu
 
 // ---------------------------------------------------------------- approval
 
-/// A report record as the API shows it (API.md `report`; the PDF comes later).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Report {
-    pub report_no: String,
-    pub sample_no: String,
-    pub conclusion: String,
-    #[schema(value_type = String)]
-    pub issued_at: chrono::DateTime<chrono::FixedOffset>,
-    pub signatory_id: i64,
-    /// valid | superseded | revoked
-    pub status: String,
-    pub supersedes: Option<String>,
-    pub pdf_sha256: Option<String>,
-    pub verify_url: Option<String>,
-}
-
-fn next_report_no(conn: &mut DbConnection, year: i32) -> AppResult<String> {
-    let insert = match conn {
-        DbConnection::Sqlite(_) => {
-            "INSERT INTO report_sequences (year, last_value) VALUES (?, 0) ON CONFLICT DO NOTHING"
-        }
-        DbConnection::Pg(_) => {
-            "INSERT INTO report_sequences (year, last_value) VALUES ($1, 0) ON CONFLICT DO NOTHING"
-        }
-    };
-    diesel::sql_query(insert)
-        .bind::<diesel::sql_types::Integer, _>(year)
-        .execute(conn)?;
-    diesel::update(report_sequences::table.find(year))
-        .set(report_sequences::last_value.eq(report_sequences::last_value + 1))
-        .execute(conn)?;
-    let v: i32 = report_sequences::table
-        .find(year)
-        .select(report_sequences::last_value)
-        .first(conn)?;
-    Ok(format!("QHJ{year}{v:06}"))
-}
-
-/// The signatory approves a sample whose tests are all accepted. The signatory must
-/// not have reviewed any of its tests. The conclusion follows from the judgments; the
-/// sample becomes `reported` and the report record, with its number, is created.
-pub fn approve(
+/// Refuses (403) a signatory who reviewed any result of the sample, now or in an earlier
+/// attempt: the signatory of a report is never the reviewer of any of its results.
+pub(crate) fn check_not_reviewer(
     conn: &mut DbConnection,
-    now: NaiveDateTime,
     actor: &Actor,
-    sample_no: &str,
-) -> AppResult<Report> {
-    actor.require(&[Role::Signatory])?;
-    let s = intake::visible_row(conn, actor, sample_no)?;
-    let tests = tests_of(conn, s.id)?;
+    sample_id: i64,
+) -> AppResult<()> {
+    let tests = tests_of(conn, sample_id)?;
     let reviewers: Vec<i64> = test_attempts::table
         .filter(test_attempts::test_id.eq_any(tests.iter().map(|t| t.id).collect::<Vec<_>>()))
         .select(test_attempts::reviewed_by)
@@ -1238,10 +1191,27 @@ pub fn approve(
         reviewers.contains(&me) || tests.iter().any(|t| t.reviewed_by == Some(me))
     }) {
         return Err(AppError::Forbidden(Msg::new(
-            "您审核过该样品的检验结果，不能再批准",
-            "You reviewed results of this sample, so you cannot approve it",
+            "您审核过该样品的检验结果，不能再批准或签发其报告",
+            "You reviewed results of this sample, so you cannot approve or issue its report",
         )));
     }
+    Ok(())
+}
+
+/// The signatory approves a sample whose tests are all accepted. The signatory must
+/// not have reviewed any of its tests. The conclusion follows from the judgments; the
+/// sample becomes `reported` and its report is issued (number, PDF, verification code).
+pub fn approve(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    issuer: &Issuer,
+    sample_no: &str,
+) -> AppResult<Report> {
+    actor.require(&[Role::Signatory])?;
+    let s = intake::visible_row(conn, actor, sample_no)?;
+    check_not_reviewer(conn, actor, s.id)?;
+    let tests = tests_of(conn, s.id)?;
     let status = s.status()?;
     if tests.is_empty()
         || tests.iter().any(|t| t.status != "accepted")
@@ -1254,25 +1224,18 @@ pub fn approve(
     }
     transition(status, SampleAction::Approve).map_err(AppError::internal)?;
     let conclusion = conclude(tests.iter().filter_map(|t| t.judgment.as_deref())).as_str();
-    let signatory = actor.id.ok_or_else(AppError::forbidden)?;
     write_tx(conn, |conn| {
         let fresh = sample_of(conn, s.id)?;
         if fresh.version != s.version || fresh.status != s.status {
             return Err(AppError::stale());
         }
-        let year = chrono::Datelike::year(&local_date(now));
-        let report_no = next_report_no(conn, year)?;
-        diesel::insert_into(reports::table)
-            .values((
-                reports::report_no.eq(&report_no),
-                reports::sample_id.eq(s.id),
-                reports::conclusion.eq(conclusion),
-                reports::issued_at.eq(now),
-                reports::signatory_id.eq(signatory),
-                reports::status.eq("valid"),
-                reports::version.eq(1),
-            ))
-            .execute(conn)?;
+        let report = crate::workflow::reports::issue(conn, now, actor, issuer, &fresh, None, "")?;
+        if report.conclusion != conclusion {
+            return Err(AppError::internal(format!(
+                "report {} concludes {} but the judgments conclude {conclusion}",
+                report.report_no, report.conclusion
+            )));
+        }
         let n = diesel::update(
             samples::table
                 .find(s.id)
@@ -1283,7 +1246,7 @@ pub fn approve(
             samples::status.eq(SampleStatus::Reported.as_str()),
             samples::conclusion.eq(conclusion),
             samples::reported_at.eq(Some(now)),
-            samples::report_no.eq(Some(&report_no)),
+            samples::report_no.eq(Some(&report.report_no)),
             samples::version.eq(s.version + 1),
             samples::updated_at.eq(now),
         ))
@@ -1293,17 +1256,6 @@ pub fn approve(
             // its number roll back with this transaction.
             return Err(AppError::stale());
         }
-        let report = Report {
-            report_no: report_no.clone(),
-            sample_no: s.sample_no.clone(),
-            conclusion: conclusion.to_string(),
-            issued_at: to_local(now),
-            signatory_id: signatory,
-            status: "valid".into(),
-            supersedes: None,
-            pdf_sha256: None,
-            verify_url: None,
-        };
         audit::append(
             conn,
             now,
@@ -1314,71 +1266,13 @@ pub fn approve(
                 entity_id: s.sample_no.clone(),
                 before: Some(serde_json::json!({ "status": "review", "conclusion": "pending" })),
                 after: Some(
-                    serde_json::json!({ "status": "reported", "conclusion": conclusion, "report_no": report_no }),
+                    serde_json::json!({ "status": "reported", "conclusion": conclusion, "report_no": report.report_no }),
                 ),
                 reason: None,
             },
         )?;
-        audit::append(
-            conn,
-            now,
-            actor,
-            Change {
-                action: "report.issue",
-                entity_kind: "report",
-                entity_id: report_no.clone(),
-                after: Some(to_json(&report)?),
-                ..Change::default()
-            },
-        )?;
         crate::workflow::retention::refresh_keep_until(conn, now, actor, s.id)?;
         Ok(report)
-    })
-}
-
-#[derive(Queryable)]
-struct ReportRow {
-    report_no: String,
-    sample_id: i64,
-    conclusion: String,
-    issued_at: NaiveDateTime,
-    signatory_id: i64,
-    status: String,
-    supersedes: Option<String>,
-    pdf_sha256: Option<String>,
-}
-
-pub fn get_report(conn: &mut DbConnection, actor: &Actor, report_no: &str) -> AppResult<Report> {
-    let row: Option<ReportRow> = reports::table
-        .filter(reports::report_no.eq(report_no))
-        .select((
-            reports::report_no,
-            reports::sample_id,
-            reports::conclusion,
-            reports::issued_at,
-            reports::signatory_id,
-            reports::status,
-            reports::supersedes,
-            reports::pdf_sha256,
-        ))
-        .first(conn)
-        .optional()?;
-    let Some(r) = row else {
-        return Err(AppError::not_found("检验报告", "Report"));
-    };
-    let s = sample_of(conn, r.sample_id)?;
-    intake::visible_row(conn, actor, &s.sample_no)
-        .map_err(|_| AppError::not_found("检验报告", "Report"))?;
-    Ok(Report {
-        report_no: r.report_no,
-        sample_no: s.sample_no,
-        conclusion: r.conclusion,
-        issued_at: to_local(r.issued_at),
-        signatory_id: r.signatory_id,
-        status: r.status,
-        supersedes: r.supersedes,
-        pdf_sha256: r.pdf_sha256,
-        verify_url: None,
     })
 }
 

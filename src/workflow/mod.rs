@@ -6,6 +6,8 @@ pub mod audit;
 pub mod intake;
 pub mod lab;
 pub mod reference;
+pub mod report_batch;
+pub mod reports;
 pub mod retention;
 
 use crate::domain::region::RegionCode;

@@ -216,6 +216,7 @@ impl TestApp {
             base_url: format!("http://{addr}"),
             data_dir: data_dir.path().to_path_buf(),
             secret: b"test secret that is long enough for hmac use".to_vec(),
+            verify_per_minute: lims::config::DEFAULT_VERIFY_PER_MINUTE,
         };
         let state = AppState::new(db.db.clone(), Arc::new(clock.clone()), config);
         let (tx, rx) = std::sync::mpsc::channel();
@@ -382,4 +383,100 @@ pub fn pdftotext_page(pdf: &[u8], page: usize) -> String {
 
 pub fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+impl TestApp {
+    /// A GET with an optional token: the status, content type and body bytes.
+    pub fn bytes(&self, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+        let mut rb = self.client.get(self.url(path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        let r = rb.send().expect("get");
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (status, ct, r.bytes().expect("body").to_vec())
+    }
+
+    /// A GET of an absolute URL (one decoded from a QR code) with a fresh client: no
+    /// cookies, no token, as a stranger scanning the code.
+    pub fn stranger_get(&self, url: &str) -> (u16, String) {
+        let r = reqwest::blocking::Client::new()
+            .get(url)
+            .send()
+            .expect("get");
+        let s = r.status().as_u16();
+        (s, r.text().unwrap_or_default())
+    }
+}
+
+/// The text of one page in reading order (pdftotext without `-layout`): a table cell
+/// wrapped onto several lines comes out in one piece.
+pub fn pdftotext_flow(pdf: &[u8], page: usize) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-f", &page.to_string(), "-l", &page.to_string()])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| panic!("pdftotext is needed (apt-get install poppler-utils): {e}"));
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The number of pages of a PDF (pdfinfo).
+pub fn pdf_pages(pdf: &[u8]) -> usize {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let out = std::process::Command::new("pdfinfo")
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("pdfinfo is needed (apt-get install poppler-utils): {e}"));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Pages:")
+                .map(|n| n.trim().parse().expect("pages"))
+        })
+        .expect("Pages: line")
+}
+
+/// The QR codes on one page of a PDF: rasterised at 300 dpi with pdftoppm and decoded
+/// with a real decoder (rqrr), top to bottom.
+pub fn pdf_qr_codes(pdf: &[u8], page: usize) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let prefix = dir.path().join("page");
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-r", "300", "-gray", "-png", "-singlefile"])
+        .args(["-f", &page.to_string(), "-l", &page.to_string()])
+        .arg(&path)
+        .arg(&prefix)
+        .output()
+        .unwrap_or_else(|e| panic!("pdftoppm is needed (apt-get install poppler-utils): {e}"));
+    assert!(out.status.success(), "pdftoppm failed");
+    let img = image::open(dir.path().join("page.png"))
+        .expect("png")
+        .to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let mut found: Vec<(i32, String)> = prepared
+        .detect_grids()
+        .into_iter()
+        .map(|g| {
+            let top = g.bounds.iter().map(|p| p.y).min().unwrap_or(0);
+            let (_, content) = g.decode().expect("the QR code decodes");
+            (top, content)
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|f| f.1).collect()
 }

@@ -1,0 +1,12 @@
+DROP TABLE report_batches;
+DROP TABLE lab_profile;
+DROP TABLE report_files;
+DROP INDEX reports_published_idx;
+ALTER TABLE reports DROP COLUMN published_by;
+ALTER TABLE reports DROP COLUMN published_at;
+ALTER TABLE reports DROP COLUMN revoke_reason;
+ALTER TABLE reports DROP COLUMN revoked_by;
+ALTER TABLE reports DROP COLUMN revoked_at;
+ALTER TABLE reports DROP COLUMN superseded_by;
+ALTER TABLE reports DROP COLUMN body_sha256;
+ALTER TABLE reports DROP COLUMN data;

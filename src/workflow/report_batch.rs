@@ -1,0 +1,315 @@
+//! Batch downloads of issued reports: many reports as one ZIP of their PDFs or as one
+//! merged PDF. A batch is a row in `report_batches` that a background worker fills while
+//! the page polls its progress, so a large batch neither holds a request open nor lives
+//! only in one server process: any instance can show its progress and serve the result,
+//! and a batch left unfinished by a stopped server is picked up at the next start.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::schema::{report_batches, report_files, reports};
+use crate::db::{write_tx, DbConnection};
+use crate::documents::bundle;
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult, FieldErrors, Msg};
+use crate::workflow::audit::{self, Change};
+use crate::workflow::intake::to_local;
+use crate::workflow::Actor;
+
+/// The most reports one batch may hold.
+pub const MAX_REPORTS: usize = 2_000;
+/// Progress is written after every this many reports.
+const PROGRESS_STEP: usize = 10;
+
+/// `POST /api/v1/reports/batch`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchInput {
+    pub report_nos: Vec<String>,
+    /// zip | pdf (one merged PDF)
+    #[serde(default = "default_format")]
+    pub format: String,
+}
+
+fn default_format() -> String {
+    "zip".into()
+}
+
+/// A batch and its progress.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Batch {
+    pub id: i64,
+    pub format: String,
+    pub total: i32,
+    pub done: i32,
+    /// queued | running | done | failed
+    pub status: String,
+    pub error: Option<String>,
+    #[schema(value_type = String)]
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+    #[schema(value_type = Option<String>)]
+    pub finished_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Where the result is, once done.
+    pub download_url: Option<String>,
+}
+
+type BatchRow = (
+    i64,
+    i64,
+    String,
+    i32,
+    i32,
+    String,
+    Option<String>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+fn load(conn: &mut DbConnection, id: i64) -> AppResult<Option<BatchRow>> {
+    Ok(report_batches::table
+        .find(id)
+        .select((
+            report_batches::id,
+            report_batches::requested_by,
+            report_batches::format,
+            report_batches::total,
+            report_batches::done,
+            report_batches::status,
+            report_batches::error,
+            report_batches::created_at,
+            report_batches::finished_at,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+fn to_batch(r: BatchRow) -> Batch {
+    let (id, _, format, total, done, status, error, created_at, finished_at) = r;
+    Batch {
+        download_url: (status == "done").then(|| format!("/api/v1/report-batches/{id}/download")),
+        id,
+        format,
+        total,
+        done,
+        status,
+        error,
+        created_at: to_local(created_at),
+        finished_at: finished_at.map(to_local),
+    }
+}
+
+/// Queues a batch of reports the actor may see. Unknown or invisible numbers are named
+/// (422); the worker is started by the caller with [`run`].
+pub fn create(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    input: &BatchInput,
+) -> AppResult<Batch> {
+    let requester = actor.id.ok_or_else(AppError::forbidden)?;
+    let mut errors = FieldErrors::new();
+    if !["zip", "pdf"].contains(&input.format.as_str()) {
+        errors.insert(
+            "format".into(),
+            Msg::new("格式应为 zip 或 pdf", "must be zip or pdf"),
+        );
+    }
+    let mut nos: Vec<String> = Vec::new();
+    for no in &input.report_nos {
+        let no = no.trim().to_string();
+        if !no.is_empty() && !nos.contains(&no) {
+            nos.push(no);
+        }
+    }
+    if nos.is_empty() {
+        errors.insert(
+            "report_nos".into(),
+            Msg::new("请至少选择一份报告", "choose at least one report"),
+        );
+    } else if nos.len() > MAX_REPORTS {
+        errors.insert(
+            "report_nos".into(),
+            Msg::new(
+                format!("一次最多{MAX_REPORTS}份报告"),
+                format!("at most {MAX_REPORTS} reports at once"),
+            ),
+        );
+    }
+    if errors.is_empty() {
+        let missing: Vec<&str> = nos
+            .iter()
+            .filter(|no| {
+                crate::workflow::reports::report_pdf_exists(conn, actor, no)
+                    .map(|ok| !ok)
+                    .unwrap_or(true)
+            })
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            let list = missing
+                .iter()
+                .take(10)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            errors.insert(
+                "report_nos".into(),
+                Msg::new(format!("未找到报告：{list}"), format!("not found: {list}")),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let list = serde_json::to_string(&nos).map_err(AppError::internal)?;
+    write_tx(conn, |conn| {
+        let id: i64 = diesel::insert_into(report_batches::table)
+            .values((
+                report_batches::requested_by.eq(requester),
+                report_batches::format.eq(&input.format),
+                report_batches::report_nos.eq(&list),
+                report_batches::total.eq(nos.len() as i32),
+                report_batches::done.eq(0),
+                report_batches::status.eq("queued"),
+                report_batches::created_at.eq(now),
+            ))
+            .returning(report_batches::id)
+            .get_result(conn)?;
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "report_batch.create",
+                entity_kind: "report_batch",
+                entity_id: id.to_string(),
+                after: Some(serde_json::json!({ "format": input.format, "report_nos": nos })),
+                ..Change::default()
+            },
+        )?;
+        load(conn, id)?
+            .map(to_batch)
+            .ok_or_else(|| AppError::internal("batch vanished"))
+    })
+}
+
+/// A batch, for the user who asked for it (or an admin).
+fn visible(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<BatchRow> {
+    let row = load(conn, id)?.ok_or_else(|| AppError::not_found("批量下载", "Batch"))?;
+    if Some(row.1) != actor.id && !actor.roles.has(Role::Admin) {
+        return Err(AppError::not_found("批量下载", "Batch"));
+    }
+    Ok(row)
+}
+
+pub fn status(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<Batch> {
+    visible(conn, actor, id).map(to_batch)
+}
+
+/// The finished file: (bytes, format). 409 until the batch is done.
+pub fn result(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<(Vec<u8>, String)> {
+    let row = visible(conn, actor, id)?;
+    if row.5 != "done" {
+        return Err(AppError::Conflict(Msg::new(
+            "批量下载尚未完成",
+            "The batch is not finished yet",
+        )));
+    }
+    let bytes: Option<Vec<u8>> = report_batches::table
+        .find(id)
+        .select(report_batches::result)
+        .first(conn)?;
+    Ok((
+        bytes.ok_or_else(|| AppError::internal("a finished batch without a result"))?,
+        row.2,
+    ))
+}
+
+/// Batches a stopped server left queued or running, to be picked up again.
+pub fn unfinished(conn: &mut DbConnection) -> AppResult<Vec<i64>> {
+    Ok(report_batches::table
+        .filter(report_batches::status.eq_any(["queued", "running"]))
+        .order(report_batches::id.asc())
+        .select(report_batches::id)
+        .load(conn)?)
+}
+
+/// Builds batch `id`: reads each report's stored PDF, recording progress, then writes
+/// the ZIP or merged PDF. Only one worker wins the claim on a queued batch.
+pub fn run(
+    conn: &mut DbConnection,
+    now: &dyn Fn() -> NaiveDateTime,
+    id: i64,
+    resume: bool,
+) -> AppResult<()> {
+    let from: &[&str] = if resume {
+        &["queued", "running"]
+    } else {
+        &["queued"]
+    };
+    let claimed = write_tx(conn, |conn| {
+        Ok(diesel::update(
+            report_batches::table
+                .find(id)
+                .filter(report_batches::status.eq_any(from)),
+        )
+        .set((
+            report_batches::status.eq("running"),
+            report_batches::done.eq(0),
+        ))
+        .execute(conn)?)
+    })?;
+    if claimed != 1 {
+        return Ok(());
+    }
+    let outcome = build(conn, id);
+    let (status, error, result) = match outcome {
+        Ok(bytes) => ("done", None, Some(bytes)),
+        Err(e) => ("failed", Some(e.to_string()), None),
+    };
+    write_tx(conn, |conn| {
+        diesel::update(report_batches::table.find(id))
+            .set((
+                report_batches::status.eq(status),
+                report_batches::error.eq(&error),
+                report_batches::result.eq(&result),
+                report_batches::finished_at.eq(Some(now())),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+fn build(conn: &mut DbConnection, id: i64) -> AppResult<Vec<u8>> {
+    let (list, format): (String, String) = report_batches::table
+        .find(id)
+        .select((report_batches::report_nos, report_batches::format))
+        .first(conn)?;
+    let nos: Vec<String> = serde_json::from_str(&list).map_err(AppError::internal)?;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::with_capacity(nos.len());
+    for (i, no) in nos.iter().enumerate() {
+        let pdf: Vec<u8> = reports::table
+            .inner_join(report_files::table)
+            .filter(reports::report_no.eq(no))
+            .select(report_files::pdf)
+            .first(conn)?;
+        files.push((format!("{no}.pdf"), pdf));
+        if (i + 1) % PROGRESS_STEP == 0 || i + 1 == nos.len() {
+            let done = (i + 1) as i32;
+            write_tx(conn, |conn| {
+                diesel::update(report_batches::table.find(id))
+                    .set(report_batches::done.eq(done))
+                    .execute(conn)?;
+                Ok(())
+            })?;
+        }
+    }
+    let bytes = if format == "pdf" {
+        let pdfs: Vec<Vec<u8>> = files.into_iter().map(|(_, b)| b).collect();
+        bundle::merge_pdfs(&pdfs)
+    } else {
+        bundle::zip(&files)
+    };
+    bytes.map_err(AppError::internal)
+}
