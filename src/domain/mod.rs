@@ -2,9 +2,11 @@
 
 pub mod audit_chain;
 pub mod calendar;
+pub mod disposal;
 pub mod judgment;
 pub mod licence;
 pub mod region;
+pub mod report;
 pub mod retention;
 pub mod role;
 pub mod rules;
