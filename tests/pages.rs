@@ -37,7 +37,7 @@ pub fn login_form(app: &TestApp, username: &str, password: &str) -> reqwest::blo
         .unwrap()
 }
 
-fn form_logout(app: &TestApp) {
+pub fn form_logout(app: &TestApp) {
     let (_, html) = app.page("/");
     let csrf = csrf_of(&html);
     let r = app

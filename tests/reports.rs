@@ -20,6 +20,7 @@ pub const TESTS: &[Test] = crate::tests![
     published_results_list_what_the_supervisor_marked,
     many_reports_download_as_one_zip_or_one_pdf,
     the_lab_identity_is_printed_on_reports_issued_after_it_is_set,
+    the_report_pages_revoke_publish_and_set_the_lab,
 ];
 
 /// Catalogue items with a plain `max` limit.
@@ -724,4 +725,136 @@ fn the_lab_identity_is_printed_on_reports_issued_after_it_is_set(b: Backend) {
         1,
     ));
     assert!(!old.contains("201963000123"));
+}
+
+/// Posts a form on the logged-in client; the status and the Location or body.
+fn post_form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let (_, html) = app.page("/");
+    let csrf = crate::support::csrf_of(&html);
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    form.push(("csrf", &csrf));
+    let r = app
+        .client
+        .post(app.url(path))
+        .form(&form)
+        .send()
+        .expect("post");
+    let s = r.status().as_u16();
+    let loc = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    (s, loc.unwrap_or_else(|| r.text().unwrap_or_default()))
+}
+
+fn the_report_pages_revoke_publish_and_set_the_lab(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    app.user("watcher", &["supervisor"]);
+    app.user("root", &["admin"]);
+    let (_, report, _) = issue(&app, &lab, 2, true);
+    let no = report["report_no"].as_str().unwrap().to_string();
+    // The signatory finds it in the list and on its page, and downloads the PDF there.
+    crate::pages::login_form(&app, "boss", crate::support::PASSWORD);
+    let (st, html) = app.page("/reports");
+    assert_eq!(st, 200);
+    assert!(html.contains(&no) && html.contains("不合格"), "{html}");
+    let (st, html) = app.page(&format!("/reports/{no}"));
+    assert_eq!(st, 200);
+    assert!(
+        html.contains("撤销报告") && html.contains("不合格检验结论通知书"),
+        "{html}"
+    );
+    let (st, ct, pdf) = app.bytes(&format!("/reports/{no}/pdf"), None);
+    assert_eq!((st, ct.as_str()), (200, "application/pdf"));
+    assert!(pdf == pdf_of(&app, &no, &lab.signatory));
+    let (st, ct, _) = app.bytes(
+        &format!("/reports/{no}/notice.pdf?served_on=2026-03-04"),
+        None,
+    );
+    assert_eq!((st, ct.as_str()), (200, "application/pdf"));
+    // The search box takes a report number.
+    let r = app
+        .client
+        .get(app.url(&format!("/search?q={}", no.to_lowercase())))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("/reports/{no}")
+    );
+    // Revoking without a reason shows the form again with the message.
+    let (st, body) = post_form(&app, &format!("/reports/{no}/revoke"), &[("reissue", "on")]);
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("必填"), "{body}");
+    let (st, to) = post_form(
+        &app,
+        &format!("/reports/{no}/revoke"),
+        &[("reason", "样品名称更正"), ("reissue", "on")],
+    );
+    assert_eq!(st, 303, "{to}");
+    assert!(to.starts_with("/reports/QHJ") && !to.ends_with(&no), "{to}");
+    let new_no = to.trim_start_matches("/reports/").to_string();
+    let (_, html) = app.page(&to);
+    assert!(html.contains(&no) && html.contains("有效"), "{html}");
+    // The supervisor publishes it; it shows on the public page.
+    crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    let (st, to) = post_form(
+        &app,
+        &format!("/reports/{new_no}/publish"),
+        &[("publish", "yes")],
+    );
+    assert_eq!(st, 303, "{to}");
+    let (_, html) = app.stranger_get(&app.url("/public/results"));
+    assert!(html.contains(&new_no), "{html}");
+    // Batch download from the list page, followed to its progress page.
+    let (st, to) = post_form(
+        &app,
+        "/reports/batch",
+        &[("report_nos", new_no.as_str()), ("format", "zip")],
+    );
+    assert_eq!(st, 303, "{to}");
+    let (st, html) = app.page(&to);
+    assert_eq!(st, 200);
+    assert!(html.contains("<progress"), "{html}");
+    // The admin sets the lab identity on its page.
+    crate::pages::login_form(&app, "root", crate::support::PASSWORD);
+    let (st, html) = app.page("/admin/lab");
+    assert_eq!(st, 200);
+    assert!(html.contains("尚未设置"), "{html}");
+    let (st, body) = post_form(
+        &app,
+        "/admin/lab",
+        &[
+            ("name", "青海省食品检验检测院"),
+            ("address", "西宁市"),
+            ("cma_no", "CMA 201963000123"),
+            ("contact", ""),
+            ("report_title", "检验报告"),
+            (
+                "disclaimer",
+                "本报告仅对所检样品负责。\n未经批准不得部分复制。",
+            ),
+            ("version", "0"),
+        ],
+    );
+    assert_eq!(st, 200, "{body}");
+    assert!(
+        body.contains("已保存") && body.contains("未经批准不得部分复制。"),
+        "{body}"
+    );
+    // A technician may not open the admin page.
+    crate::pages::login_form(&app, "tech1", crate::support::PASSWORD);
+    let (st, _) = app.page("/admin/lab");
+    assert_eq!(st, 403);
+    // English works too.
+    let (st, html) = app.page(&format!("/lang/en?next=/reports/{new_no}"));
+    assert!(st == 303 || st == 200);
+    let (_, html2) = app.page(&format!("/reports/{new_no}"));
+    assert!(
+        html2.contains("Inspection report") || html.contains("Inspection report"),
+        "{html2}"
+    );
 }
