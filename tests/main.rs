@@ -7,6 +7,7 @@ mod support;
 
 mod accounts;
 mod bad_input;
+mod disposal;
 mod foundation;
 mod intake;
 mod lab;
@@ -58,6 +59,7 @@ fn main() {
         lab::TESTS,
         retention::TESTS,
         reports::TESTS,
+        disposal::TESTS,
         bad_input::TESTS,
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,

@@ -40,7 +40,12 @@ fn max_items(app: &TestApp, token: &str, n: usize) -> Vec<Value> {
 
 /// A sample taken through the lab to an issued report: `n` items, the first failing
 /// when `fail`. Returns (sample_no, report JSON, item names).
-fn issue(app: &TestApp, lab: &Lab, n: usize, fail: bool) -> (String, Value, Vec<String>) {
+pub(crate) fn issue(
+    app: &TestApp,
+    lab: &Lab,
+    n: usize,
+    fail: bool,
+) -> (String, Value, Vec<String>) {
     let items = max_items(app, &lab.tech, n);
     let ids: Vec<i64> = items.iter().map(|t| t["id"].as_i64().unwrap()).collect();
     let (no, tests) = received_with_tests(app, lab, &ids);

@@ -382,11 +382,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    disposal_cases (id) {
+        id -> BigInt,
+        sample_id -> BigInt,
+        report_no -> Text,
+        kind -> Text,
+        region_code -> Text,
+        domain -> Text,
+        plan_kind -> Text,
+        plan_level -> Text,
+        status -> Text,
+        outcome -> Nullable<Text>,
+        opened_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        due_on -> Nullable<Date>,
+        extended_until -> Nullable<Date>,
+        extension_reason -> Nullable<Text>,
+        extension_requested_by -> Nullable<BigInt>,
+        extension_approved_by -> Nullable<BigInt>,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disposal_events (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        kind -> Text,
+        at -> Timestamp,
+        upheld -> Nullable<Bool>,
+        accepted -> Nullable<Bool>,
+        recall_level -> Nullable<Integer>,
+        note -> Nullable<Text>,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sample_tests -> samples (sample_id));
 diesel::joinable!(test_attempts -> sample_tests (test_id));
 diesel::joinable!(reports -> samples (sample_id));
 diesel::joinable!(retentions -> samples (sample_id));
 diesel::joinable!(report_files -> reports (report_id));
+diesel::joinable!(disposal_cases -> samples (sample_id));
+diesel::joinable!(disposal_events -> disposal_cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
@@ -413,4 +454,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     lab_profile,
     report_batches,
     retentions,
+    disposal_cases,
+    disposal_events,
 );

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod disposal_api;
 pub mod errors;
 pub mod i18n;
 pub mod intake_api;
@@ -83,6 +84,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(lab_api::configure)
                 .configure(retention_api::configure)
                 .configure(reports_api::configure)
+                .configure(disposal_api::configure)
                 .default_service(web::to(errors::not_found)),
         )
         .configure(pages::configure)

@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use crate::web::{api, intake_api, lab_api, labels, reports_api, retention_api};
+use crate::web::{api, disposal_api, intake_api, lab_api, labels, reports_api, retention_api};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -84,6 +84,9 @@ use crate::web::{api, intake_api, lab_api, labels, reports_api, retention_api};
         reports_api::batch_download,
         reports_api::verify,
         reports_api::public_results,
+        disposal_api::list,
+        disposal_api::get,
+        disposal_api::record_event,
     )
 )]
 pub struct ApiDoc;

@@ -1272,6 +1272,10 @@ pub fn approve(
             },
         )?;
         crate::workflow::retention::refresh_keep_until(conn, now, actor, s.id)?;
+        if report.conclusion == "non_compliant" {
+            let sample = sample_of(conn, s.id)?;
+            crate::workflow::disposal::open_for(conn, now, actor, &sample, &report.report_no)?;
+        }
         Ok(report)
     })
 }

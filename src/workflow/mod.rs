@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod disposal;
 pub mod intake;
 pub mod lab;
 pub mod reference;

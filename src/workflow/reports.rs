@@ -783,10 +783,35 @@ pub(crate) fn issue(
     remarks: &str,
 ) -> AppResult<Report> {
     let signatory = actor.id.ok_or_else(AppError::forbidden)?;
+    issue_as(
+        conn, now, actor, issuer, s, supersedes, remarks, signatory, false,
+    )
+}
+
+/// [`issue`] signed by `signatory`; with `overturned`, the report states that the
+/// re-examination did not uphold the result and concludes compliant.
+#[allow(clippy::too_many_arguments)]
+fn issue_as(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    issuer: &Issuer,
+    s: &SampleRow,
+    supersedes: Option<&str>,
+    remarks: &str,
+    signatory: i64,
+    overturned: bool,
+) -> AppResult<Report> {
     let year = chrono::Datelike::year(&local_date(now));
     let report_no = next_report_no(conn, year)?;
-    let (mut doc, conclusion) =
+    let (mut doc, mut conclusion) =
         build_doc(conn, s, &report_no, now, signatory, supersedes, remarks)?;
+    if overturned {
+        let ctx = context(conn, s)?;
+        let (pass, _) = terms(conn, ctx.domain, ctx.plan_kind)?;
+        conclusion = "compliant".to_string();
+        doc.conclusion = format!("经复检，原检验结论未被维持；依据复检结论，检验结论为{pass}。");
+    }
     let (pdf, body_sha256, pdf_sha256) = render_with_code(issuer, &mut doc)?;
     let data = serde_json::to_string(&doc).map_err(AppError::internal)?;
     let id: i64 = diesel::insert_into(reports::table)
@@ -876,32 +901,79 @@ pub fn revoke(
         crate::workflow::lab::check_not_reviewer(conn, actor, s.id)?;
     }
     write_tx(conn, |conn| {
-        let fresh = record(conn, &r.report_no)?;
-        if fresh.status != "valid" {
-            return Err(AppError::Conflict(Msg::new(
-                format!(
-                    "报告 {} 已{}，不能再撤销",
-                    r.report_no,
-                    status_zh(&fresh.status)
-                ),
-                format!("Report {} is already {}", r.report_no, fresh.status),
-            )));
-        }
-        let reissued = if input.reissue {
-            let remarks = if remarks.is_empty() {
+        let reissue = input.reissue.then(|| Reissue {
+            remarks: if remarks.is_empty() {
                 format!("更正原因：{reason}")
             } else {
                 remarks.clone()
+            },
+            signatory: None,
+            overturned: false,
+        });
+        retire(
+            conn,
+            now,
+            actor,
+            issuer,
+            &r.report_no,
+            s.id,
+            &reason,
+            reissue,
+        )
+    })
+}
+
+/// How a retired report is replaced.
+pub(crate) struct Reissue {
+    pub remarks: String,
+    /// Who signs the new report: the acting signatory when `None`.
+    pub signatory: Option<i64>,
+    /// The re-examination did not uphold the result: the new report concludes compliant.
+    pub overturned: bool,
+}
+
+/// Inside the caller's transaction: takes a valid report out of force (superseded when a
+/// new one replaces it, else revoked), issuing the replacement, moving the sample's
+/// number and conclusion and the publication to it, and auditing the change.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn retire(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    issuer: &Issuer,
+    report_no: &str,
+    sample_id: i64,
+    reason: &str,
+    reissue: Option<Reissue>,
+) -> AppResult<RevokeOutcome> {
+    let fresh = record(conn, report_no)?;
+    if fresh.status != "valid" {
+        return Err(AppError::Conflict(Msg::new(
+            format!(
+                "报告 {} 已{}，不能再撤销",
+                report_no,
+                status_zh(&fresh.status)
+            ),
+            format!("Report {} is already {}", report_no, fresh.status),
+        )));
+    }
+    let sample = sample_of(conn, sample_id)?;
+    let reissued = match reissue {
+        Some(re) => {
+            let signatory = match re.signatory {
+                Some(id) => id,
+                None => actor.id.ok_or_else(AppError::forbidden)?,
             };
-            let sample = sample_of(conn, s.id)?;
-            let new = issue(
+            let new = issue_as(
                 conn,
                 now,
                 actor,
                 issuer,
                 &sample,
-                Some(&r.report_no),
-                &remarks,
+                Some(report_no),
+                &re.remarks,
+                signatory,
+                re.overturned,
             )?;
             // A reissue keeps the publication of the report it replaces.
             if let Some(at) = fresh.published_at {
@@ -909,7 +981,14 @@ pub fn revoke(
                     .set(reports::published_at.eq(Some(at)))
                     .execute(conn)?;
             }
-            diesel::update(samples::table.find(s.id))
+            // A disposal case follows the report in force.
+            diesel::update(
+                crate::db::schema::disposal_cases::table
+                    .filter(crate::db::schema::disposal_cases::report_no.eq(report_no)),
+            )
+            .set(crate::db::schema::disposal_cases::report_no.eq(&new.report_no))
+            .execute(conn)?;
+            diesel::update(samples::table.find(sample_id))
                 .set((
                     samples::report_no.eq(Some(&new.report_no)),
                     samples::conclusion.eq(&new.conclusion),
@@ -918,58 +997,57 @@ pub fn revoke(
                 ))
                 .execute(conn)?;
             Some(new.report_no)
-        } else {
-            None
-        };
-        let status = if reissued.is_some() {
-            "superseded"
-        } else {
-            "revoked"
-        };
-        let n = diesel::update(
-            reports::table
-                .find(fresh.id)
-                .filter(reports::version.eq(fresh.version)),
-        )
-        .set((
-            reports::status.eq(status),
-            reports::superseded_by.eq(reissued.as_deref()),
-            reports::revoked_at.eq(Some(now)),
-            reports::revoked_by.eq(actor.id),
-            reports::revoke_reason.eq(Some(&reason)),
-            reports::version.eq(fresh.version + 1),
-        ))
-        .execute(conn)?;
-        if n != 1 {
-            return Err(AppError::stale());
         }
-        let before = fresh.to_report(issuer, &s.sample_no);
-        let after = record(conn, &r.report_no)?.to_report(issuer, &s.sample_no);
-        audit::append(
-            conn,
-            now,
-            actor,
-            Change {
-                action: if reissued.is_some() {
-                    "report.supersede"
-                } else {
-                    "report.revoke"
-                },
-                entity_kind: "report",
-                entity_id: r.report_no.clone(),
-                before: Some(to_json(&before)?),
-                after: Some(to_json(&after)?),
-                reason: Some(&reason),
+        None => None,
+    };
+    let status = if reissued.is_some() {
+        "superseded"
+    } else {
+        "revoked"
+    };
+    let n = diesel::update(
+        reports::table
+            .find(fresh.id)
+            .filter(reports::version.eq(fresh.version)),
+    )
+    .set((
+        reports::status.eq(status),
+        reports::superseded_by.eq(reissued.as_deref()),
+        reports::revoked_at.eq(Some(now)),
+        reports::revoked_by.eq(actor.id),
+        reports::revoke_reason.eq(Some(reason)),
+        reports::version.eq(fresh.version + 1),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Err(AppError::stale());
+    }
+    let before = fresh.to_report(issuer, &sample.sample_no);
+    let after = record(conn, report_no)?.to_report(issuer, &sample.sample_no);
+    audit::append(
+        conn,
+        now,
+        actor,
+        Change {
+            action: if reissued.is_some() {
+                "report.supersede"
+            } else {
+                "report.revoke"
             },
-        )?;
-        let reissued = match reissued {
-            Some(no) => Some(record(conn, &no)?.to_report(issuer, &s.sample_no)),
-            None => None,
-        };
-        Ok(RevokeOutcome {
-            revoked: after,
-            reissued,
-        })
+            entity_kind: "report",
+            entity_id: report_no.to_string(),
+            before: Some(to_json(&before)?),
+            after: Some(to_json(&after)?),
+            reason: Some(reason),
+        },
+    )?;
+    let reissued = match reissued {
+        Some(no) => Some(record(conn, &no)?.to_report(issuer, &sample.sample_no)),
+        None => None,
+    };
+    Ok(RevokeOutcome {
+        revoked: after,
+        reissued,
     })
 }
 

@@ -1,0 +1,39 @@
+-- Disposal (核查处置): one case per non-compliant sample (or a lighter follow-up case for a
+-- risk-monitoring problem sample), its steps as events, and completion extensions (PostgreSQL).
+CREATE TABLE disposal_cases (
+    id BIGSERIAL PRIMARY KEY,
+    sample_id BIGINT NOT NULL UNIQUE REFERENCES samples(id),
+    report_no TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('disposal', 'follow_up')),
+    region_code TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    plan_kind TEXT NOT NULL,
+    plan_level TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+    outcome TEXT CHECK (outcome IN ('completed', 'overturned')),
+    opened_at TIMESTAMP NOT NULL,
+    closed_at TIMESTAMP,
+    due_on DATE,
+    extended_until DATE,
+    extension_reason TEXT,
+    extension_requested_by BIGINT,
+    extension_approved_by BIGINT,
+    version INTEGER NOT NULL DEFAULT 1,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX disposal_cases_region_idx ON disposal_cases(region_code, status);
+CREATE INDEX disposal_cases_opened_idx ON disposal_cases(opened_at);
+
+CREATE TABLE disposal_events (
+    id BIGSERIAL PRIMARY KEY,
+    case_id BIGINT NOT NULL REFERENCES disposal_cases(id),
+    kind TEXT NOT NULL,
+    at TIMESTAMP NOT NULL,
+    upheld BOOLEAN,
+    accepted BOOLEAN,
+    recall_level INTEGER,
+    note TEXT,
+    recorded_by BIGINT NOT NULL REFERENCES users(id),
+    recorded_at TIMESTAMP NOT NULL
+);
+CREATE INDEX disposal_events_case_idx ON disposal_events(case_id);

@@ -1,0 +1,2 @@
+DROP TABLE disposal_events;
+DROP TABLE disposal_cases;

@@ -1,0 +1,621 @@
+//! Disposal cases (核查处置): opened by the report that concludes non-compliant, followed
+//! step by step by supervisors against the deadlines of the rule profile, closed when every
+//! required step is recorded. The rules live in `domain::disposal`; this module loads a
+//! case, asks the rules, and writes one audited event per transaction.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::schema::{disposal_cases, disposal_events, entities, plans, samples, users};
+use crate::db::{write_tx, DbConnection};
+use crate::domain::calendar::WorkCalendar;
+use crate::domain::disposal::{
+    check_event, completion_deadline, deadlines, missing_steps, outcome, Case, Event, EventError,
+    Outcome, StepKind,
+};
+use crate::domain::region::{scope_covers, RegionCode};
+use crate::domain::role::Role;
+use crate::domain::rules::{Domain, PlanKind, RuleProfile};
+use crate::error::{AppError, AppResult, FieldErrors, Msg};
+use crate::workflow::audit::{self, Change};
+use crate::workflow::intake::{local_date, to_local, SampleRow};
+use crate::workflow::reference::{get_profile, work_calendar};
+use crate::workflow::reports::{self, Issuer, Reissue};
+use crate::workflow::{clean_text, Actor};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = disposal_cases)]
+struct CaseRow {
+    id: i64,
+    sample_id: i64,
+    report_no: String,
+    kind: String,
+    region_code: String,
+    domain: String,
+    plan_kind: String,
+    status: String,
+    outcome: Option<String>,
+    opened_at: NaiveDateTime,
+    closed_at: Option<NaiveDateTime>,
+    extended_until: Option<NaiveDate>,
+    version: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = disposal_events)]
+struct EventRow {
+    kind: String,
+    at: NaiveDateTime,
+    upheld: Option<bool>,
+    accepted: Option<bool>,
+    recall_level: Option<i32>,
+    note: Option<String>,
+    recorded_by: i64,
+}
+
+/// One step of a case as the API shows it: a deadline line (with or without the event
+/// that met it) or an event recorded without a deadline of its own.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Step {
+    pub kind: String,
+    pub label: String,
+    pub due_on: Option<NaiveDate>,
+    /// Days left (working days for working-day rules); negative when overdue.
+    pub days_left: Option<i64>,
+    pub rule: Option<String>,
+    pub citation: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub done_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    pub by: Option<String>,
+    pub note: Option<String>,
+    pub upheld: Option<bool>,
+    /// A right of the entity (re-examination, objection) that lapses, never overdue.
+    pub window: bool,
+    pub overdue: bool,
+}
+
+/// A disposal case (API.md `disposal`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Disposal {
+    pub id: i64,
+    pub sample_no: String,
+    pub report_no: String,
+    /// disposal | follow_up
+    pub kind: String,
+    pub region_code: String,
+    pub product_name: String,
+    pub entity_name: String,
+    /// open | closed
+    pub status: String,
+    /// null | completed | overturned
+    pub outcome: Option<String>,
+    #[schema(value_type = String)]
+    pub opened_at: chrono::DateTime<chrono::FixedOffset>,
+    #[schema(value_type = Option<String>)]
+    pub closed_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// The completion deadline (extended when an extension was approved).
+    pub due_on: Option<NaiveDate>,
+    pub overdue: bool,
+    pub steps: Vec<Step>,
+    /// Required steps not yet recorded: closing is refused until they are.
+    pub missing: Vec<String>,
+    pub version: i32,
+}
+
+fn profile_of(conn: &mut DbConnection, row: &CaseRow) -> AppResult<RuleProfile> {
+    let domain: Domain = row.domain.parse().map_err(AppError::internal)?;
+    let kind: PlanKind = row.plan_kind.parse().map_err(AppError::internal)?;
+    get_profile(conn, domain, kind)?
+        .map(|p| p.profile())
+        .ok_or_else(|| AppError::internal(format!("no rule profile for {domain} {kind}")))
+}
+
+fn events_of(conn: &mut DbConnection, case_id: i64) -> AppResult<Vec<EventRow>> {
+    Ok(disposal_events::table
+        .filter(disposal_events::case_id.eq(case_id))
+        .order(disposal_events::id.asc())
+        .select(EventRow::as_select())
+        .load(conn)?)
+}
+
+fn domain_case(row: &CaseRow, events: &[EventRow]) -> AppResult<Case> {
+    let mut case = Case::new(row.opened_at);
+    case.extended_until = row.extended_until;
+    for e in events {
+        case.events.push(Event {
+            kind: e.kind.parse().map_err(AppError::internal)?,
+            at: e.at,
+            upheld: e.upheld,
+            recall_level: e.recall_level.and_then(|l| u8::try_from(l).ok()),
+            accepted: e.accepted,
+        });
+    }
+    Ok(case)
+}
+
+/// Opens the case of a newly issued non-compliant report, inside the issuing
+/// transaction, when the rule profile says the sample's plan kind opens one
+/// (`opens_disposal`, or `opens_follow_up` for a lighter follow-up case).
+pub(crate) fn open_for(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    s: &SampleRow,
+    report_no: &str,
+) -> AppResult<Option<i64>> {
+    let (plan_kind, plan_level): (String, String) = plans::table
+        .find(s.plan_id)
+        .select((plans::kind, plans::level))
+        .first(conn)?;
+    let domain: Domain = s.domain.parse().map_err(AppError::internal)?;
+    let kind: PlanKind = plan_kind.parse().map_err(AppError::internal)?;
+    let Some(profile) = get_profile(conn, domain, kind)?.map(|p| p.profile()) else {
+        return Ok(None);
+    };
+    let case_kind = if profile.flag("opens_disposal") == Some(true) {
+        "disposal"
+    } else if profile.flag("opens_follow_up") == Some(true) {
+        "follow_up"
+    } else {
+        return Ok(None);
+    };
+    let region_code: String = entities::table
+        .find(s.entity_id)
+        .select(entities::region_code)
+        .first(conn)?;
+    let cal = work_calendar(conn)?;
+    let due_on = completion_deadline(&profile, &cal, &Case::new(now)).map(|d| d.date);
+    let id: i64 = diesel::insert_into(disposal_cases::table)
+        .values((
+            disposal_cases::sample_id.eq(s.id),
+            disposal_cases::report_no.eq(report_no),
+            disposal_cases::kind.eq(case_kind),
+            disposal_cases::region_code.eq(&region_code),
+            disposal_cases::domain.eq(&s.domain),
+            disposal_cases::plan_kind.eq(&plan_kind),
+            disposal_cases::plan_level.eq(&plan_level),
+            disposal_cases::status.eq("open"),
+            disposal_cases::opened_at.eq(now),
+            disposal_cases::due_on.eq(due_on),
+            disposal_cases::version.eq(1),
+            disposal_cases::updated_at.eq(now),
+        ))
+        .returning(disposal_cases::id)
+        .get_result(conn)?;
+    audit::append(
+        conn,
+        now,
+        actor,
+        Change {
+            action: "disposal.open",
+            entity_kind: "disposal",
+            entity_id: id.to_string(),
+            after: Some(serde_json::json!({
+                "sample_no": s.sample_no, "report_no": report_no, "kind": case_kind,
+                "region_code": region_code, "due_on": due_on,
+            })),
+            ..Change::default()
+        },
+    )?;
+    Ok(Some(id))
+}
+
+/// A case the actor may see: a supervisor (or admin) whose scope covers the case's
+/// region. Anyone else, or another region, gets 404.
+fn visible_case(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<CaseRow> {
+    actor.require(&[Role::Supervisor, Role::Admin])?;
+    let row: Option<CaseRow> = disposal_cases::table
+        .find(id)
+        .select(CaseRow::as_select())
+        .first(conn)
+        .optional()?;
+    let not_found = || AppError::not_found("核查处置案件", "Disposal case");
+    let row = row.ok_or_else(not_found)?;
+    let inside =
+        RegionCode::parse(&row.region_code).is_ok_and(|r| scope_covers(actor.region.as_ref(), &r));
+    if inside {
+        Ok(row)
+    } else {
+        Err(not_found())
+    }
+}
+
+fn show(
+    conn: &mut DbConnection,
+    row: &CaseRow,
+    cal: &WorkCalendar,
+    now: NaiveDateTime,
+) -> AppResult<Disposal> {
+    let profile = profile_of(conn, row)?;
+    let events = events_of(conn, row.id)?;
+    let case = domain_case(row, &events)?;
+    let today = local_date(now);
+    let ids: Vec<i64> = events.iter().map(|e| e.recorded_by).collect();
+    let names: Vec<(i64, String)> = users::table
+        .filter(users::id.eq_any(&ids))
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    let name = |id: i64| names.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone());
+    let event_of = |kind: StepKind| events.iter().find(|e| e.kind == kind.as_str());
+    let open = row.status == "open";
+    let mut steps: Vec<Step> = Vec::new();
+    for d in deadlines(&profile, cal, &case) {
+        let e = event_of(d.step);
+        steps.push(Step {
+            kind: d.step.as_str().to_string(),
+            label: d.step.label_zh().to_string(),
+            due_on: Some(d.due_on),
+            days_left: (d.done_at.is_none() && open).then(|| d.days_left(cal, today)),
+            rule: Some(d.rule_zh.clone()),
+            citation: Some(d.citation.clone()),
+            done_at: d.done_at.map(to_local),
+            by: e.and_then(|e| name(e.recorded_by)),
+            note: e.and_then(|e| e.note.clone()),
+            upheld: e.and_then(|e| e.upheld),
+            window: d.window,
+            overdue: open && d.overdue(now),
+        });
+    }
+    for e in &events {
+        if steps
+            .iter()
+            .any(|s| s.kind == e.kind && s.done_at == Some(to_local(e.at)))
+        {
+            continue;
+        }
+        let kind: StepKind = e.kind.parse().map_err(AppError::internal)?;
+        steps.push(Step {
+            kind: e.kind.clone(),
+            label: kind.label_zh().to_string(),
+            due_on: None,
+            days_left: None,
+            rule: None,
+            citation: None,
+            done_at: Some(to_local(e.at)),
+            by: name(e.recorded_by),
+            note: e.note.clone(),
+            upheld: e.upheld,
+            window: false,
+            overdue: false,
+        });
+    }
+    let (sample_no, product_name, entity_name): (String, String, String) = samples::table
+        .inner_join(entities::table)
+        .filter(samples::id.eq(row.sample_id))
+        .select((samples::sample_no, samples::product_name, entities::name))
+        .first(conn)?;
+    let due_on = completion_deadline(&profile, cal, &case).map(|d| d.date);
+    Ok(Disposal {
+        id: row.id,
+        sample_no,
+        report_no: row.report_no.clone(),
+        kind: row.kind.clone(),
+        region_code: row.region_code.clone(),
+        product_name,
+        entity_name,
+        status: row.status.clone(),
+        outcome: row.outcome.clone(),
+        opened_at: to_local(row.opened_at),
+        closed_at: row.closed_at.map(to_local),
+        due_on,
+        overdue: open && due_on.is_some_and(|d| d < today),
+        missing: if open {
+            missing_steps(&profile, &case)
+                .iter()
+                .map(|k| k.as_str().to_string())
+                .collect()
+        } else {
+            Vec::new()
+        },
+        steps,
+        version: row.version,
+    })
+}
+
+pub fn get_case(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<Disposal> {
+    let row = visible_case(conn, actor, id)?;
+    let cal = work_calendar(conn)?;
+    show(conn, &row, &cal, now)
+}
+
+/// The case of a sample, if it has one the actor may see.
+pub fn case_of_sample(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    sample_id: i64,
+) -> AppResult<Option<i64>> {
+    let id: Option<i64> = disposal_cases::table
+        .filter(disposal_cases::sample_id.eq(sample_id))
+        .select(disposal_cases::id)
+        .first(conn)
+        .optional()?;
+    Ok(id.filter(|id| visible_case(conn, actor, *id).is_ok()))
+}
+
+/// `GET /api/v1/disposals` filters.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct DisposalFilter {
+    /// open | closed
+    pub status: Option<String>,
+    /// Only cases past their completion deadline (open ones).
+    pub overdue: Option<bool>,
+    /// A region code: that region and everything below it.
+    pub region: Option<String>,
+    /// The year the case opened (Asia/Shanghai).
+    pub year: Option<i32>,
+}
+
+/// Cases the actor may see, most urgent first.
+pub fn list_cases(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    f: &DisposalFilter,
+    page: i64,
+    per_page: i64,
+) -> AppResult<(Vec<Disposal>, i64)> {
+    actor.require(&[Role::Supervisor, Role::Admin])?;
+    let mut errors = FieldErrors::new();
+    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        if !["open", "closed"].contains(&s) {
+            errors.insert(
+                "status".into(),
+                Msg::new("状态无效", "must be open or closed"),
+            );
+        }
+    }
+    let region = match f.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => match RegionCode::parse(r) {
+            Ok(code) => Some(code),
+            Err(_) => {
+                errors.insert(
+                    "region".into(),
+                    Msg::new("行政区划代码无效", "is not a region code"),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let today = local_date(now);
+    let scope = actor
+        .region
+        .as_ref()
+        .map(|r| format!("{}%", r.like_prefix()));
+    let region_like = region.as_ref().map(|r| format!("{}%", r.like_prefix()));
+    let range = f.year.map(|y| {
+        let start = |y: i32| {
+            NaiveDate::from_ymd_opt(y, 1, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t - chrono::Duration::hours(8))
+                .unwrap_or_default()
+        };
+        (start(y), start(y + 1))
+    });
+    let build = || {
+        let mut q = disposal_cases::table.into_boxed();
+        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(disposal_cases::status.eq(s.to_string()));
+        }
+        if f.overdue == Some(true) {
+            q = q
+                .filter(disposal_cases::status.eq("open"))
+                .filter(disposal_cases::due_on.lt(today));
+        }
+        if let Some(p) = &scope {
+            q = q.filter(disposal_cases::region_code.like(p.clone()));
+        }
+        if let Some(p) = &region_like {
+            q = q.filter(disposal_cases::region_code.like(p.clone()));
+        }
+        if let Some((from, to)) = range {
+            q = q.filter(
+                disposal_cases::opened_at
+                    .ge(from)
+                    .and(disposal_cases::opened_at.lt(to)),
+            );
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let rows: Vec<CaseRow> = build()
+        .order((
+            disposal_cases::status.desc(),
+            disposal_cases::due_on.asc(),
+            disposal_cases::id.asc(),
+        ))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .select(CaseRow::as_select())
+        .load(conn)?;
+    let cal = work_calendar(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(show(conn, r, &cal, now)?);
+    }
+    Ok((out, total))
+}
+
+/// `POST /api/v1/disposals/{id}/events`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    pub kind: String,
+    /// When it happened, RFC 3339 with offset.
+    #[schema(value_type = String)]
+    pub at: chrono::DateTime<chrono::FixedOffset>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// For recheck_result and objection_decided: true means the original result stands.
+    #[serde(default)]
+    pub upheld: Option<bool>,
+    /// For recheck_accepted: false when the request was refused.
+    #[serde(default)]
+    pub accepted: Option<bool>,
+    /// For recall_started: 1, 2 or 3.
+    #[serde(default)]
+    pub recall_level: Option<u8>,
+}
+
+fn event_error(e: EventError) -> AppError {
+    let msg = Msg::new(e.message_zh(), e.message_en());
+    if e.is_conflict() {
+        AppError::Conflict(msg)
+    } else {
+        let field = match e {
+            EventError::Future { .. } | EventError::BeforeOpen { .. } | EventError::Late { .. } => {
+                "at"
+            }
+            _ => "kind",
+        };
+        AppError::field(field, msg)
+    }
+}
+
+/// A supervisor records a step. The rules decide whether it may be recorded now; a
+/// re-examination that does not uphold the result closes the case as overturned and
+/// replaces the report with one that states the re-examination conclusion.
+pub fn record_event(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    issuer: &Issuer,
+    id: i64,
+    input: &EventInput,
+) -> AppResult<Disposal> {
+    actor.require(&[Role::Supervisor])?;
+    visible_case(conn, actor, id)?;
+    let kind: StepKind = input.kind.trim().parse().map_err(|_| {
+        AppError::field(
+            "kind",
+            Msg::new("步骤类型无效", "is not a disposal step kind"),
+        )
+    })?;
+    if kind == StepKind::Reopened {
+        return Err(AppError::field(
+            "kind",
+            Msg::new(
+                "重新开启请使用专门的操作",
+                "reopen a case with its own action",
+            ),
+        ));
+    }
+    let note = clean_text(input.note.as_deref().unwrap_or(""), 1000, false)
+        .map_err(|m| AppError::field("note", m))?;
+    let at = input.at.naive_utc();
+    let event = Event {
+        kind,
+        at,
+        upheld: input.upheld,
+        recall_level: input.recall_level,
+        accepted: input.accepted,
+    };
+    let recorder = actor.id.ok_or_else(AppError::forbidden)?;
+    write_tx(conn, |conn| {
+        let fresh: CaseRow = disposal_cases::table
+            .find(id)
+            .select(CaseRow::as_select())
+            .first(conn)?;
+        let profile = profile_of(conn, &fresh)?;
+        let cal = work_calendar(conn)?;
+        let events = events_of(conn, id)?;
+        let mut case = domain_case(&fresh, &events)?;
+        check_event(&profile, &cal, &case, &event, now).map_err(event_error)?;
+        diesel::insert_into(disposal_events::table)
+            .values((
+                disposal_events::case_id.eq(id),
+                disposal_events::kind.eq(kind.as_str()),
+                disposal_events::at.eq(at),
+                disposal_events::upheld.eq(input.upheld),
+                disposal_events::accepted.eq(input.accepted),
+                disposal_events::recall_level.eq(input.recall_level.map(i32::from)),
+                disposal_events::note.eq((!note.is_empty()).then_some(&note)),
+                disposal_events::recorded_by.eq(recorder),
+                disposal_events::recorded_at.eq(now),
+            ))
+            .execute(conn)?;
+        case.events.push(event.clone());
+        let overturned = outcome(&case) == Some(Outcome::Overturned);
+        let closing = kind == StepKind::Closed || overturned;
+        let mut new_report = fresh.report_no.clone();
+        if overturned {
+            let signatory: i64 = crate::db::schema::reports::table
+                .filter(crate::db::schema::reports::report_no.eq(&fresh.report_no))
+                .select(crate::db::schema::reports::signatory_id)
+                .first(conn)?;
+            let out = reports::retire(
+                conn,
+                now,
+                actor,
+                issuer,
+                &fresh.report_no,
+                fresh.sample_id,
+                "复检结论未维持原检验结论",
+                Some(Reissue {
+                    remarks: format!("本报告依据复检结论更正原报告 {}。", fresh.report_no),
+                    signatory: Some(signatory),
+                    overturned: true,
+                }),
+            )?;
+            if let Some(r) = out.reissued {
+                new_report = r.report_no;
+            }
+        }
+        let n = diesel::update(
+            disposal_cases::table
+                .find(id)
+                .filter(disposal_cases::version.eq(fresh.version)),
+        )
+        .set((
+            disposal_cases::status.eq(if closing { "closed" } else { "open" }),
+            disposal_cases::outcome.eq(if overturned {
+                Some("overturned")
+            } else if closing {
+                Some("completed")
+            } else {
+                None
+            }),
+            disposal_cases::closed_at.eq(if closing { Some(at) } else { None }),
+            disposal_cases::report_no.eq(&new_report),
+            disposal_cases::version.eq(fresh.version + 1),
+            disposal_cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if n != 1 {
+            return Err(AppError::stale());
+        }
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "disposal.event",
+                entity_kind: "disposal",
+                entity_id: id.to_string(),
+                before: Some(serde_json::json!({ "status": fresh.status })),
+                after: Some(serde_json::json!({
+                    "kind": kind.as_str(), "at": to_local(at), "note": note,
+                    "upheld": input.upheld, "accepted": input.accepted,
+                    "recall_level": input.recall_level,
+                    "status": if closing { "closed" } else { "open" },
+                    "outcome": if overturned { Some("overturned") } else if closing { Some("completed") } else { None },
+                })),
+                reason: None,
+            },
+        )?;
+        let row = disposal_cases::table
+            .find(id)
+            .select(CaseRow::as_select())
+            .first(conn)?;
+        show(conn, &row, &cal, now)
+    })
+}

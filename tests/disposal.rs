@@ -1,0 +1,236 @@
+//! Disposal cases over HTTP (first slice): a non-compliant report opens a case in the
+//! entity's region; steps are recorded against the rule profile's deadlines and windows;
+//! closing needs the required steps; a re-examination that does not uphold the result
+//! closes the case as overturned and replaces the report.
+
+use serde_json::{json, Value};
+
+use crate::lab::lab_users;
+use crate::reports::issue;
+use crate::support::{make_user, Backend, TestApp};
+use crate::Test;
+
+pub const TESTS: &[Test] = crate::tests![
+    a_non_compliant_report_opens_a_case_that_closes_when_every_step_is_done,
+    a_re_examination_that_does_not_uphold_the_result_overturns_the_case,
+];
+
+fn at(local: &str) -> String {
+    format!("{local}+08:00")
+}
+
+fn event(app: &TestApp, token: &str, id: i64, body: Value) -> (u16, Value) {
+    app.send(
+        "POST",
+        &format!("/api/v1/disposals/{id}/events"),
+        Some(token),
+        body,
+    )
+}
+
+fn a_non_compliant_report_opens_a_case_that_closes_when_every_step_is_done(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    // Opened at approval: Monday 2026-03-02 09:30 in Xining.
+    let (sample_no, report, _) = issue(&app, &lab, 2, true);
+    let (_, good, _) = issue(&app, &lab, 1, false);
+    let (st, list) = app.get("/api/v1/disposals", &sup);
+    assert_eq!(st, 200, "{list}");
+    assert_eq!(
+        list["total"], 1,
+        "only the non-compliant sample opens a case: {list}"
+    );
+    let case = &list["items"][0];
+    assert_eq!(case["sample_no"], sample_no.as_str());
+    assert_eq!(case["report_no"], report["report_no"]);
+    assert_eq!(case["status"], "open");
+    assert_eq!(case["region_code"], "630104");
+    // 90 calendar days from 2026-03-02.
+    assert_eq!(case["due_on"], "2026-05-31");
+    let id = case["id"].as_i64().unwrap();
+    let steps = case["steps"].as_array().unwrap();
+    let serve = steps
+        .iter()
+        .find(|s| s["kind"] == "entity_notified")
+        .unwrap();
+    assert_eq!(serve["due_on"], "2026-03-09", "5 working days: {serve}");
+    assert!(serve["citation"].as_str().unwrap().contains("FSSM"));
+    assert!(good["conclusion"] == "compliant");
+    // Who may see it: not a technician, not a supervisor of another prefecture.
+    let (st, _) = app.get(&format!("/api/v1/disposals/{id}"), &lab.tech);
+    assert_eq!(st, 403);
+    make_user(
+        &app.db,
+        &app.clock,
+        "huangnan",
+        &["supervisor"],
+        Some("632300"),
+    );
+    let other = app.token("huangnan");
+    let (st, _) = app.get(&format!("/api/v1/disposals/{id}"), &other);
+    assert_eq!(st, 404);
+    let (st, _) = event(
+        &app,
+        &other,
+        id,
+        json!({"kind": "authority_reported", "at": at("2026-03-02T10:00:00")}),
+    );
+    assert_eq!(st, 404);
+    // Bad times are 422; an unknown kind too.
+    app.clock.advance(chrono::Duration::days(1));
+    let (st, e) = event(
+        &app,
+        &sup,
+        id,
+        json!({"kind": "authority_reported", "at": at("2026-03-20T10:00:00")}),
+    );
+    assert_eq!(st, 422, "future: {e}");
+    let (st, e) = event(
+        &app,
+        &sup,
+        id,
+        json!({"kind": "authority_reported", "at": at("2026-03-01T10:00:00")}),
+    );
+    assert_eq!(st, 422, "before the case opened: {e}");
+    let (st, _) = event(
+        &app,
+        &sup,
+        id,
+        json!({"kind": "tea_break", "at": at("2026-03-02T10:00:00")}),
+    );
+    assert_eq!(st, 422);
+    let before = app.audit_count();
+    let (st, d) = event(
+        &app,
+        &sup,
+        id,
+        json!({"kind": "authority_reported", "at": at("2026-03-02T16:00:00"), "note": "已报告组织抽检的市局"}),
+    );
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(app.audit_count(), before + 1);
+    let (st, d) = event(
+        &app,
+        &sup,
+        id,
+        json!({"kind": "entity_notified", "at": at("2026-03-03T09:00:00")}),
+    );
+    assert_eq!(st, 200, "{d}");
+    // Served Tuesday 2026-03-03: the re-examination window closes 7 working days later.
+    let window = d["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "recheck_requested")
+        .unwrap()
+        .clone();
+    assert_eq!(window["due_on"], "2026-03-12", "{window}");
+    app.clock.advance(chrono::Duration::days(12));
+    let (st, e) = event(
+        &app,
+        &sup,
+        id,
+        json!({"kind": "recheck_requested", "at": at("2026-03-13T09:00:00")}),
+    );
+    assert_eq!(st, 422, "{e}");
+    assert!(
+        e["error"]["fields"]["at"]
+            .as_str()
+            .unwrap()
+            .contains("2026-03-12"),
+        "{e}"
+    );
+    // Closing with required steps missing is 409 and names them.
+    let (st, e) = event(
+        &app,
+        &sup,
+        id,
+        json!({"kind": "closed", "at": at("2026-03-13T10:00:00")}),
+    );
+    assert_eq!(st, 409, "{e}");
+    let (_, d) = app.get(&format!("/api/v1/disposals/{id}"), &sup);
+    let missing: Vec<&str> = d["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        missing,
+        ["risk_controlled", "penalty_decided", "rectified"],
+        "{d}"
+    );
+    for (kind, day) in [
+        ("risk_controlled", "03-04"),
+        ("penalty_decided", "03-10"),
+        ("rectified", "03-12"),
+    ] {
+        let (st, d) = event(
+            &app,
+            &sup,
+            id,
+            json!({"kind": kind, "at": at(&format!("2026-{day}T10:00:00"))}),
+        );
+        assert_eq!(st, 200, "{kind}: {d}");
+    }
+    let (st, d) = event(
+        &app,
+        &sup,
+        id,
+        json!({"kind": "closed", "at": at("2026-03-13T10:00:00")}),
+    );
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["status"], "closed");
+    assert_eq!(d["outcome"], "completed");
+    let (st, _) = event(
+        &app,
+        &sup,
+        id,
+        json!({"kind": "rectified", "at": at("2026-03-13T11:00:00")}),
+    );
+    assert_eq!(st, 409, "a closed case takes no more steps");
+    let (_, list) = app.get("/api/v1/disposals?status=open", &sup);
+    assert_eq!(list["total"], 0);
+}
+
+fn a_re_examination_that_does_not_uphold_the_result_overturns_the_case(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    let (sample_no, report, _) = issue(&app, &lab, 2, true);
+    let old_no = report["report_no"].as_str().unwrap().to_string();
+    let (_, list) = app.get("/api/v1/disposals", &sup);
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    app.clock.advance(chrono::Duration::days(10));
+    for body in [
+        json!({"kind": "authority_reported", "at": at("2026-03-02T16:00:00")}),
+        json!({"kind": "entity_notified", "at": at("2026-03-03T09:00:00")}),
+        // Risk control goes on while the re-examination is pending.
+        json!({"kind": "risk_controlled", "at": at("2026-03-03T15:00:00")}),
+        json!({"kind": "recheck_requested", "at": at("2026-03-05T09:00:00")}),
+        json!({"kind": "recheck_accepted", "at": at("2026-03-06T09:00:00"), "accepted": true}),
+    ] {
+        let (st, d) = event(&app, &sup, id, body.clone());
+        assert_eq!(st, 200, "{body}: {d}");
+    }
+    let (st, d) = event(
+        &app,
+        &sup,
+        id,
+        json!({"kind": "recheck_result", "at": at("2026-03-11T09:00:00"), "upheld": false, "note": "复检机构：某复检机构，复检合格"}),
+    );
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["status"], "closed");
+    assert_eq!(d["outcome"], "overturned");
+    let new_no = d["report_no"].as_str().unwrap().to_string();
+    assert_ne!(new_no, old_no);
+    let (_, old) = app.get(&format!("/api/v1/reports/{old_no}"), &lab.signatory);
+    assert_eq!(old["status"], "superseded");
+    assert_eq!(old["superseded_by"], new_no.as_str());
+    let (_, new) = app.get(&format!("/api/v1/reports/{new_no}"), &lab.signatory);
+    assert_eq!(new["conclusion"], "compliant");
+    assert_eq!(new["supersedes"], old_no.as_str());
+    let (_, s) = app.get(&format!("/api/v1/samples/{sample_no}"), &lab.tech);
+    assert_eq!(s["conclusion"], "compliant");
+    assert_eq!(s["report_no"], new_no.as_str());
+}
