@@ -13,6 +13,7 @@ use crate::Test;
 pub const TESTS: &[Test] = crate::tests![
     a_non_compliant_report_opens_a_case_that_closes_when_every_step_is_done,
     a_re_examination_that_does_not_uphold_the_result_overturns_the_case,
+    rates_follow_the_cases_and_an_extension_needs_a_second_supervisor,
 ];
 
 fn at(local: &str) -> String {
@@ -233,4 +234,165 @@ fn a_re_examination_that_does_not_uphold_the_result_overturns_the_case(b: Backen
     let (_, s) = app.get(&format!("/api/v1/samples/{sample_no}"), &lab.tech);
     assert_eq!(s["conclusion"], "compliant");
     assert_eq!(s["report_no"], new_no.as_str());
+}
+
+fn rates_follow_the_cases_and_an_extension_needs_a_second_supervisor(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    app.user("chief", &["supervisor"]);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (no, _, _) = issue(&app, &lab, 1, true);
+        let (_, list) = app.get("/api/v1/disposals", &sup);
+        let case = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["sample_no"] == no.as_str())
+            .unwrap()
+            .clone();
+        ids.push(case["id"].as_i64().unwrap());
+    }
+    let (a, b_, c) = (ids[0], ids[1], ids[2]);
+    // 100 days later (2026-06-10): every case opened 2026-03-02 is past its 90 days
+    // (due 2026-05-31).
+    app.clock.advance(chrono::Duration::days(100));
+    let sup = app.token("watcher");
+    let sup2 = app.token("chief");
+    let steps = |id: i64, list: &[(&str, &str)]| {
+        for (kind, when) in list {
+            let (st, d) = event(&app, &sup, id, json!({"kind": kind, "at": at(when)}));
+            assert_eq!(st, 200, "{kind}: {d}");
+        }
+    };
+    // A: every step, closed 2026-03-13, on time.
+    steps(
+        a,
+        &[
+            ("authority_reported", "2026-03-02T16:00:00"),
+            ("entity_notified", "2026-03-03T09:00:00"),
+            ("risk_controlled", "2026-03-04T10:00:00"),
+            ("penalty_decided", "2026-03-10T10:00:00"),
+            ("rectified", "2026-03-12T10:00:00"),
+            ("closed", "2026-03-13T10:00:00"),
+        ],
+    );
+    // B: started (risk controlled) but left open past its deadline.
+    steps(
+        b_,
+        &[
+            ("authority_reported", "2026-03-02T16:00:00"),
+            ("risk_controlled", "2026-03-04T10:00:00"),
+        ],
+    );
+    // C: overturned by the re-examination: leaves both sides of every rate.
+    steps(
+        c,
+        &[
+            ("authority_reported", "2026-03-02T16:00:00"),
+            ("entity_notified", "2026-03-03T09:00:00"),
+            ("recheck_requested", "2026-03-05T09:00:00"),
+        ],
+    );
+    let (st, d) = event(
+        &app,
+        &sup,
+        c,
+        json!({"kind": "recheck_accepted", "at": at("2026-03-06T09:00:00"), "accepted": true}),
+    );
+    assert_eq!(st, 200, "{d}");
+    let (st, d) = event(
+        &app,
+        &sup,
+        c,
+        json!({"kind": "recheck_result", "at": at("2026-03-11T09:00:00"), "upheld": false}),
+    );
+    assert_eq!(st, 200, "{d}");
+    // By hand: need disposal A, B (2); started A, B (2) → 2/2 = 1.0; closed as completed
+    // A (1) → 1/2 = 0.5; on time: A closed on time, B's deadline passed → 1/2 = 0.5.
+    let (st, s) = app.get("/api/v1/stats/disposal?year=2026", &sup);
+    assert_eq!(st, 200, "{s}");
+    assert_eq!(s["non_compliant"], 2, "{s}");
+    assert_eq!(s["closed"], 1);
+    assert_eq!(s["closed_on_time"], 1);
+    assert_eq!(s["disposal_rate"], 1.0);
+    assert_eq!(s["completion_rate"], 0.5);
+    assert_eq!(s["on_time_rate"], 0.5);
+    assert_eq!(s["open"], 1);
+    assert_eq!(s["overdue"], 1);
+    assert_eq!(s["overturned"], 1);
+    assert_eq!(s["not_completed"][0]["id"], b_);
+    assert_eq!(s["not_on_time"][0]["id"], b_);
+    assert!(s["not_started"].as_array().unwrap().is_empty());
+    assert!(s["definitions"]["completion_rate"]["zh"].is_string());
+    let (_, other_year) = app.get("/api/v1/stats/disposal?year=2025", &sup);
+    assert_eq!(other_year["non_compliant"], 0);
+    assert!(
+        other_year["completion_rate"].is_null(),
+        "nothing counted: {other_year}"
+    );
+    let (st, _) = app.get("/api/v1/stats/disposal", &app.token("tech1"));
+    assert_eq!(st, 403);
+    // An extension needs a reason, and a second supervisor to approve the same date.
+    let path = format!("/api/v1/disposals/{b_}/extension");
+    let (st, e) = app.send("POST", &path, Some(&sup), json!({"until": "2026-07-31"}));
+    assert_eq!(st, 422, "{e}");
+    let (st, e) = app.send(
+        "POST",
+        &path,
+        Some(&sup),
+        json!({"until": "2026-05-01", "reason": "涉案产品跨省流通，需协查"}),
+    );
+    assert_eq!(st, 422, "an earlier date is no extension: {e}");
+    let (st, d) = app.send(
+        "POST",
+        &path,
+        Some(&sup),
+        json!({"until": "2026-07-31", "reason": "涉案产品跨省流通，需协查"}),
+    );
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["due_on"], "2026-05-31", "not in force before approval");
+    let approve = format!("{path}/approve");
+    let (st, _) = app.send("POST", &approve, Some(&sup), json!({"until": "2026-07-31"}));
+    assert_eq!(st, 403, "the one who asked cannot approve");
+    let (st, _) = app.send(
+        "POST",
+        &approve,
+        Some(&sup2),
+        json!({"until": "2026-08-31"}),
+    );
+    assert_eq!(st, 422, "another date than the one asked");
+    let (st, d) = app.send(
+        "POST",
+        &approve,
+        Some(&sup2),
+        json!({"until": "2026-07-31"}),
+    );
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["due_on"], "2026-07-31");
+    assert_eq!(d["overdue"], false);
+    // With B's deadline now ahead, only A counts for on time: 1/1.
+    let (_, s) = app.get("/api/v1/stats/disposal?year=2026", &sup);
+    assert_eq!(s["on_time_rate"], 1.0, "{s}");
+    assert_eq!(s["overdue"], 0);
+    // A closed case reopens only with a reason.
+    let reopen = format!("/api/v1/disposals/{a}/reopen");
+    let (st, _) = app.send("POST", &reopen, Some(&sup), json!({}));
+    assert_eq!(st, 422);
+    let (st, d) = app.send(
+        "POST",
+        &reopen,
+        Some(&sup),
+        json!({"reason": "发现新的流通批次"}),
+    );
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["status"], "open");
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/disposals/{c}/reopen"),
+        Some(&sup),
+        json!({"reason": "x"}),
+    );
+    assert_eq!(st, 409, "an overturned case stays closed");
 }

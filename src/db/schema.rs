@@ -398,6 +398,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         due_on -> Nullable<Date>,
         extended_until -> Nullable<Date>,
+        extension_requested_until -> Nullable<Date>,
         extension_reason -> Nullable<Text>,
         extension_requested_by -> Nullable<BigInt>,
         extension_approved_by -> Nullable<BigInt>,

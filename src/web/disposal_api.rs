@@ -7,13 +7,26 @@ use crate::error::AppResult;
 use crate::web::api::{Page, Paging};
 use crate::web::auth::ApiUser;
 use crate::web::AppState;
-use crate::workflow::disposal::{self, Disposal, DisposalFilter, EventInput};
+use crate::workflow::disposal::{
+    self, Disposal, DisposalFilter, DisposalStats, EventInput, ExtensionInput, ReopenInput,
+    StatsFilter,
+};
 
 /// The routes of this file, inside the `/api/v1` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/disposals", web::get().to(list))
         .route("/disposals/{id}", web::get().to(get))
-        .route("/disposals/{id}/events", web::post().to(record_event));
+        .route("/disposals/{id}/events", web::post().to(record_event))
+        .route(
+            "/disposals/{id}/extension",
+            web::post().to(request_extension),
+        )
+        .route(
+            "/disposals/{id}/extension/approve",
+            web::post().to(approve_extension),
+        )
+        .route("/disposals/{id}/reopen", web::post().to(reopen))
+        .route("/stats/disposal", web::get().to(stats));
 }
 
 #[utoipa::path(get, path = "/api/v1/disposals", params(DisposalFilter, Paging),
@@ -77,4 +90,80 @@ pub async fn record_event(
         .run(move |c| disposal::record_event(c, now, &actor, &issuer, id, &input))
         .await?;
     Ok(HttpResponse::Ok().json(d))
+}
+
+#[utoipa::path(post, path = "/api/v1/disposals/{id}/extension", request_body = ExtensionInput,
+    responses((status = 200, body = Disposal), (status = 409), (status = 422)))]
+pub async fn request_extension(
+    st: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<ExtensionInput>,
+) -> AppResult<HttpResponse> {
+    let now = st.clock.now_naive();
+    let actor = user.actor;
+    let id = path.into_inner();
+    let input = body.into_inner();
+    let d = st
+        .db
+        .run(move |c| disposal::request_extension(c, now, &actor, id, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+/// A second supervisor approves the requested date (403 for the one who asked).
+#[utoipa::path(post, path = "/api/v1/disposals/{id}/extension/approve", request_body = ExtensionInput,
+    responses((status = 200, body = Disposal), (status = 403), (status = 409), (status = 422)))]
+pub async fn approve_extension(
+    st: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<ExtensionInput>,
+) -> AppResult<HttpResponse> {
+    let now = st.clock.now_naive();
+    let actor = user.actor;
+    let id = path.into_inner();
+    let input = body.into_inner();
+    let d = st
+        .db
+        .run(move |c| disposal::approve_extension(c, now, &actor, id, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+#[utoipa::path(post, path = "/api/v1/disposals/{id}/reopen", request_body = ReopenInput,
+    responses((status = 200, body = Disposal), (status = 409), (status = 422)))]
+pub async fn reopen(
+    st: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<ReopenInput>,
+) -> AppResult<HttpResponse> {
+    let now = st.clock.now_naive();
+    let actor = user.actor;
+    let id = path.into_inner();
+    let input = body.into_inner();
+    let d = st
+        .db
+        .run(move |c| disposal::reopen(c, now, &actor, id, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+/// The three disposal rates of SPEC §6 with their definitions and the cases below 100 %.
+#[utoipa::path(get, path = "/api/v1/stats/disposal", params(StatsFilter),
+    responses((status = 200, body = DisposalStats), (status = 403), (status = 422)))]
+pub async fn stats(
+    st: web::Data<AppState>,
+    user: ApiUser,
+    filter: web::Query<StatsFilter>,
+) -> AppResult<HttpResponse> {
+    let now = st.clock.now_naive();
+    let actor = user.actor;
+    let f = filter.into_inner();
+    let s = st
+        .db
+        .run(move |c| disposal::stats(c, now, &actor, &f))
+        .await?;
+    Ok(HttpResponse::Ok().json(s))
 }

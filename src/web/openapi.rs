@@ -87,6 +87,10 @@ use crate::web::{api, disposal_api, intake_api, lab_api, labels, reports_api, re
         disposal_api::list,
         disposal_api::get,
         disposal_api::record_event,
+        disposal_api::request_extension,
+        disposal_api::approve_extension,
+        disposal_api::reopen,
+        disposal_api::stats,
     )
 )]
 pub struct ApiDoc;

@@ -619,3 +619,450 @@ pub fn record_event(
         show(conn, &row, &cal, now)
     })
 }
+
+// ---------------------------------------------------------------- rates
+
+/// A case that keeps a rate below 100 %, linked from the figures.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LaggingCase {
+    pub id: i64,
+    pub sample_no: String,
+    pub report_no: String,
+    pub region_code: String,
+    pub due_on: Option<NaiveDate>,
+}
+
+/// `GET /api/v1/stats/disposal` (API.md), with the definitions behind each figure and the
+/// cases that keep each rate below 100 %.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DisposalStats {
+    /// Non-compliant samples that need disposal (overturned ones excluded).
+    pub non_compliant: u64,
+    /// Cases closed as completed (not overturned).
+    pub closed: u64,
+    pub closed_on_time: u64,
+    /// Fractions from 0 to 1; null when nothing is counted below the line.
+    pub disposal_rate: Option<f64>,
+    pub completion_rate: Option<f64>,
+    pub on_time_rate: Option<f64>,
+    pub open: u64,
+    pub overdue: u64,
+    pub overturned: u64,
+    #[schema(value_type = Object)]
+    pub definitions: serde_json::Value,
+    pub not_started: Vec<LaggingCase>,
+    pub not_completed: Vec<LaggingCase>,
+    pub not_on_time: Vec<LaggingCase>,
+}
+
+/// `GET /api/v1/stats/disposal` filters.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct StatsFilter {
+    /// The year the cases opened (Asia/Shanghai); default: all years.
+    pub year: Option<i32>,
+    /// A region code: that region and everything below it (county → prefecture → province).
+    pub region: Option<String>,
+    /// national | provincial | prefectural | county
+    pub level: Option<String>,
+}
+
+/// The three rates of SPEC §6 over the disposal cases (not follow-up cases) the actor may
+/// see, by year, region (rolled up from the counties below it) and plan level.
+pub fn stats(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    f: &StatsFilter,
+) -> AppResult<DisposalStats> {
+    use crate::domain::disposal::{rates, summarise};
+    actor.require(&[Role::Supervisor, Role::Admin])?;
+    let region = match f.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => Some(RegionCode::parse(r).map_err(|_| {
+            AppError::field(
+                "region",
+                Msg::new("行政区划代码无效", "is not a region code"),
+            )
+        })?),
+        None => None,
+    };
+    let scope = actor
+        .region
+        .as_ref()
+        .map(|r| format!("{}%", r.like_prefix()));
+    let region_like = region.as_ref().map(|r| format!("{}%", r.like_prefix()));
+    let mut q = disposal_cases::table
+        .filter(disposal_cases::kind.eq("disposal"))
+        .into_boxed();
+    if let Some(p) = scope {
+        q = q.filter(disposal_cases::region_code.like(p));
+    }
+    if let Some(p) = region_like {
+        q = q.filter(disposal_cases::region_code.like(p));
+    }
+    if let Some(level) = f.level.as_deref().filter(|l| !l.is_empty()) {
+        q = q.filter(disposal_cases::plan_level.eq(level.to_string()));
+    }
+    if let Some(y) = f.year {
+        let start = |y: i32| {
+            NaiveDate::from_ymd_opt(y, 1, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t - chrono::Duration::hours(8))
+                .unwrap_or_default()
+        };
+        q = q.filter(
+            disposal_cases::opened_at
+                .ge(start(y))
+                .and(disposal_cases::opened_at.lt(start(y + 1))),
+        );
+    }
+    let rows: Vec<(CaseRow, String)> = q
+        .inner_join(samples::table)
+        .order(disposal_cases::id.asc())
+        .select((CaseRow::as_select(), samples::sample_no))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+    let mut events: std::collections::HashMap<i64, Vec<EventRow>> = Default::default();
+    for chunk in ids.chunks(10_000) {
+        let found: Vec<(i64, EventRow)> = disposal_events::table
+            .filter(disposal_events::case_id.eq_any(chunk))
+            .order(disposal_events::id.asc())
+            .select((disposal_events::case_id, EventRow::as_select()))
+            .load(conn)?;
+        for (id, e) in found {
+            events.entry(id).or_default().push(e);
+        }
+    }
+    let cal = work_calendar(conn)?;
+    let today = local_date(now);
+    let mut profiles: std::collections::HashMap<(String, String), RuleProfile> = Default::default();
+    let mut summaries = Vec::with_capacity(rows.len());
+    let (mut open, mut overdue, mut overturned) = (0, 0, 0);
+    let (mut not_started, mut not_completed, mut not_on_time) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for (row, sample_no) in &rows {
+        let key = (row.domain.clone(), row.plan_kind.clone());
+        if !profiles.contains_key(&key) {
+            let p = profile_of(conn, row)?;
+            profiles.insert(key.clone(), p);
+        }
+        let Some(profile) = profiles.get(&key) else {
+            continue;
+        };
+        let case = domain_case(row, events.get(&row.id).map_or(&[][..], Vec::as_slice))?;
+        let s = summarise(profile, &cal, &case, today);
+        let due_on = completion_deadline(profile, &cal, &case).map(|d| d.date);
+        let lag = || LaggingCase {
+            id: row.id,
+            sample_no: sample_no.clone(),
+            report_no: row.report_no.clone(),
+            region_code: row.region_code.clone(),
+            due_on,
+        };
+        if row.status == "open" {
+            open += 1;
+            if s.deadline_passed {
+                overdue += 1;
+            }
+        }
+        if !s.needs_disposal {
+            overturned += 1;
+        } else {
+            if !s.started {
+                not_started.push(lag());
+            }
+            if !s.closed_completed {
+                not_completed.push(lag());
+            }
+            if (s.deadline_passed || s.closed_completed) && !s.closed_on_time {
+                not_on_time.push(lag());
+            }
+        }
+        summaries.push(s);
+    }
+    let r = rates(&summaries);
+    let def = |x: &crate::domain::disposal::Ratio| {
+        serde_json::json!({
+            "numerator": x.numerator, "denominator": x.denominator,
+            "zh": x.definition_zh, "en": x.definition_en,
+        })
+    };
+    Ok(DisposalStats {
+        non_compliant: r.disposal.denominator,
+        closed: r.completion.numerator,
+        closed_on_time: r.on_time.numerator,
+        disposal_rate: r.disposal.value,
+        completion_rate: r.completion.value,
+        on_time_rate: r.on_time.value,
+        open,
+        overdue,
+        overturned,
+        definitions: serde_json::json!({
+            "disposal_rate": def(&r.disposal),
+            "completion_rate": def(&r.completion),
+            "on_time_rate": def(&r.on_time),
+        }),
+        not_started,
+        not_completed,
+        not_on_time,
+    })
+}
+
+// ---------------------------------------------------------------- extension and reopening
+
+/// `POST /api/v1/disposals/{id}/extension`: a supervisor asks for a later completion date
+/// with a reason; `POST …/extension/approve` by a second supervisor makes it count.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionInput {
+    pub until: NaiveDate,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Records a requested extension (not yet in force).
+pub fn request_extension(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    id: i64,
+    input: &ExtensionInput,
+) -> AppResult<Disposal> {
+    actor.require(&[Role::Supervisor])?;
+    let row = visible_case(conn, actor, id)?;
+    let reason = clean_text(&input.reason, 500, true).map_err(|m| AppError::field("reason", m))?;
+    if row.status != "open" {
+        return Err(AppError::Conflict(Msg::new(
+            "案件已结案",
+            "The case is closed",
+        )));
+    }
+    let profile = profile_of(conn, &row)?;
+    let cal = work_calendar(conn)?;
+    let events = events_of(conn, id)?;
+    let mut case = domain_case(&row, &events)?;
+    case.extended_until = None;
+    let normal = completion_deadline(&profile, &cal, &case).map(|d| d.date);
+    if normal.is_some_and(|d| input.until <= d) {
+        return Err(AppError::field(
+            "until",
+            Msg::new(
+                format!(
+                    "延期后的日期应晚于原期限 {}",
+                    normal.map(|d| d.to_string()).unwrap_or_default()
+                ),
+                format!(
+                    "must be after the deadline {}",
+                    normal.map(|d| d.to_string()).unwrap_or_default()
+                ),
+            ),
+        ));
+    }
+    write_tx(conn, |conn| {
+        let n = diesel::update(
+            disposal_cases::table
+                .find(id)
+                .filter(disposal_cases::version.eq(row.version)),
+        )
+        .set((
+            disposal_cases::extension_requested_until.eq(Some(input.until)),
+            disposal_cases::extension_reason.eq(Some(&reason)),
+            disposal_cases::extension_requested_by.eq(actor.id),
+            disposal_cases::extension_approved_by.eq(None::<i64>),
+            disposal_cases::version.eq(row.version + 1),
+            disposal_cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if n != 1 {
+            return Err(AppError::stale());
+        }
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "disposal.extension_request",
+                entity_kind: "disposal",
+                entity_id: id.to_string(),
+                after: Some(serde_json::json!({ "until": input.until })),
+                reason: Some(&reason),
+                ..Change::default()
+            },
+        )?;
+        let row = disposal_cases::table
+            .find(id)
+            .select(CaseRow::as_select())
+            .first(conn)?;
+        show(conn, &row, &cal, now)
+    })
+}
+
+/// A second supervisor (not the one who asked) approves the pending extension.
+pub fn approve_extension(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    id: i64,
+    input: &ExtensionInput,
+) -> AppResult<Disposal> {
+    actor.require(&[Role::Supervisor])?;
+    visible_case(conn, actor, id)?;
+    write_tx(conn, |conn| {
+        let (requested_by, reason, version, status): (Option<i64>, Option<String>, i32, String) =
+            disposal_cases::table
+                .find(id)
+                .select((
+                    disposal_cases::extension_requested_by,
+                    disposal_cases::extension_reason,
+                    disposal_cases::version,
+                    disposal_cases::status,
+                ))
+                .first(conn)?;
+        let Some(requested_by) = requested_by else {
+            return Err(AppError::Conflict(Msg::new(
+                "没有待批准的延期申请",
+                "There is no extension request to approve",
+            )));
+        };
+        if status != "open" {
+            return Err(AppError::Conflict(Msg::new(
+                "案件已结案",
+                "The case is closed",
+            )));
+        }
+        if actor.id == Some(requested_by) {
+            return Err(AppError::Forbidden(Msg::new(
+                "延期须由另一名监管人员批准",
+                "A second supervisor must approve the extension",
+            )));
+        }
+        // The date approved must be the one requested.
+        let requested_until: Option<NaiveDate> = disposal_cases::table
+            .find(id)
+            .select(disposal_cases::extension_requested_until)
+            .first(conn)?;
+        if requested_until != Some(input.until) {
+            return Err(AppError::field(
+                "until",
+                Msg::new(
+                    "批准的日期与申请的日期不一致",
+                    "differs from the date requested",
+                ),
+            ));
+        }
+        diesel::update(
+            disposal_cases::table
+                .find(id)
+                .filter(disposal_cases::version.eq(version)),
+        )
+        .set((
+            disposal_cases::extended_until.eq(Some(input.until)),
+            disposal_cases::due_on.eq(Some(input.until)),
+            disposal_cases::extension_approved_by.eq(actor.id),
+            disposal_cases::version.eq(version + 1),
+            disposal_cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "disposal.extension_approve",
+                entity_kind: "disposal",
+                entity_id: id.to_string(),
+                after: Some(
+                    serde_json::json!({ "until": input.until, "requested_by": requested_by }),
+                ),
+                reason: reason.as_deref(),
+                ..Change::default()
+            },
+        )?;
+        let row = disposal_cases::table
+            .find(id)
+            .select(CaseRow::as_select())
+            .first(conn)?;
+        let cal = work_calendar(conn)?;
+        show(conn, &row, &cal, now)
+    })
+}
+
+/// `POST /api/v1/disposals/{id}/reopen` `{reason}`: a closed case is opened again.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenInput {
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub fn reopen(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    id: i64,
+    input: &ReopenInput,
+) -> AppResult<Disposal> {
+    actor.require(&[Role::Supervisor])?;
+    visible_case(conn, actor, id)?;
+    let reason = clean_text(&input.reason, 500, true).map_err(|m| AppError::field("reason", m))?;
+    let recorder = actor.id.ok_or_else(AppError::forbidden)?;
+    write_tx(conn, |conn| {
+        let fresh: CaseRow = disposal_cases::table
+            .find(id)
+            .select(CaseRow::as_select())
+            .first(conn)?;
+        if fresh.status != "closed" {
+            return Err(AppError::Conflict(Msg::new(
+                "案件未结案",
+                "The case is not closed",
+            )));
+        }
+        if fresh.outcome.as_deref() == Some("overturned") {
+            return Err(AppError::Conflict(Msg::new(
+                "复检推翻原结论的案件不能重新开启",
+                "A case closed by an overturning re-examination cannot be reopened",
+            )));
+        }
+        diesel::insert_into(disposal_events::table)
+            .values((
+                disposal_events::case_id.eq(id),
+                disposal_events::kind.eq(StepKind::Reopened.as_str()),
+                disposal_events::at.eq(now),
+                disposal_events::note.eq(Some(&reason)),
+                disposal_events::recorded_by.eq(recorder),
+                disposal_events::recorded_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::update(
+            disposal_cases::table
+                .find(id)
+                .filter(disposal_cases::version.eq(fresh.version)),
+        )
+        .set((
+            disposal_cases::status.eq("open"),
+            disposal_cases::outcome.eq(None::<String>),
+            disposal_cases::closed_at.eq(None::<NaiveDateTime>),
+            disposal_cases::version.eq(fresh.version + 1),
+            disposal_cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "disposal.reopen",
+                entity_kind: "disposal",
+                entity_id: id.to_string(),
+                before: Some(serde_json::json!({ "status": "closed", "outcome": fresh.outcome })),
+                after: Some(serde_json::json!({ "status": "open" })),
+                reason: Some(&reason),
+            },
+        )?;
+        let row = disposal_cases::table
+            .find(id)
+            .select(CaseRow::as_select())
+            .first(conn)?;
+        let cal = work_calendar(conn)?;
+        show(conn, &row, &cal, now)
+    })
+}

@@ -15,6 +15,7 @@ CREATE TABLE disposal_cases (
     closed_at TIMESTAMP,
     due_on DATE,
     extended_until DATE,
+    extension_requested_until DATE,
     extension_reason TEXT,
     extension_requested_by BIGINT,
     extension_approved_by BIGINT,
