@@ -14,6 +14,7 @@ pub const TESTS: &[Test] = crate::tests![
     a_non_compliant_report_opens_a_case_that_closes_when_every_step_is_done,
     a_re_examination_that_does_not_uphold_the_result_overturns_the_case,
     rates_follow_the_cases_and_an_extension_needs_a_second_supervisor,
+    the_board_and_the_case_page_record_steps,
 ];
 
 fn at(local: &str) -> String {
@@ -395,4 +396,56 @@ fn rates_follow_the_cases_and_an_extension_needs_a_second_supervisor(b: Backend)
         json!({"reason": "x"}),
     );
     assert_eq!(st, 409, "an overturned case stays closed");
+}
+
+fn the_board_and_the_case_page_record_steps(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    app.user("watcher", &["supervisor"]);
+    let (sample_no, _, _) = issue(&app, &lab, 1, true);
+    app.clock.advance(chrono::Duration::hours(2));
+    crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    let (st, html) = app.page("/disposals");
+    assert_eq!(st, 200);
+    assert!(
+        html.contains(&sample_no) && html.contains("核查处置率"),
+        "{html}"
+    );
+    let id = html
+        .split("href=\"/disposals/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let (st, html) = app.page(&format!("/disposals/{id}"));
+    assert_eq!(st, 200);
+    assert!(
+        html.contains("送达被抽样单位") && html.contains("FSSM"),
+        "{html}"
+    );
+    let csrf = crate::support::csrf_of(&html);
+    let post = |fields: &[(&str, &str)]| {
+        let mut f = fields.to_vec();
+        f.push(("csrf", csrf.as_str()));
+        let r = app
+            .client
+            .post(app.url(&format!("/disposals/{id}/events")))
+            .form(&f)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.text().unwrap_or_default())
+    };
+    let (st, body) = post(&[("kind", "authority_reported"), ("at", "2026-03-09T10:00")]);
+    assert_eq!(st, 422, "a future time is refused on the page");
+    assert!(body.contains("晚于当前时间"), "{body}");
+    let (st, _) = post(&[
+        ("kind", "authority_reported"),
+        ("at", "2026-03-02T10:30"),
+        ("note", "电话报告"),
+    ]);
+    assert_eq!(st, 303);
+    let (_, html) = app.page(&format!("/disposals/{id}"));
+    assert!(html.contains("电话报告"), "{html}");
+    let (st, body) = post(&[("kind", "closed"), ("at", "2026-03-02T10:40")]);
+    assert_eq!(st, 409, "{body}");
 }

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod disposal_api;
+pub mod disposal_pages;
 pub mod errors;
 pub mod i18n;
 pub mod intake_api;
@@ -93,6 +94,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(lab_pages::configure)
         .configure(labels::configure_pages)
         .configure(reports_pages::configure)
+        .configure(disposal_pages::configure)
         .default_service(web::to(errors::not_found));
 }
 

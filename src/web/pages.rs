@@ -131,6 +131,9 @@ impl Nav {
             {
                 add("/reports", "nav.reports");
             }
+            if u.roles.has_any(&[Role::Supervisor, Role::Admin]) {
+                add("/disposals", "nav.disposals");
+            }
             add("/samples", "nav.samples");
             if u.roles
                 .has_any(&[Role::Sampler, Role::Supervisor, Role::Admin])
