@@ -2,12 +2,13 @@
 //! operations, vector QR codes, and a deterministic save. Invariants: the bundled font is
 //! embedded as a subset, and the same pages always serialise to the same bytes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use printpdf::{
-    Codepoint, CurTransMat, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFont,
-    PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, XObjectId, XObjectTransform,
+    Codepoint, CurTransMat, DictItem, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument,
+    PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, XObjectId,
+    XObjectTransform,
 };
 
 use super::fonts::{self, MM_PER_PT};
@@ -322,6 +323,11 @@ pub(crate) fn new_document(title: &str) -> Result<PdfDocument, DocError> {
 /// Serialises deterministically: dates are fixed by the document info, and the random file
 /// identifier printpdf writes is replaced by one derived from the content.
 pub(crate) fn save(doc: &PdfDocument, forms: QrForms) -> Result<Vec<u8>, DocError> {
+    save_with_level(doc, forms, COMPRESSION_LEVEL)
+}
+
+/// [`save`] with streams deflated at `level` (0–9).
+fn save_with_level(doc: &PdfDocument, forms: QrForms, level: u32) -> Result<Vec<u8>, DocError> {
     let opts = PdfSaveOptions {
         optimize: false,
         subset_fonts: true,
@@ -329,7 +335,13 @@ pub(crate) fn save(doc: &PdfDocument, forms: QrForms) -> Result<Vec<u8>, DocErro
         image_optimization: None,
     };
     let mut warnings = Vec::new();
-    let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
+    let lo = doc.to_lopdf_document(&opts, &mut warnings);
+    finish(lo, forms, level)
+}
+
+/// Forms installed, dates removed, a content-derived file identifier, streams deflated at
+/// `level`, written with compressed object and cross-reference streams.
+fn finish(mut lo: lopdf::Document, forms: QrForms, level: u32) -> Result<Vec<u8>, DocError> {
     forms.install(&mut lo)?;
     // printpdf dates every document 1970-01-01; a document without a clock has no date.
     if let Ok(info) = lo
@@ -362,23 +374,256 @@ pub(crate) fn save(doc: &PdfDocument, forms: QrForms) -> Result<Vec<u8>, DocErro
             lopdf::Object::String(id, lopdf::StringFormat::Hexadecimal),
         ]),
     );
-    compress(&mut lo)?;
+    compress(&mut lo, level)?;
     let mut out = Vec::new();
     // Page dictionaries and the cross-reference table packed into compressed streams
     // (PDF 1.5): a thousand small page objects were otherwise 40 % of a label file.
     let options = lopdf::SaveOptions::builder()
         .use_object_streams(true)
         .use_xref_streams(true)
-        .compression_level(COMPRESSION_LEVEL)
+        .compression_level(level)
         .build();
     lo.save_with_options(&mut out, options)
         .map_err(|e| DocError::Pdf(e.to_string()))?;
     Ok(out)
 }
 
+/// Saves like [`save`], but embeds the font subset itself instead of leaving it to
+/// printpdf, and deflates at `level` (level 1 packs a text page's font subset, which barely
+/// compresses further, in a third of level 6's time for 1 % more bytes).
+///
+/// Why: for every glyph of a subset printpdf decodes the glyph's outline to read its
+/// advance width, and each decode parses the subset's whole CFF table again, so its cost
+/// grows with the square of the glyph count: about 3 ms of a 300-glyph report page. Here
+/// the subset is cut by the same printpdf function (`subset_font`), and the PDF objects
+/// printpdf would write for it are written directly: the CID-keyed CFF program, glyph
+/// codes that are the subset's CIDs, /W from the font's advances and a /ToUnicode map. The
+/// text operators become plain `Tf`/`Tj` operators carrying those codes.
+pub(crate) fn save_with_own_font(
+    mut doc: PdfDocument,
+    forms: QrForms,
+    level: u32,
+) -> Result<Vec<u8>, DocError> {
+    let font = fonts::pdf_font()?;
+    let mut used: BTreeMap<u16, String> = BTreeMap::new();
+    for op in doc.pages.iter().flat_map(|p| p.ops.iter()) {
+        if let Op::ShowText { items } = op {
+            for item in items {
+                if let TextItem::GlyphIds(glyphs) = item {
+                    for g in glyphs {
+                        used.entry(g.gid)
+                            .or_insert_with(|| g.cid.clone().unwrap_or_default());
+                    }
+                }
+            }
+        }
+    }
+    if used.is_empty() {
+        return save_with_level(&doc, forms, level);
+    }
+    let subset = printpdf::subset_font(font, &used).map_err(DocError::Pdf)?;
+    let program = printpdf::extract_cid_keyed_cff(&subset.bytes, 0)
+        .ok_or_else(|| DocError::Font("the font subset is not a CID-keyed CFF".into()))?;
+    let cids = printpdf::cff_charset_gid_to_cid_map(&subset.bytes, 0).unwrap_or_default();
+    // Original glyph id -> the code shown (the subset's CID), width and text of the code.
+    let code_of: HashMap<u16, u16> = subset
+        .glyph_mapping
+        .iter()
+        .map(|(gid, (new, _))| (*gid, cids.get(new).copied().unwrap_or(*new)))
+        .collect();
+    let upem = f32::from(font.pdf_font_metrics.units_per_em.max(1));
+    let mut codes: Vec<(u16, i64, &str)> = used
+        .iter()
+        .filter_map(|(gid, text)| {
+            let width = f32::from(font.get_horizontal_advance(*gid)) * 1000.0 / upem;
+            code_of.get(gid).map(|c| (*c, width as i64, text.as_str()))
+        })
+        .collect();
+    codes.sort_by_key(|c| c.0);
+
+    for page in &mut doc.pages {
+        for op in &mut page.ops {
+            match op {
+                Op::SetFont {
+                    font: PdfFontHandle::External(id),
+                    size,
+                } if id.0 == FONT_RESOURCE => {
+                    *op = Op::Unknown {
+                        key: "Tf".into(),
+                        value: vec![DictItem::Name(FONT_RESOURCE.into()), DictItem::Real(size.0)],
+                    };
+                }
+                Op::ShowText { items } => {
+                    let mut bytes = Vec::new();
+                    for item in items.iter() {
+                        if let TextItem::GlyphIds(glyphs) = item {
+                            for g in glyphs {
+                                let code = code_of.get(&g.gid).copied().unwrap_or(0);
+                                bytes.extend_from_slice(&code.to_be_bytes());
+                            }
+                        }
+                    }
+                    *op = Op::Unknown {
+                        key: "Tj".into(),
+                        value: vec![DictItem::String {
+                            data: bytes,
+                            literal: false,
+                        }],
+                    };
+                }
+                _ => {}
+            }
+        }
+    }
+    doc.resources
+        .fonts
+        .map
+        .remove(&FontId(FONT_RESOURCE.into()));
+    let opts = PdfSaveOptions {
+        optimize: false,
+        subset_fonts: false,
+        // Lets the `Tf`/`Tj` operators above through (printpdf drops unknown operators
+        // when secure); every other operator is one of ours.
+        secure: false,
+        image_optimization: None,
+    };
+    let mut warnings = Vec::new();
+    let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
+    let font_dict = add_font(&mut lo, font, program, &codes);
+    let font_id = lo.add_object(font_dict);
+    let missing = || DocError::Pdf("no font dictionary on the first page".into());
+    let page = *lo.get_pages().values().next().ok_or_else(missing)?;
+    let resources = match lo.get_dictionary(page).and_then(|p| p.get(b"Resources")) {
+        Ok(lopdf::Object::Dictionary(d)) => d.clone(),
+        Ok(lopdf::Object::Reference(r)) => lo.get_dictionary(*r).map_err(|_| missing())?.clone(),
+        _ => return Err(missing()),
+    };
+    let fonts_id = resources
+        .get(b"Font")
+        .and_then(lopdf::Object::as_reference)
+        .map_err(|_| missing())?;
+    lo.get_dictionary_mut(fonts_id)
+        .map_err(|_| missing())?
+        .set(FONT_RESOURCE, lopdf::Object::Reference(font_id));
+    finish(lo, forms, level)
+}
+
+/// The Type 0 font dictionary of the subset, its program, descriptor and /ToUnicode
+/// added to `lo`: the objects printpdf writes for a subset, with the same values.
+fn add_font(
+    lo: &mut lopdf::Document,
+    font: &printpdf::ParsedFont,
+    program: Vec<u8>,
+    codes: &[(u16, i64, &str)],
+) -> lopdf::Dictionary {
+    use lopdf::Object::{Array, Dictionary, Integer, Name, Reference};
+    let name = font
+        .font_name
+        .clone()
+        .unwrap_or_else(|| FONT_RESOURCE.to_string());
+    let face = format!("{FONT_RESOURCE}+{name}").into_bytes();
+    let m = &font.pdf_font_metrics;
+    let scale = 1000.0 / f32::from(m.units_per_em.max(1));
+    let scaled = |v: f32| (v * scale).round() as i64;
+    let ascent = scaled(font.font_metrics.ascent);
+    let cap_height = font.font_metrics.cap_height.map_or(ascent, scaled);
+    let italic_angle = if m.caret_slope_rise == 0 {
+        0
+    } else {
+        (-f32::from(m.caret_slope_run))
+            .atan2(f32::from(m.caret_slope_rise))
+            .to_degrees()
+            .round() as i64
+    };
+    let flags = (1 << 5) | if italic_angle != 0 { 1 << 6 } else { 0 };
+    let stem_v = if m.us_weight_class == 0 {
+        80
+    } else {
+        50 + (f32::from(m.us_weight_class) / 65.0).powi(2).round() as i64
+    };
+    let program = lopdf::Stream::new(
+        lopdf::Dictionary::from_iter(vec![("Subtype", Name(b"CIDFontType0C".to_vec()))]),
+        program,
+    );
+    let program_id = lo.add_object(program);
+    let descriptor = lopdf::Dictionary::from_iter(vec![
+        ("Type", Name(b"FontDescriptor".to_vec())),
+        ("FontName", Name(face.clone())),
+        ("Ascent", Integer(ascent)),
+        ("Descent", Integer(scaled(font.font_metrics.descent))),
+        ("CapHeight", Integer(cap_height)),
+        ("ItalicAngle", Integer(italic_angle)),
+        ("Flags", Integer(flags)),
+        ("StemV", Integer(stem_v)),
+        (
+            "FontBBox",
+            Array(
+                [m.x_min, m.y_min, m.x_max, m.y_max]
+                    .iter()
+                    .map(|v| Integer(scaled(f32::from(*v))))
+                    .collect(),
+            ),
+        ),
+        ("FontFile3", Reference(program_id)),
+    ]);
+    let descriptor_id = lo.add_object(descriptor);
+    // /W: runs of consecutive codes, each `first [w1 w2 …]`.
+    let mut widths: Vec<lopdf::Object> = Vec::new();
+    let mut run: Vec<lopdf::Object> = Vec::new();
+    let mut next = None;
+    for (code, width, _) in codes {
+        if next != Some(*code) && !run.is_empty() {
+            widths.push(Array(std::mem::take(&mut run)));
+        }
+        if run.is_empty() {
+            widths.push(Integer(i64::from(*code)));
+        }
+        run.push(Integer(*width));
+        next = code.checked_add(1);
+    }
+    if !run.is_empty() {
+        widths.push(Array(run));
+    }
+    let to_unicode = printpdf::ToUnicodeCMap {
+        mappings: codes
+            .iter()
+            .map(|(code, _, text)| (u32::from(*code), text.chars().map(u32::from).collect()))
+            .collect(),
+    }
+    .to_cmap_string(FONT_RESOURCE);
+    let to_unicode_id = lo.add_object(lopdf::Stream::new(
+        lopdf::Dictionary::new(),
+        to_unicode.into_bytes(),
+    ));
+    let cid_font = lopdf::Dictionary::from_iter(vec![
+        ("Type", Name(b"Font".to_vec())),
+        ("BaseFont", Name(face.clone())),
+        ("Subtype", Name(b"CIDFontType0".to_vec())),
+        (
+            "CIDSystemInfo",
+            Dictionary(lopdf::Dictionary::from_iter(vec![
+                ("Registry", lopdf::Object::string_literal("Adobe")),
+                ("Ordering", lopdf::Object::string_literal("Identity")),
+                ("Supplement", Integer(0)),
+            ])),
+        ),
+        ("W", Array(widths)),
+        ("DW", Integer(1000)),
+        ("FontDescriptor", Reference(descriptor_id)),
+    ]);
+    lopdf::Dictionary::from_iter(vec![
+        ("Type", Name(b"Font".to_vec())),
+        ("Subtype", Name(b"Type0".to_vec())),
+        ("BaseFont", Name(face)),
+        ("Encoding", Name(b"Identity-H".to_vec())),
+        ("ToUnicode", Reference(to_unicode_id)),
+        ("DescendantFonts", Array(vec![Dictionary(cid_font)])),
+    ])
+}
+
 /// Deflates every stream not yet filtered. lopdf's own `compress` uses the slowest level,
 /// which took a third of a 1,000-label PDF's time for a few per cent of size.
-fn compress(lo: &mut lopdf::Document) -> Result<(), DocError> {
+fn compress(lo: &mut lopdf::Document, level: u32) -> Result<(), DocError> {
     use std::io::Write as _;
     let todo: Vec<(lopdf::ObjectId, &[u8])> = lo
         .objects
@@ -393,7 +638,7 @@ fn compress(lo: &mut lopdf::Document) -> Result<(), DocError> {
     let packed = map_in_halves(&todo, |(_, content)| {
         let mut z = flate2::write::ZlibEncoder::new(
             Vec::with_capacity(content.len() / 2),
-            flate2::Compression::new(COMPRESSION_LEVEL),
+            flate2::Compression::new(level),
         );
         z.write_all(content)?;
         z.finish()
