@@ -15,6 +15,7 @@ pub const TESTS: &[Test] = crate::tests![
     a_re_examination_that_does_not_uphold_the_result_overturns_the_case,
     rates_follow_the_cases_and_an_extension_needs_a_second_supervisor,
     the_board_and_the_case_page_record_steps,
+    the_morning_reminders_list_duties_due_soon_and_overdue,
 ];
 
 fn at(local: &str) -> String {
@@ -448,4 +449,68 @@ fn the_board_and_the_case_page_record_steps(b: Backend) {
     assert!(html.contains("电话报告"), "{html}");
     let (st, body) = post(&[("kind", "closed"), ("at", "2026-03-02T10:40")]);
     assert_eq!(st, 409, "{body}");
+}
+
+fn the_morning_reminders_list_duties_due_soon_and_overdue(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    let (sample_no, _, _) = issue(&app, &lab, 1, true);
+    // Opened Monday 2026-03-02: reporting to the bureau is due 2026-03-04 (2 WD) and
+    // service 2026-03-09 (5 WD); both are within the 5-working-day horizon.
+    let (st, r) = app.get("/api/v1/disposals/reminders", &sup);
+    assert_eq!(st, 200, "{r}");
+    let steps: Vec<(&str, &str, bool)> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            assert_eq!(x["sample_no"], sample_no.as_str());
+            (
+                x["step"].as_str().unwrap(),
+                x["due_on"].as_str().unwrap(),
+                x["overdue"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("authority_reported", "2026-03-04", false),
+            ("entity_notified", "2026-03-09", false)
+        ],
+        "{r}"
+    );
+    // A week later, reported but not served: service is overdue and first.
+    app.clock.advance(chrono::Duration::days(8));
+    let sup = app.token("watcher");
+    let (_, list) = app.get("/api/v1/disposals", &sup);
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let (st, _) = event(
+        &app,
+        &sup,
+        id,
+        json!({"kind": "authority_reported", "at": at("2026-03-03T10:00:00")}),
+    );
+    assert_eq!(st, 200);
+    let (_, r) = app.get("/api/v1/disposals/reminders", &sup);
+    assert_eq!(r[0]["step"], "entity_notified", "{r}");
+    assert_eq!(r[0]["overdue"], true);
+    assert!(r[0]["days_left"].as_i64().unwrap() < 0);
+    assert!(
+        r.as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["step"] != "authority_reported"),
+        "a done step is not reminded: {r}"
+    );
+    let (st, _) = app.get("/api/v1/disposals/reminders", &app.token("tech1"));
+    assert_eq!(st, 403);
+    crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    let (st, html) = app.page("/disposals/reminders");
+    assert_eq!(st, 200);
+    assert!(
+        html.contains(&sample_no) && html.contains("已超期"),
+        "{html}"
+    );
 }

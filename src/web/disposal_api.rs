@@ -8,13 +8,14 @@ use crate::web::api::{Page, Paging};
 use crate::web::auth::ApiUser;
 use crate::web::AppState;
 use crate::workflow::disposal::{
-    self, Disposal, DisposalFilter, DisposalStats, EventInput, ExtensionInput, ReopenInput,
-    StatsFilter,
+    self, Disposal, DisposalFilter, DisposalStats, EventInput, ExtensionInput, Reminder,
+    ReopenInput, StatsFilter,
 };
 
 /// The routes of this file, inside the `/api/v1` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/disposals", web::get().to(list))
+        .route("/disposals/reminders", web::get().to(reminders))
         .route("/disposals/{id}", web::get().to(get))
         .route("/disposals/{id}/events", web::post().to(record_event))
         .route(
@@ -166,4 +167,18 @@ pub async fn stats(
         .run(move |c| disposal::stats(c, now, &actor, &f))
         .await?;
     Ok(HttpResponse::Ok().json(s))
+}
+
+/// The morning reminder list: duties overdue or due within 5 working days, most urgent
+/// first (for a mail or SMS gateway to poll).
+#[utoipa::path(get, path = "/api/v1/disposals/reminders",
+    responses((status = 200, body = Vec<Reminder>), (status = 403)))]
+pub async fn reminders(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
+    let now = st.clock.now_naive();
+    let actor = user.actor;
+    let r = st
+        .db
+        .run(move |c| disposal::reminders(c, now, &actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(r))
 }

@@ -13,8 +13,8 @@ use crate::error::{AppError, AppResult};
 use crate::web::auth::PageCtx;
 use crate::web::pages::{error_status, errors_of, form_get, redirect, render, Nav};
 use crate::workflow::disposal::{
-    self, Disposal, DisposalFilter, DisposalStats, EventInput, ExtensionInput, ReopenInput,
-    StatsFilter,
+    self, Disposal, DisposalFilter, DisposalStats, EventInput, ExtensionInput, Reminder,
+    ReopenInput, StatsFilter,
 };
 use crate::workflow::intake::{local_date, shanghai};
 use crate::workflow::reference::work_calendar;
@@ -22,6 +22,7 @@ use crate::workflow::reference::work_calendar;
 /// The routes of this file.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/disposals", web::get().to(board))
+        .route("/disposals/reminders", web::get().to(reminders_page))
         .route("/disposals/{id}", web::get().to(case_page))
         .route("/disposals/{id}/events", web::post().to(event_submit))
         .route(
@@ -311,4 +312,31 @@ async fn reopen_submit(
         .run(move |c| disposal::reopen(c, now, &actor, id, &input))
         .await;
     after_write(&ctx, id, r, "reason").await
+}
+
+#[derive(Template)]
+#[template(path = "disposal/reminders.html")]
+struct RemindersPage {
+    nav: Nav,
+    today: NaiveDate,
+    reminders: Vec<Reminder>,
+}
+
+async fn reminders_page(ctx: PageCtx) -> AppResult<HttpResponse> {
+    let actor = ctx.user()?.clone();
+    let now = ctx.now();
+    let reminders = ctx
+        .state
+        .db
+        .run(move |c| disposal::reminders(c, now, &actor))
+        .await?;
+    render(
+        &ctx,
+        StatusCode::OK,
+        &RemindersPage {
+            nav: Nav::new(&ctx),
+            today: local_date(now),
+            reminders,
+        },
+    )
 }

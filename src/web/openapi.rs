@@ -91,6 +91,7 @@ use crate::web::{api, disposal_api, intake_api, lab_api, labels, reports_api, re
         disposal_api::approve_extension,
         disposal_api::reopen,
         disposal_api::stats,
+        disposal_api::reminders,
     )
 )]
 pub struct ApiDoc;

@@ -1066,3 +1066,81 @@ pub fn reopen(
         show(conn, &row, &cal, now)
     })
 }
+
+// ---------------------------------------------------------------- reminders
+
+/// One reminder: a step of an open case that is overdue or due within the horizon.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Reminder {
+    pub case_id: i64,
+    pub sample_no: String,
+    pub region_code: String,
+    pub step: String,
+    pub label: String,
+    pub due_on: NaiveDate,
+    /// Working days left (negative when overdue).
+    pub days_left: i64,
+    pub overdue: bool,
+    pub rule: Option<String>,
+    pub citation: Option<String>,
+    /// The case page.
+    pub url: String,
+}
+
+/// Working days of notice the morning reminder list gives.
+pub const REMINDER_HORIZON: i64 = 5;
+
+/// The morning list (a page, and an API a mail or SMS gateway can poll): every duty of
+/// the open cases in the actor's scope that is overdue or due within
+/// [`REMINDER_HORIZON`] working days, most urgent first. The entity's re-examination and
+/// objection windows are rights, not duties, and are left out.
+pub fn reminders(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+) -> AppResult<Vec<Reminder>> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let (cases, total) = list_cases(
+            conn,
+            now,
+            actor,
+            &DisposalFilter {
+                status: Some("open".into()),
+                ..Default::default()
+            },
+            page,
+            500,
+        )?;
+        for c in &cases {
+            for s in &c.steps {
+                let (Some(due_on), Some(days_left)) = (s.due_on, s.days_left) else {
+                    continue;
+                };
+                if s.window || s.done_at.is_some() || (days_left > REMINDER_HORIZON && !s.overdue) {
+                    continue;
+                }
+                out.push(Reminder {
+                    case_id: c.id,
+                    sample_no: c.sample_no.clone(),
+                    region_code: c.region_code.clone(),
+                    step: s.kind.clone(),
+                    label: s.label.clone(),
+                    due_on,
+                    days_left,
+                    overdue: s.overdue,
+                    rule: s.rule.clone(),
+                    citation: s.citation.clone(),
+                    url: format!("/disposals/{}", c.id),
+                });
+            }
+        }
+        if page * 500 >= total {
+            break;
+        }
+        page += 1;
+    }
+    out.sort_by_key(|r| (r.days_left, r.due_on, r.case_id));
+    Ok(out)
+}
