@@ -414,8 +414,9 @@ fn the_board_and_the_case_page_record_steps(b: Backend) {
     );
     let id = html
         .split("href=\"/disposals/")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .find(|s| s.parse::<i64>().is_ok())
         .unwrap()
         .to_string();
     let (st, html) = app.page(&format!("/disposals/{id}"));
