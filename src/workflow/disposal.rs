@@ -392,15 +392,7 @@ pub fn list_cases(
         .as_ref()
         .map(|r| format!("{}%", r.like_prefix()));
     let region_like = region.as_ref().map(|r| format!("{}%", r.like_prefix()));
-    let range = f.year.map(|y| {
-        let start = |y: i32| {
-            NaiveDate::from_ymd_opt(y, 1, 1)
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t - chrono::Duration::hours(8))
-                .unwrap_or_default()
-        };
-        (start(y), start(y + 1))
-    });
+    let range = f.year.map(reports::year_range);
     let build = || {
         let mut q = disposal_cases::table.into_boxed();
         if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
@@ -702,17 +694,11 @@ pub fn stats(
     if let Some(level) = f.level.as_deref().filter(|l| !l.is_empty()) {
         q = q.filter(disposal_cases::plan_level.eq(level.to_string()));
     }
-    if let Some(y) = f.year {
-        let start = |y: i32| {
-            NaiveDate::from_ymd_opt(y, 1, 1)
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t - chrono::Duration::hours(8))
-                .unwrap_or_default()
-        };
+    if let Some((from, to)) = f.year.map(reports::year_range) {
         q = q.filter(
             disposal_cases::opened_at
-                .ge(start(y))
-                .and(disposal_cases::opened_at.lt(start(y + 1))),
+                .ge(from)
+                .and(disposal_cases::opened_at.lt(to)),
         );
     }
     let rows: Vec<(CaseRow, String)> = q

@@ -315,7 +315,7 @@ pub fn list_reports(
 }
 
 /// The UTC instants that bound a year in Asia/Shanghai.
-fn year_range(year: i32) -> (NaiveDateTime, NaiveDateTime) {
+pub(crate) fn year_range(year: i32) -> (NaiveDateTime, NaiveDateTime) {
     let start = |y: i32| {
         NaiveDate::from_ymd_opt(y, 1, 1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
