@@ -328,6 +328,19 @@ fn rates_follow_the_cases_and_an_extension_needs_a_second_supervisor(b: Backend)
     assert_eq!(s["not_on_time"][0]["id"], b_);
     assert!(s["not_started"].as_array().unwrap().is_empty());
     assert!(s["definitions"]["completion_rate"]["zh"].is_string());
+    // The case list exports as CSV, one row per case, Chinese intact.
+    let (st, ct, csv) = app.bytes("/api/v1/disposals?format=csv", Some(&sup));
+    assert_eq!(st, 200);
+    assert!(ct.starts_with("text/csv"), "{ct}");
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(
+        csv.trim_start_matches('\u{feff}').lines().count(),
+        4,
+        "{csv}"
+    );
+    assert!(csv.contains("overturned") && csv.contains("西宁"), "{csv}");
+    let (st, _) = app.get("/api/v1/disposals?format=pdf", &sup);
+    assert_eq!(st, 422);
     let (_, other_year) = app.get("/api/v1/stats/disposal?year=2025", &sup);
     assert_eq!(other_year["non_compliant"], 0);
     assert!(

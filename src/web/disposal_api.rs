@@ -1,9 +1,11 @@
 //! The JSON API of disposal (API.md: Disposal): the case list, one case with its steps
 //! and deadlines, and recording a step.
 
+use actix_web::http::header;
 use actix_web::{web, HttpResponse};
+use serde::Deserialize;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, Msg};
 use crate::web::api::{Page, Paging};
 use crate::web::auth::ApiUser;
 use crate::web::AppState;
@@ -30,18 +32,60 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/stats/disposal", web::get().to(stats));
 }
 
-#[utoipa::path(get, path = "/api/v1/disposals", params(DisposalFilter, Paging),
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct FormatQuery {
+    /// `json` (default) or `csv` (every matching case, UTF-8 with a byte-order mark so
+    /// spreadsheet programs read the Chinese).
+    pub format: Option<String>,
+}
+
+/// Cases the supervisor may see, most urgent first; `?format=csv` exports them all.
+#[utoipa::path(get, path = "/api/v1/disposals", params(DisposalFilter, Paging, FormatQuery),
     responses((status = 200, body = Page<Disposal>), (status = 403), (status = 422)))]
 pub async fn list(
     st: web::Data<AppState>,
     user: ApiUser,
     filter: web::Query<DisposalFilter>,
     paging: web::Query<Paging>,
+    format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
     let (page, per_page) = paging.checked()?;
     let now = st.clock.now_naive();
     let actor = user.actor;
     let f = filter.into_inner();
+    match format.format.as_deref() {
+        None | Some("") | Some("json") => {}
+        Some("csv") => {
+            let cases = st
+                .db
+                .run(move |c| {
+                    let mut all = Vec::new();
+                    let mut page = 1;
+                    loop {
+                        let (items, total) = disposal::list_cases(c, now, &actor, &f, page, 500)?;
+                        all.extend(items);
+                        if page * 500 >= total {
+                            return Ok(all);
+                        }
+                        page += 1;
+                    }
+                })
+                .await?;
+            return Ok(HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"disposals.csv\"",
+                ))
+                .body(cases_csv(&cases)?));
+        }
+        Some(_) => {
+            return Err(AppError::field(
+                "format",
+                Msg::new("格式应为 json 或 csv", "must be json or csv"),
+            ))
+        }
+    }
     let (items, total) = st
         .db
         .run(move |c| disposal::list_cases(c, now, &actor, &f, page, per_page))
@@ -52,6 +96,52 @@ pub async fn list(
         page,
         per_page,
     }))
+}
+
+/// The cases as CSV, one row per case.
+fn cases_csv(cases: &[Disposal]) -> AppResult<Vec<u8>> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record([
+            "id",
+            "sample_no",
+            "report_no",
+            "region_code",
+            "product_name",
+            "entity_name",
+            "kind",
+            "status",
+            "outcome",
+            "opened_at",
+            "closed_at",
+            "due_on",
+            "overdue",
+            "missing_steps",
+        ])
+        .map_err(AppError::internal)?;
+        for c in cases {
+            w.write_record([
+                c.id.to_string(),
+                c.sample_no.clone(),
+                c.report_no.clone(),
+                c.region_code.clone(),
+                c.product_name.clone(),
+                c.entity_name.clone(),
+                c.kind.clone(),
+                c.status.clone(),
+                c.outcome.clone().unwrap_or_default(),
+                c.opened_at.to_rfc3339(),
+                c.closed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                c.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                c.overdue.to_string(),
+                c.missing.join(" "),
+            ])
+            .map_err(AppError::internal)?;
+        }
+        w.flush().map_err(AppError::internal)?;
+    }
+    Ok(out)
 }
 
 #[utoipa::path(get, path = "/api/v1/disposals/{id}",
