@@ -152,9 +152,11 @@ fn report(n: usize) -> ReportDoc {
                 },
                 unit: (*unit).into(),
                 judgment: "合格".into(),
+                failed: false,
             })
             .collect(),
         conclusion: "经抽样检验，所检项目符合 GB 2762-2022《食品安全国家标准 食品中污染物限量》、GB 2760-2024《食品安全国家标准 食品添加剂使用标准》、GB 2726-2016《食品安全国家标准 熟肉制品》要求，检验结论为合格。".into(),
+        verdict: "合格".into(),
         basis: "GB 2762-2022、GB 2760-2024、GB 2726-2016、GB 2730-2015".into(),
         tester: "赵敏".into(),
         reviewer: "钱伟".into(),

@@ -51,6 +51,9 @@ pub struct ReportRow {
     pub unit: String,
     /// 单项判定 in the domain's words, e.g. 合格 / 不合格 / 符合规定.
     pub judgment: String,
+    /// Whether this item failed its limit (the cell is shaded); the word is `judgment`.
+    #[serde(default)]
+    pub failed: bool,
 }
 
 /// Everything the report prints, already formatted (dates, enums, names in Chinese), so
@@ -101,6 +104,9 @@ pub struct ReportDoc {
     /// The conclusion sentence in the domain's words, e.g.
     /// "经抽样检验，所检项目符合 GB 2762-2022 要求，检验结论为合格。"
     pub conclusion: String,
+    /// The conclusion term alone, in the domain's words (合格 / 不合格 / 符合规定 …).
+    #[serde(default)]
+    pub verdict: String,
     /// 判定依据: the judgment standards, joined.
     pub basis: String,
     // People.
@@ -587,7 +593,7 @@ fn results_table(doc: &ReportDoc) -> Table<'static> {
                 (or_slash(&r.method), Align::Left),
                 (or_slash(&r.limit_standard), Align::Left),
             ];
-            let failed = r.judgment.contains("不合格") || r.judgment.contains("不符合");
+            let failed = r.failed;
             let cells = values
                 .iter()
                 .zip(COLUMNS.iter().zip(xs))
@@ -1190,10 +1196,12 @@ pub(crate) mod fixtures {
                         result: result.into(),
                         unit: unit.into(),
                         judgment: "合格".into(),
+                        failed: false,
                     }
                 })
                 .collect(),
             conclusion: "经抽样检验，所检项目符合 GB 2762-2022《食品安全国家标准 食品中污染物限量》、GB 2760-2024《食品安全国家标准 食品添加剂使用标准》、GB 2726-2016《食品安全国家标准 熟肉制品》要求，检验结论为合格。".into(),
+            verdict: "合格".into(),
             basis: "GB 2762-2022、GB 2760-2024、GB 2726-2016、GB 29921-2021、GB 31650-2019".into(),
             tester: "赵敏".into(),
             reviewer: "钱伟".into(),
@@ -1211,6 +1219,8 @@ pub(crate) mod fixtures {
         if let Some(row) = doc.rows.get_mut(9.min(n.saturating_sub(1))) {
             row.result = "260000".into();
             row.judgment = "不合格".into();
+            row.failed = true;
+            doc.verdict = "不合格".into();
             doc.conclusion = format!(
                 "经抽样检验，{}项目不符合 {} 要求，检验结论为不合格。",
                 row.item, row.limit_standard

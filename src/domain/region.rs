@@ -176,6 +176,12 @@ impl Serialize for RegionCode {
     }
 }
 
+/// The market-regulation bureau of a region by its name, e.g. 西宁市 → 西宁市市场监督管理局:
+/// the organiser printed on sampling forms, reports and notices.
+pub fn bureau_name(region_name: &str) -> String {
+    format!("{region_name}市场监督管理局")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

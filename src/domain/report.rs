@@ -5,6 +5,8 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::rules::Domain;
+
 /// A limit as printed in a report's 标准指标 column (the unit has its own column):
 /// "≤0.2", "≥3.0", "0.5～1.0", "不得检出", or a microbiological plan "n=5,c=2,m=100,M=1000".
 pub fn limit_text(
@@ -146,6 +148,25 @@ pub fn code_matches(key: &[u8], report_no: &str, body_sha256: &str, code: &str) 
             m.verify_truncated_left(&bytes).is_ok()
         }
         _ => false,
+    }
+}
+
+/// The entity's duties after a non-compliant conclusion (rules.md §e.1, FSSM Ch. 6).
+pub fn entity_duties(domain: Domain) -> Vec<String> {
+    match domain {
+        Domain::Food => vec![
+            "立即封存库存的不合格食品，暂停生产、经营不合格食品。".into(),
+            "通知相关生产经营者和消费者，召回已经上市销售的不合格食品，并记录召回和通知情况。"
+                .into(),
+            "查明不合格原因，进行整改。".into(),
+            "及时向所在地市场监督管理部门报告处置情况。".into(),
+            "配合市场监督管理部门的调查处理，不得拒绝、逃避。".into(),
+        ],
+        _ => vec![
+            "立即暂停销售、使用不合格产品，控制风险。".into(),
+            "查明原因，依法召回并整改，向所在地监督管理部门报告处置情况。".into(),
+            "配合监督管理部门的调查处理，不得拒绝、逃避。".into(),
+        ],
     }
 }
 

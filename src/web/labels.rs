@@ -435,7 +435,7 @@ pub fn sampling_form_of(sheet: &SampleSheet) -> SamplingForm {
             .unwrap_or_default(),
         price: s.price.as_ref().map(|p| format!("{p} 元")),
         notes: s.notes.clone(),
-        sampling_unit: format!("{}市场监督管理局", sheet.plan_region_name),
+        sampling_unit: crate::domain::region::bureau_name(&sheet.plan_region_name),
     }
 }
 

@@ -111,6 +111,26 @@ fn profile_of(conn: &mut DbConnection, row: &CaseRow) -> AppResult<RuleProfile> 
         .ok_or_else(|| AppError::internal(format!("no rule profile for {domain} {kind}")))
 }
 
+/// Rule profiles read once per (domain, plan kind) while going through many cases.
+#[derive(Default)]
+struct Profiles(std::collections::HashMap<(String, String), std::rc::Rc<RuleProfile>>);
+
+impl Profiles {
+    fn of(
+        &mut self,
+        conn: &mut DbConnection,
+        row: &CaseRow,
+    ) -> AppResult<std::rc::Rc<RuleProfile>> {
+        let key = (row.domain.clone(), row.plan_kind.clone());
+        if let Some(p) = self.0.get(&key) {
+            return Ok(p.clone());
+        }
+        let p = std::rc::Rc::new(profile_of(conn, row)?);
+        self.0.insert(key, p.clone());
+        Ok(p)
+    }
+}
+
 fn events_of(conn: &mut DbConnection, case_id: i64) -> AppResult<Vec<EventRow>> {
     Ok(disposal_events::table
         .filter(disposal_events::case_id.eq(case_id))
@@ -228,6 +248,17 @@ fn show(
     now: NaiveDateTime,
 ) -> AppResult<Disposal> {
     let profile = profile_of(conn, row)?;
+    show_with(conn, row, &profile, cal, now)
+}
+
+/// [`show`] with the case's rule profile already at hand (lists read each profile once).
+fn show_with(
+    conn: &mut DbConnection,
+    row: &CaseRow,
+    profile: &RuleProfile,
+    cal: &WorkCalendar,
+    now: NaiveDateTime,
+) -> AppResult<Disposal> {
     let events = events_of(conn, row.id)?;
     let case = domain_case(row, &events)?;
     let today = local_date(now);
@@ -240,7 +271,7 @@ fn show(
     let event_of = |kind: StepKind| events.iter().find(|e| e.kind == kind.as_str());
     let open = row.status == "open";
     let mut steps: Vec<Step> = Vec::new();
-    for d in deadlines(&profile, cal, &case) {
+    for d in deadlines(profile, cal, &case) {
         let e = event_of(d.step);
         steps.push(Step {
             kind: d.step.as_str().to_string(),
@@ -285,7 +316,7 @@ fn show(
         .filter(samples::id.eq(row.sample_id))
         .select((samples::sample_no, samples::product_name, entities::name))
         .first(conn)?;
-    let due_on = completion_deadline(&profile, cal, &case).map(|d| d.date);
+    let due_on = completion_deadline(profile, cal, &case).map(|d| d.date);
     Ok(Disposal {
         id: row.id,
         sample_no,
@@ -301,7 +332,7 @@ fn show(
         due_on,
         overdue: open && due_on.is_some_and(|d| d < today),
         missing: if open {
-            missing_steps(&profile, &case)
+            missing_steps(profile, &case)
                 .iter()
                 .map(|k| k.as_str().to_string())
                 .collect()
@@ -322,20 +353,6 @@ pub fn get_case(
     let row = visible_case(conn, actor, id)?;
     let cal = work_calendar(conn)?;
     show(conn, &row, &cal, now)
-}
-
-/// The case of a sample, if it has one the actor may see.
-pub fn case_of_sample(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    sample_id: i64,
-) -> AppResult<Option<i64>> {
-    let id: Option<i64> = disposal_cases::table
-        .filter(disposal_cases::sample_id.eq(sample_id))
-        .select(disposal_cases::id)
-        .first(conn)
-        .optional()?;
-    Ok(id.filter(|id| visible_case(conn, actor, *id).is_ok()))
 }
 
 /// `GET /api/v1/disposals` filters.
@@ -430,9 +447,11 @@ pub fn list_cases(
         .select(CaseRow::as_select())
         .load(conn)?;
     let cal = work_calendar(conn)?;
+    let mut profiles = Profiles::default();
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        out.push(show(conn, r, &cal, now)?);
+        let p = profiles.of(conn, r)?;
+        out.push(show_with(conn, r, &p, &cal, now)?);
     }
     Ok((out, total))
 }
@@ -720,20 +739,13 @@ pub fn stats(
     }
     let cal = work_calendar(conn)?;
     let today = local_date(now);
-    let mut profiles: std::collections::HashMap<(String, String), RuleProfile> = Default::default();
+    let mut profiles = Profiles::default();
     let mut summaries = Vec::with_capacity(rows.len());
     let (mut open, mut overdue, mut overturned) = (0, 0, 0);
     let (mut not_started, mut not_completed, mut not_on_time) =
         (Vec::new(), Vec::new(), Vec::new());
     for (row, sample_no) in &rows {
-        let key = (row.domain.clone(), row.plan_kind.clone());
-        if !profiles.contains_key(&key) {
-            let p = profile_of(conn, row)?;
-            profiles.insert(key.clone(), p);
-        }
-        let Some(profile) = profiles.get(&key) else {
-            continue;
-        };
+        let profile = &profiles.of(conn, row)?;
         let case = domain_case(row, events.get(&row.id).map_or(&[][..], Vec::as_slice))?;
         let s = summarise(profile, &cal, &case, today);
         let due_on = completion_deadline(profile, &cal, &case).map(|d| d.date);

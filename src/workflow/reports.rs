@@ -113,6 +113,13 @@ struct ReportRecord {
 }
 
 impl ReportRecord {
+    /// Whether `code` is this report's verification code.
+    fn genuine(&self, issuer: &Issuer, code: &str) -> bool {
+        self.body_sha256
+            .as_deref()
+            .is_some_and(|h| code_matches(&issuer.key, &self.report_no, h, code))
+    }
+
     fn doc(&self) -> AppResult<ReportDoc> {
         let data = self
             .data
@@ -634,7 +641,7 @@ fn context(conn: &mut DbConnection, s: &SampleRow) -> AppResult<Context> {
         plan_name,
         plan_kind: kind.parse().map_err(AppError::internal)?,
         domain: s.domain.parse().map_err(AppError::internal)?,
-        organiser: format!("{region_name}市场监督管理局"),
+        organiser: crate::domain::region::bureau_name(&region_name),
         entity_name,
         entity_address,
         category,
@@ -690,6 +697,7 @@ fn build_doc(
                 Some("fail") => fail.clone(),
                 _ => pass.clone(),
             },
+            failed: t.judgment.as_deref() == Some("fail"),
         })
         .collect();
     let basis = join_distinct(tests.iter().map(|t| t.judgment_standard.as_str()));
@@ -746,6 +754,11 @@ fn build_doc(
         tested_on: date_range(tests.iter().filter_map(|t| t.entered_at.map(local_date))),
         issued_on: local_date(issued_at).to_string(),
         rows,
+        verdict: if failed.is_empty() {
+            pass.clone()
+        } else {
+            fail.clone()
+        },
         conclusion,
         basis,
         tester: names_of(conn, &testers)?,
@@ -810,6 +823,10 @@ fn issue_as(
         let ctx = context(conn, s)?;
         let (pass, _) = terms(conn, ctx.domain, ctx.plan_kind)?;
         conclusion = "compliant".to_string();
+        doc.verdict = pass.clone();
+        for row in &mut doc.rows {
+            row.failed = false;
+        }
         doc.conclusion = format!("经复检，原检验结论未被维持；依据复检结论，检验结论为{pass}。");
     }
     let (pdf, body_sha256, pdf_sha256) = render_with_code(issuer, &mut doc)?;
@@ -1197,7 +1214,7 @@ pub fn public_results(
         } else {
             Vec::new()
         };
-        let conclusion_text = fail_word(&d).unwrap_or_default();
+        let conclusion_text = d.verdict.clone();
         out.push(PublicResult {
             report_no: r.report_no.clone(),
             product_name: d.product_name,
@@ -1221,13 +1238,11 @@ pub fn public_results(
     Ok((out, total))
 }
 
-/// The rows of a frozen report whose judgment is the fail word: the word the conclusion
-/// sentence ends with ("…检验结论为不合格。").
+/// The failed rows of a frozen report.
 fn failed_rows(d: &ReportDoc) -> Vec<FailedItem> {
-    let word = fail_word(d);
     d.rows
         .iter()
-        .filter(|r| Some(r.judgment.as_str()) == word.as_deref())
+        .filter(|r| r.failed)
         .map(|r| FailedItem {
             item: r.item.clone(),
             limit: r.limit.clone(),
@@ -1236,13 +1251,6 @@ fn failed_rows(d: &ReportDoc) -> Vec<FailedItem> {
             standard: r.limit_standard.clone(),
         })
         .collect()
-}
-
-/// The conclusion word at the end of the sentence ("检验结论为X。").
-fn fail_word(d: &ReportDoc) -> Option<String> {
-    d.conclusion
-        .rsplit_once("检验结论为")
-        .map(|(_, w)| w.trim_end_matches('。').to_string())
 }
 
 // ---------------------------------------------------------------- verification
@@ -1278,11 +1286,7 @@ pub fn verify(
     code: &str,
 ) -> AppResult<Verification> {
     let r = record(conn, report_no)?;
-    let genuine = r
-        .body_sha256
-        .as_deref()
-        .is_some_and(|h| code_matches(&issuer.key, &r.report_no, h, code));
-    if !genuine {
+    if !r.genuine(issuer, code) {
         return Ok(Verification {
             genuine: false,
             report_no: r.report_no,
@@ -1317,7 +1321,7 @@ pub fn verify(
         report_no: r.report_no.clone(),
         status: Some(r.status.clone()),
         conclusion: Some(r.conclusion.clone()),
-        conclusion_text: fail_word(&d),
+        conclusion_text: Some(d.verdict.clone()),
         product_name: Some(d.product_name.clone()),
         entity_name: Some(d.entity_name.clone()),
         issued_at: Some(to_local(r.issued_at)),
@@ -1336,11 +1340,7 @@ pub fn verified_pdf(
     code: &str,
 ) -> AppResult<Vec<u8>> {
     let r = record(conn, report_no)?;
-    let genuine = r
-        .body_sha256
-        .as_deref()
-        .is_some_and(|h| code_matches(&issuer.key, &r.report_no, h, code));
-    if !genuine {
+    if !r.genuine(issuer, code) {
         return Err(AppError::not_found("检验报告", "Report"));
     }
     stored_pdf(conn, &r)
@@ -1348,40 +1348,14 @@ pub fn verified_pdf(
 
 // ---------------------------------------------------------------- notice
 
-/// The entity's duties after a non-compliant conclusion (rules.md §e.1, FSSM Ch. 6).
-fn duties(domain: Domain) -> Vec<String> {
-    match domain {
-        Domain::Food => vec![
-            "立即封存库存的不合格食品，暂停生产、经营不合格食品。".into(),
-            "通知相关生产经营者和消费者，召回已经上市销售的不合格食品，并记录召回和通知情况。"
-                .into(),
-            "查明不合格原因，进行整改。".into(),
-            "及时向所在地市场监督管理部门报告处置情况。".into(),
-            "配合市场监督管理部门的调查处理，不得拒绝、逃避。".into(),
-        ],
-        _ => vec![
-            "立即暂停销售、使用不合格产品，控制风险。".into(),
-            "查明原因，依法召回并整改，向所在地监督管理部门报告处置情况。".into(),
-            "配合监督管理部门的调查处理，不得拒绝、逃避。".into(),
-        ],
-    }
-}
-
 fn cn_date(d: NaiveDate) -> String {
     use chrono::Datelike;
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
 fn window_text(r: &crate::domain::rules::Rule) -> String {
-    use crate::domain::rules::RuleUnit;
-    let n = r.value.as_u64().unwrap_or(0);
-    match r.unit {
-        RuleUnit::WorkingDays => format!("自收到本通知书之日起{n}个工作日内"),
-        RuleUnit::Days => format!("自收到本通知书之日起{n}日内"),
-        RuleUnit::Hours => format!("自收到本通知书之时起{n}小时内"),
-        RuleUnit::Months => format!("自收到本通知书之日起{n}个月内"),
-        _ => String::new(),
-    }
+    let rule = crate::domain::disposal::rule_text_zh(r.value.as_u64().unwrap_or(0), r.unit);
+    format!("自收到本通知书之日起{}内", rule.replace(' ', ""))
 }
 
 /// The notice of a non-compliant result for the sample's valid report, with the entity's
@@ -1458,7 +1432,7 @@ pub fn notice(
         failed: failed_rows(&d),
         conclusion: d.conclusion.clone(),
         rights,
-        duties: duties(ctx.domain),
+        duties: crate::domain::report::entity_duties(ctx.domain),
         served_on: cn_date(served_on),
         issued_on: cn_date(served_on),
     })
