@@ -931,13 +931,28 @@ pub struct CaseSummary {
 /// One case as the rates see it on `today` (the end of the period counted). A closing
 /// counts as on time when its local date is not after the completion deadline; with
 /// no completion rule in the profile, every closing is on time and no deadline passes.
+/// The day (Asia/Shanghai) disposal started: the first risk-control, recall or
+/// investigation step recorded, if any. Counts towards the disposal rate.
+pub fn started_on(case: &Case) -> Option<NaiveDate> {
+    use StepKind as K;
+    case.events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                K::RiskControlled | K::RecallStarted | K::RecallCompleted | K::CaseFiled
+            )
+        })
+        .map(|e| local_date(e.at))
+        .min()
+}
+
 pub fn summarise(
     profile: &RuleProfile,
     cal: &WorkCalendar,
     case: &Case,
     today: NaiveDate,
 ) -> CaseSummary {
-    use StepKind as K;
     let result = outcome(case);
     let closed_completed = result == Some(Outcome::Completed);
     let deadline = completion_deadline(profile, cal, case);
@@ -947,12 +962,7 @@ pub fn summarise(
             .is_some_and(|t| deadline.is_none_or(|d| local_date(t) <= d.date));
     CaseSummary {
         needs_disposal: result != Some(Outcome::Overturned),
-        started: case.events.iter().any(|e| {
-            matches!(
-                e.kind,
-                K::RiskControlled | K::RecallStarted | K::RecallCompleted | K::CaseFiled
-            )
-        }),
+        started: started_on(case).is_some(),
         closed_completed,
         closed_on_time,
         deadline_passed: deadline.is_some_and(|d| d.date < today),
@@ -1027,26 +1037,44 @@ pub fn rates(cases: &[CaseSummary]) -> Rates {
     let count = |f: &dyn Fn(&CaseSummary) -> bool| {
         cases.iter().filter(|c| c.needs_disposal && f(c)).count() as u64
     };
-    let needing = count(&|_| true);
+    rates_from_counts(
+        count(&|_| true),
+        count(&|c| c.started),
+        count(&|c| c.closed_completed),
+        count(&|c| c.closed_completed && c.closed_on_time),
+        count(&|c| c.deadline_passed || c.closed_completed),
+    )
+}
+
+/// The three rates from counts of the cases that need disposal: `needing` in all,
+/// `started`, `completed` (closed as completed), `on_time` (of those, within the
+/// deadline) and `due_or_closed` (deadline passed or closed: the on-time rate's base).
+pub fn rates_from_counts(
+    needing: u64,
+    started: u64,
+    completed: u64,
+    on_time: u64,
+    due_or_closed: u64,
+) -> Rates {
     Rates {
         disposal: Ratio::new(
             "disposal_rate",
-            count(&|c| c.started),
+            started,
             needing,
             DISPOSAL_RATE_ZH,
             DISPOSAL_RATE_EN,
         ),
         completion: Ratio::new(
             "completion_rate",
-            count(&|c| c.closed_completed),
+            completed,
             needing,
             COMPLETION_RATE_ZH,
             COMPLETION_RATE_EN,
         ),
         on_time: Ratio::new(
             "on_time_completion_rate",
-            count(&|c| c.closed_completed && c.closed_on_time),
-            count(&|c| c.deadline_passed || c.closed_completed),
+            on_time,
+            due_or_closed,
             ON_TIME_RATE_ZH,
             ON_TIME_RATE_EN,
         ),

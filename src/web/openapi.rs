@@ -92,6 +92,10 @@ use crate::web::{api, disposal_api, intake_api, lab_api, labels, reports_api, re
         disposal_api::reopen,
         disposal_api::stats,
         disposal_api::reminders,
+        disposal_api::add_attachment,
+        disposal_api::get_attachment,
+        disposal_api::publish,
+        disposal_api::unpublish,
     )
 )]
 pub struct ApiDoc;
