@@ -655,7 +655,7 @@ pub fn record_event(
             }),
             disposal_cases::closed_at.eq(if closing { Some(at) } else { None }),
             disposal_cases::closed_on.eq(closing.then(|| local_date(at))),
-            disposal_cases::started_on.eq(started_on(&case)),
+            disposal_cases::started_on.eq(started_on(&profile, &case)),
             disposal_cases::report_no.eq(&new_report),
             disposal_cases::version.eq(fresh.version + 1),
             disposal_cases::updated_at.eq(now),
