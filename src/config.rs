@@ -103,11 +103,16 @@ struct FileConfig {
     data_dir: Option<String>,
     secret: Option<String>,
     verify_per_minute: Option<String>,
+    nominate_per_minute: Option<String>,
 }
 
 /// Public verifications per client and minute unless configured: generous for people
 /// scanning reports, low enough to stop enumeration of codes.
 pub const DEFAULT_VERIFY_PER_MINUTE: u32 = 30;
+
+/// Public nominations (你点我检) per client address and minute unless configured: a
+/// family sending a few is fine, a script sending hundreds is cut off.
+pub const DEFAULT_NOMINATE_PER_MINUTE: u32 = 10;
 
 #[derive(Clone)]
 pub struct Config {
@@ -121,6 +126,8 @@ pub struct Config {
     pub secret: Vec<u8>,
     /// Public report verifications allowed per client address and minute.
     pub verify_per_minute: u32,
+    /// Public nominations and supports allowed per client address and minute.
+    pub nominate_per_minute: u32,
 }
 
 impl fmt::Debug for Config {
@@ -225,6 +232,18 @@ impl Config {
                 }
             },
         };
+        let nominate_per_minute =
+            match pick(env, "LIMS_NOMINATE_PER_MINUTE", &fc.nominate_per_minute) {
+                None => DEFAULT_NOMINATE_PER_MINUTE,
+                Some(v) => match v.trim().parse::<u32>() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        return Err(ConfigError::new(format!(
+                            "LIMS_NOMINATE_PER_MINUTE `{v}` is not a positive whole number"
+                        )))
+                    }
+                },
+            };
         Ok(Config {
             database_url,
             bind,
@@ -232,6 +251,7 @@ impl Config {
             data_dir,
             secret,
             verify_per_minute,
+            nominate_per_minute,
         })
     }
 }

@@ -12,6 +12,7 @@ mod foundation;
 mod intake;
 mod lab;
 mod pages;
+mod public;
 mod reference;
 mod reports;
 mod retention;
@@ -58,6 +59,7 @@ fn main() {
         intake::TESTS,
         lab::TESTS,
         retention::TESTS,
+        public::TESTS,
         reports::TESTS,
         disposal::TESTS,
         bad_input::TESTS,

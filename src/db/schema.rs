@@ -448,6 +448,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    nominations (id) {
+        id -> BigInt,
+        tracking_code -> Text,
+        product -> Text,
+        place -> Text,
+        region_code -> Nullable<Text>,
+        reason -> Text,
+        contact -> Nullable<Text>,
+        status -> Text,
+        plan_id -> Nullable<BigInt>,
+        merged_into -> Nullable<BigInt>,
+        decision_note -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        supports -> Integer,
+        submitted_at -> Timestamp,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nomination_supports (nomination_id, device_hash) {
+        nomination_id -> BigInt,
+        device_hash -> Text,
+        supported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nomination_samples (nomination_id, sample_id) {
+        nomination_id -> BigInt,
+        sample_id -> BigInt,
+        linked_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(disposal_events -> disposal_cases (case_id));
 diesel::joinable!(disposal_attachments -> disposal_events (event_id));
 
@@ -479,4 +517,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     disposal_cases,
     disposal_events,
     disposal_attachments,
+    nominations,
+    nomination_supports,
+    nomination_samples,
 );

@@ -17,6 +17,8 @@ pub mod lab_pages;
 pub mod labels;
 pub mod openapi;
 pub mod pages;
+pub mod public_api;
+pub mod public_pages;
 pub mod ratelimit;
 pub mod reports_api;
 pub mod reports_pages;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub signer: session::Signer,
     /// Public report verification, per client address.
     pub verify_limiter: Arc<ratelimit::RateLimiter>,
+    /// Public nominations and supports, per client address.
+    pub nominate_limiter: Arc<ratelimit::RateLimiter>,
 }
 
 impl AppState {
@@ -52,6 +56,7 @@ impl AppState {
             db,
             clock,
             verify_limiter: Arc::new(ratelimit::RateLimiter::new(config.verify_per_minute, 60)),
+            nominate_limiter: Arc::new(ratelimit::RateLimiter::new(config.nominate_per_minute, 60)),
             config: Arc::new(config),
             signer,
         }
@@ -87,6 +92,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(retention_api::configure)
                 .configure(reports_api::configure)
                 .configure(disposal_api::configure)
+                .configure(public_api::configure)
                 .default_service(web::to(errors::not_found)),
         )
         .configure(pages::configure)
@@ -96,6 +102,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(labels::configure_pages)
         .configure(reports_pages::configure)
         .configure(disposal_pages::configure)
+        .configure(public_pages::configure)
         .default_service(web::to(errors::not_found));
 }
 

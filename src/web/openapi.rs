@@ -4,7 +4,9 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use crate::web::{api, disposal_api, intake_api, lab_api, labels, reports_api, retention_api};
+use crate::web::{
+    api, disposal_api, intake_api, lab_api, labels, public_api, reports_api, retention_api,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -96,6 +98,16 @@ use crate::web::{api, disposal_api, intake_api, lab_api, labels, reports_api, re
         disposal_api::get_attachment,
         disposal_api::publish,
         disposal_api::unpublish,
+        public_api::submit,
+        public_api::open_list,
+        public_api::track,
+        public_api::support,
+        public_api::list,
+        public_api::accept,
+        public_api::decline,
+        public_api::merge,
+        public_api::link_sample,
+        public_api::figures,
     )
 )]
 pub struct ApiDoc;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod disposal;
 pub mod intake;
 pub mod lab;
+pub mod nominations;
 pub mod reference;
 pub mod report_batch;
 pub mod reports;

@@ -1178,6 +1178,34 @@ pub fn public_results(
     page: i64,
     per_page: i64,
 ) -> AppResult<(Vec<PublicResult>, i64)> {
+    public_results_where(conn, f, None, page, per_page)
+}
+
+/// The published, valid results of these samples (a nomination's), newest first.
+pub fn public_results_of(
+    conn: &mut DbConnection,
+    sample_ids: &[i64],
+) -> AppResult<Vec<PublicResult>> {
+    if sample_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (out, _) = public_results_where(
+        conn,
+        &PublicFilter::default(),
+        Some(sample_ids),
+        1,
+        i64::try_from(sample_ids.len()).unwrap_or(i64::MAX),
+    )?;
+    Ok(out)
+}
+
+fn public_results_where(
+    conn: &mut DbConnection,
+    f: &PublicFilter,
+    only: Option<&[i64]>,
+    page: i64,
+    per_page: i64,
+) -> AppResult<(Vec<PublicResult>, i64)> {
     let range = f.year.map(year_range);
     let category = f
         .category
@@ -1196,6 +1224,9 @@ pub fn public_results(
         }
         if let Some(c) = &category {
             q = q.filter(samples::category_code.like(c.clone()));
+        }
+        if let Some(ids) = only {
+            q = q.filter(samples::id.eq_any(ids.to_vec()));
         }
         q
     };

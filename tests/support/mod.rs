@@ -217,6 +217,7 @@ impl TestApp {
             data_dir: data_dir.path().to_path_buf(),
             secret: b"test secret that is long enough for hmac use".to_vec(),
             verify_per_minute: lims::config::DEFAULT_VERIFY_PER_MINUTE,
+            nominate_per_minute: lims::config::DEFAULT_NOMINATE_PER_MINUTE,
         };
         let state = AppState::new(db.db.clone(), Arc::new(clock.clone()), config);
         let (tx, rx) = std::sync::mpsc::channel();

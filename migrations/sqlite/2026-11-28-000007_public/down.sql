@@ -1,0 +1,3 @@
+DROP TABLE nomination_samples;
+DROP TABLE nomination_supports;
+DROP TABLE nominations;

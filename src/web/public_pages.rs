@@ -1,0 +1,365 @@
+//! Public pages in one place (SPEC §8), no login, phone-first: a landing page with report
+//! verification and published results, 你点我检 nominations (submit, track, support);
+//! and the supervisors' triage page. Nothing private is shown to the public: no
+//! resident contact, no staff name.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::nomination::parse_tracking_code;
+use crate::error::{AppError, AppResult};
+use crate::web::auth::{cookie, PageCtx};
+use crate::web::pages::{error_status, errors_of, form_get, redirect, render, Nav};
+use crate::web::public_api::{
+    check_nominate_rate, device_hash, new_code, new_device_id, valid_device_id, DEVICE_COOKIE,
+};
+use crate::workflow::nominations::{
+    self, Decision, DecisionInput, Nomination, NominationFilter, NominationInput, PublicNomination,
+};
+
+/// The routes of this file.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/public", web::get().to(home))
+        .route("/public/verify", web::get().to(verify_lookup))
+        .route("/public/nominate", web::get().to(nominate_form))
+        .route("/public/nominate", web::post().to(nominate_submit))
+        .route("/public/nominations", web::get().to(open_list))
+        .route("/public/track", web::get().to(track_lookup))
+        .route("/public/nominations/{code}", web::get().to(track_page))
+        .route(
+            "/public/nominations/{code}/support",
+            web::post().to(support_submit),
+        )
+        .route("/nominations", web::get().to(triage))
+        .route("/nominations/{id}/{action}", web::post().to(triage_submit));
+}
+
+#[derive(Template)]
+#[template(path = "public/home.html")]
+struct HomePage {
+    nav: Nav,
+}
+
+async fn home(ctx: PageCtx) -> AppResult<HttpResponse> {
+    render(
+        &ctx,
+        StatusCode::OK,
+        &HomePage {
+            nav: Nav::new(&ctx),
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct VerifyQuery {
+    no: Option<String>,
+    k: Option<String>,
+}
+
+/// The landing page's verification box: to the report's public page.
+async fn verify_lookup(q: web::Query<VerifyQuery>) -> HttpResponse {
+    let no: String =
+        q.no.as_deref()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+    let k: String =
+        q.k.as_deref()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+    if no.is_empty() {
+        return redirect("/public");
+    }
+    redirect(&format!("/verify/{no}?k={k}"))
+}
+
+#[derive(Template)]
+#[template(path = "public/nominate.html")]
+struct NominatePage {
+    nav: Nav,
+    input: NominationInput,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+}
+
+async fn nominate_form(ctx: PageCtx) -> AppResult<HttpResponse> {
+    render(
+        &ctx,
+        StatusCode::OK,
+        &NominatePage {
+            nav: Nav::new(&ctx),
+            input: NominationInput::default(),
+            notice: None,
+            errors: Vec::new(),
+        },
+    )
+}
+
+async fn nominate_submit(
+    ctx: PageCtx,
+    req: HttpRequest,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let get = |k: &str| form_get(&form, k).unwrap_or("").to_string();
+    let input = NominationInput {
+        product: get("product"),
+        place: get("place"),
+        reason: get("reason"),
+        region_code: Some(get("region_code")),
+        contact: Some(get("contact")),
+    };
+    let result = match check_nominate_rate(&ctx.state, &req) {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let now = ctx.now();
+            let code = new_code();
+            let i = input.clone();
+            ctx.state
+                .db
+                .run(move |c| nominations::submit(c, now, &code, &i))
+                .await
+        }
+    };
+    match result {
+        Ok(n) => Ok(redirect(&format!(
+            "/public/nominations/{}?new=1",
+            n.tracking_code
+        ))),
+        Err(e @ (AppError::Invalid(..) | AppError::RateLimited(_))) => {
+            let errors = errors_of(&e, ctx.lang, "product");
+            render(
+                &ctx,
+                error_status(&e),
+                &NominatePage {
+                    nav: Nav::new(&ctx),
+                    input,
+                    notice: None,
+                    errors,
+                },
+            )
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/nominations.html")]
+struct OpenListPage {
+    nav: Nav,
+    list: Vec<PublicNomination>,
+}
+
+async fn open_list(ctx: PageCtx) -> AppResult<HttpResponse> {
+    let list = ctx.state.db.run(nominations::open_for_support).await?;
+    render(
+        &ctx,
+        StatusCode::OK,
+        &OpenListPage {
+            nav: Nav::new(&ctx),
+            list,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct TrackQuery {
+    code: Option<String>,
+    new: Option<String>,
+}
+
+async fn track_lookup(q: web::Query<TrackQuery>) -> HttpResponse {
+    match q.code.as_deref().and_then(parse_tracking_code) {
+        Some(code) => redirect(&format!("/public/nominations/{code}")),
+        None => redirect("/public"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/nomination.html")]
+struct TrackPage {
+    nav: Nav,
+    n: PublicNomination,
+    created: bool,
+}
+
+impl TrackPage {
+    /// The status in the page's language.
+    fn status_text(&self) -> &'static str {
+        status_label(&self.nav, &self.n.status)
+    }
+}
+
+impl OpenListPage {
+    fn label(&self, status: &str) -> &'static str {
+        status_label(&self.nav, status)
+    }
+}
+
+fn status_label(nav: &Nav, status: &str) -> &'static str {
+    use crate::domain::nomination::NominationStatus;
+    match status.parse::<NominationStatus>() {
+        Ok(s) if nav.lang_code() == "en" => s.label_en(),
+        Ok(s) => s.label_zh(),
+        Err(_) => "",
+    }
+}
+
+async fn track_page(
+    ctx: PageCtx,
+    path: web::Path<String>,
+    q: web::Query<TrackQuery>,
+) -> AppResult<HttpResponse> {
+    let code = path.into_inner();
+    let n = ctx
+        .state
+        .db
+        .run(move |c| nominations::track(c, &code))
+        .await?;
+    render(
+        &ctx,
+        StatusCode::OK,
+        &TrackPage {
+            nav: Nav::new(&ctx),
+            n,
+            created: q.new.is_some(),
+        },
+    )
+}
+
+/// A support from a browser: the device cookie (set now if missing) counts once.
+async fn support_submit(
+    ctx: PageCtx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    check_nominate_rate(&ctx.state, &req)?;
+    let existing = req
+        .cookie(DEVICE_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|d| valid_device_id(d));
+    let device = existing.clone().unwrap_or_else(new_device_id);
+    let hash = device_hash(&ctx.state, &device);
+    let now = ctx.now();
+    let code = path.into_inner();
+    let c2 = code.clone();
+    ctx.state
+        .db
+        .run(move |c| nominations::support(c, now, &c2, &hash))
+        .await?;
+    let mut resp = redirect(&format!("/public/nominations/{code}"));
+    if existing.is_none() {
+        let c = cookie(
+            DEVICE_COOKIE,
+            device,
+            ctx.state.secure_cookies(),
+            Some(400 * 24 * 3600),
+        );
+        resp.add_cookie(&c).map_err(AppError::internal)?;
+    }
+    Ok(resp)
+}
+
+// ---------------------------------------------------------------- supervisors
+
+#[derive(Template)]
+#[template(path = "public/triage.html")]
+struct TriagePage {
+    nav: Nav,
+    list: Vec<Nomination>,
+    plans: Vec<(i64, String)>,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TriageQuery {
+    status: Option<String>,
+}
+
+async fn triage_view(
+    ctx: &PageCtx,
+    status: Option<String>,
+    code: StatusCode,
+    errors: Vec<(String, String)>,
+) -> AppResult<HttpResponse> {
+    use crate::db::schema::plans;
+    use diesel::prelude::*;
+    let actor = ctx.user()?.clone();
+    let (list, plans) = ctx
+        .state
+        .db
+        .run(move |c| {
+            let list = nominations::list(c, &actor, &NominationFilter { status })?;
+            let plans: Vec<(i64, String)> = plans::table
+                .filter(plans::kind.eq("public_request"))
+                .order(plans::id.desc())
+                .limit(100)
+                .select((plans::id, plans::name))
+                .load(c)?;
+            Ok((list, plans))
+        })
+        .await?;
+    render(
+        ctx,
+        code,
+        &TriagePage {
+            nav: Nav::new(ctx),
+            list,
+            plans,
+            notice: None,
+            errors,
+        },
+    )
+}
+
+async fn triage(ctx: PageCtx, q: web::Query<TriageQuery>) -> AppResult<HttpResponse> {
+    triage_view(&ctx, q.into_inner().status, StatusCode::OK, Vec::new()).await
+}
+
+async fn triage_submit(
+    ctx: PageCtx,
+    path: web::Path<(i64, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = ctx.user()?.clone();
+    let (id, action) = path.into_inner();
+    let decision = match action.as_str() {
+        "accept" => Decision::Accept,
+        "decline" => Decision::Decline,
+        "merge" => Decision::Merge,
+        "samples" => Decision::LinkSample,
+        _ => return Err(AppError::not_found("操作", "Action")),
+    };
+    let num = |k: &str| form_get(&form, k).and_then(|v| v.trim().parse::<i64>().ok());
+    let input = DecisionInput {
+        plan_id: num("plan_id"),
+        into_id: num("into_id"),
+        note: form_get(&form, "note").map(str::to_string),
+        sample_no: form_get(&form, "sample_no").map(str::to_string),
+    };
+    let now = ctx.now();
+    let r = ctx
+        .state
+        .db
+        .run(move |c| nominations::decide(c, now, &actor, id, decision, &input))
+        .await;
+    match r {
+        Ok(_) => Ok(redirect("/nominations")),
+        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
+            let errors = errors_of(&e, ctx.lang, "note");
+            triage_view(&ctx, None, error_status(&e), errors).await
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,491 @@
+//! Public participation (你点我检): a resident nominates without an account and follows it
+//! by tracking code; supervisors accept, merge or decline and link the samples; the
+//! published results come back to the public. Floods are cut off; a device supports
+//! once; nothing private reaches a public page.
+
+use serde_json::{json, Value};
+
+use crate::lab::lab_users;
+use crate::reports::issue;
+use crate::support::{Backend, TestApp};
+use crate::Test;
+
+pub const TESTS: &[Test] = crate::tests![
+    a_nomination_goes_from_submission_to_a_published_result,
+    floods_are_cut_off_and_a_device_supports_once,
+    public_pages_show_no_resident_contact_and_no_staff_name_but_signatories,
+    bad_nominations_are_refused_and_nothing_is_stored,
+];
+
+const CONTACT: &str = "13912345678";
+
+fn nominate(app: &TestApp, body: Value) -> (u16, Value) {
+    app.send("POST", "/api/v1/public/nominations", None, body)
+}
+
+fn public(app: &TestApp, path: &str) -> (u16, Value) {
+    app.send("GET", path, None, Value::Null)
+}
+
+fn support(app: &TestApp, code: &str, device: &str) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/public/nominations/{code}/support")))
+        .header("X-Device-Id", device)
+        .send()
+        .expect("support");
+    let st = r.status().as_u16();
+    (st, r.json().unwrap_or(Value::Null))
+}
+
+fn baijiu() -> Value {
+    json!({"product": "散装白酒", "place": "城东区某农贸市场", "region_code": "630102",
+           "reason": "散装酒来源不清，担心甲醇超标", "contact": CONTACT})
+}
+
+/// A public_request plan for accepted nominations.
+fn public_plan(app: &TestApp, sup: &str) -> i64 {
+    let (st, plan) = app.send(
+        "POST",
+        "/api/v1/plans",
+        Some(sup),
+        json!({"code": "QH-2026-DJ", "name": "2026年你点我检", "year": 2026, "level": "prefectural",
+               "kind": "public_request", "domain": "food", "region_code": "630100", "target_batches": 50}),
+    );
+    assert_eq!(st, 201, "{plan}");
+    plan["id"].as_i64().unwrap()
+}
+
+fn a_nomination_goes_from_submission_to_a_published_result(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    let (st, n) = nominate(&app, baijiu());
+    assert_eq!(st, 201, "{n}");
+    assert_eq!(n["status"], "received");
+    let code = n["tracking_code"].as_str().unwrap().to_string();
+    assert!(code.starts_with("DJ") && code.len() == 12, "{code}");
+    // The tracking page: received, the region named, no contact.
+    let (st, t) = public(&app, &format!("/api/v1/public/nominations/{code}"));
+    assert_eq!(st, 200, "{t}");
+    assert_eq!(t["status"], "received");
+    assert_eq!(t["region_name"], "城东区");
+    assert!(!t.to_string().contains(CONTACT), "{t}");
+    assert!(t["results"].as_array().unwrap().is_empty());
+    // Typed in lower case with a dash, the code still finds it.
+    let typed = format!("{}-{}", &code[..6].to_lowercase(), &code[6..]);
+    let (st, _) = public(&app, &format!("/api/v1/public/nominations/{typed}"));
+    assert_eq!(st, 200);
+    let (st, _) = public(&app, "/api/v1/public/nominations/DJ2222222222");
+    assert_eq!(st, 404);
+    // Supervisors see it with the contact.
+    let (st, list) = app.get("/api/v1/nominations?status=received", &sup);
+    assert_eq!(st, 200, "{list}");
+    let mine = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["tracking_code"] == code.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(mine["contact"], CONTACT);
+    let id = mine["id"].as_i64().unwrap();
+    // Accepting needs a public_request plan.
+    let supervision_plan = lab.intake.plan_id;
+    let accept = format!("/api/v1/nominations/{id}/accept");
+    let (st, e) = app.send(
+        "POST",
+        &accept,
+        Some(&sup),
+        json!({"plan_id": supervision_plan}),
+    );
+    assert_eq!(st, 422, "{e}");
+    assert!(e["error"]["fields"]["plan_id"].is_string());
+    let plan = public_plan(&app, &sup);
+    let before = app.audit_count();
+    let (st, a) = app.send(
+        "POST",
+        &accept,
+        Some(&sup),
+        json!({"plan_id": plan, "note": "已列入本月抽检"}),
+    );
+    assert_eq!(st, 200, "{a}");
+    assert_eq!(a["status"], "accepted");
+    assert_eq!(app.audit_count(), before + 1);
+    let (st, e) = app.send("POST", &accept, Some(&sup), json!({"plan_id": plan}));
+    assert_eq!(st, 409, "decided once: {e}");
+    let (_, t) = public(&app, &format!("/api/v1/public/nominations/{code}"));
+    assert_eq!(t["status"], "accepted");
+    assert_eq!(t["decision_note"], "已列入本月抽检");
+    // A sample is taken and tested; linked, it shows once its result is published.
+    let (sample_no, report, _) = issue(&app, &lab, 1, true);
+    let (st, l) = app.send(
+        "POST",
+        &format!("/api/v1/nominations/{id}/samples"),
+        Some(&sup),
+        json!({"sample_no": sample_no}),
+    );
+    assert_eq!(st, 200, "{l}");
+    assert_eq!(l["status"], "sampled");
+    assert_eq!(l["sample_nos"][0], sample_no.as_str());
+    let (_, t) = public(&app, &format!("/api/v1/public/nominations/{code}"));
+    assert_eq!(t["status"], "sampled");
+    assert!(
+        t["results"].as_array().unwrap().is_empty(),
+        "not published yet: {t}"
+    );
+    let report_no = report["report_no"].as_str().unwrap();
+    let (st, r) = app.send(
+        "POST",
+        &format!("/api/v1/reports/{report_no}/publish"),
+        Some(&sup),
+        json!({}),
+    );
+    assert_eq!(st, 200, "{r}");
+    let (_, t) = public(&app, &format!("/api/v1/public/nominations/{code}"));
+    assert_eq!(t["results"][0]["report_no"], report_no, "{t}");
+    assert_eq!(t["results"][0]["conclusion"], "non_compliant");
+    let (st, html) = app.stranger_get(&app.url(&format!("/public/nominations/{code}")));
+    assert_eq!(st, 200);
+    assert!(
+        html.contains(report_no) && html.contains("已抽样检验"),
+        "{html}"
+    );
+    // A duplicate is merged (its voice carried over); another is declined with a reason.
+    let (_, dup) = nominate(&app, baijiu());
+    let (_, other) = nominate(
+        &app,
+        json!({"product": "月饼", "place": "网上", "reason": "", "contact": ""}),
+    );
+    let id_of = |code: &Value| -> i64 {
+        let (_, list) = app.get("/api/v1/nominations", &sup);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["tracking_code"] == *code)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (dup_id, other_id) = (id_of(&dup["tracking_code"]), id_of(&other["tracking_code"]));
+    let (st, m) = app.send(
+        "POST",
+        &format!("/api/v1/nominations/{dup_id}/merge"),
+        Some(&sup),
+        json!({"into_id": id}),
+    );
+    assert_eq!(st, 200, "{m}");
+    let (_, t) = public(
+        &app,
+        &format!(
+            "/api/v1/public/nominations/{}",
+            dup["tracking_code"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(t["status"], "merged");
+    assert_eq!(t["merged_into"], code.as_str());
+    let (_, t) = public(&app, &format!("/api/v1/public/nominations/{code}"));
+    assert_eq!(t["supports"], 1, "the duplicate counts as one voice: {t}");
+    let decline = format!("/api/v1/nominations/{other_id}/decline");
+    let (st, e) = app.send("POST", &decline, Some(&sup), json!({}));
+    assert_eq!(st, 422, "a reason is needed: {e}");
+    let (st, d) = app.send(
+        "POST",
+        &decline,
+        Some(&sup),
+        json!({"note": "网络销售不在本地抽检范围，已转交属地"}),
+    );
+    assert_eq!(st, 200, "{d}");
+    let (_, t) = public(
+        &app,
+        &format!(
+            "/api/v1/public/nominations/{}",
+            other["tracking_code"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(t["status"], "declined");
+    assert_eq!(t["decision_note"], "网络销售不在本地抽检范围，已转交属地");
+    // The figures: three received in March 2026, two in 城东区 (one accepted, sampled and
+    // published; one merged) and one without a region (declined).
+    let (st, f) = app.get("/api/v1/stats/nominations?year=2026", &sup);
+    assert_eq!(st, 200, "{f}");
+    let rows = f.as_array().unwrap();
+    let row = |region: &str| {
+        rows.iter()
+            .find(|r| r["region_code"] == region)
+            .unwrap()
+            .clone()
+    };
+    let east = row("630102");
+    assert_eq!(east["month"], "2026-03", "{f}");
+    assert_eq!(
+        (
+            &east["received"],
+            &east["accepted"],
+            &east["sampled"],
+            &east["published"]
+        ),
+        (&json!(2), &json!(1), &json!(1), &json!(1)),
+        "{f}"
+    );
+    assert_eq!(row("")["declined"], 1);
+    let (st, _, csv) = app.bytes("/api/v1/stats/nominations?year=2026&format=csv", Some(&sup));
+    assert_eq!(st, 200);
+    assert!(String::from_utf8(csv)
+        .unwrap()
+        .contains("2026-03,630102,2,1,1,0,1"));
+    let (st, e) = app.get("/api/v1/stats/nominations?year=abc", &sup);
+    assert!(st == 400 || st == 422, "{st} {e}");
+    assert!(e["error"]["message"].is_string(), "{e}");
+    // Not for technicians; a supervisor of another prefecture does not see Xining's.
+    let (st, _) = app.get("/api/v1/nominations", &lab.tech);
+    assert_eq!(st, 403);
+    crate::support::make_user(
+        &app.db,
+        &app.clock,
+        "huangnan",
+        &["supervisor"],
+        Some("632300"),
+    );
+    let other_sup = app.token("huangnan");
+    let (_, list) = app.get("/api/v1/nominations", &other_sup);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["region_code"] != "630102"),
+        "{list}"
+    );
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/nominations/{id}/samples"),
+        Some(&other_sup),
+        json!({"sample_no": sample_no}),
+    );
+    assert_eq!(st, 404);
+}
+
+fn floods_are_cut_off_and_a_device_supports_once(b: Backend) {
+    let app = TestApp::spawn(b);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    let limit = lims::config::DEFAULT_NOMINATE_PER_MINUTE as usize;
+    let mut accepted = Vec::new();
+    let mut refused = 0;
+    for i in 0..100 {
+        let (st, n) = nominate(
+            &app,
+            json!({"product": format!("产品{i}"), "place": "城西区", "region_code": "630104"}),
+        );
+        match st {
+            201 => accepted.push(n["tracking_code"].as_str().unwrap().to_string()),
+            429 => {
+                refused += 1;
+                assert!(n["error"]["message"].is_string(), "{n}");
+            }
+            other => panic!("unexpected {other}: {n}"),
+        }
+    }
+    assert_eq!(accepted.len(), limit);
+    assert_eq!(refused, 100 - limit);
+    // Every accepted one is stored and tracks; nothing else was.
+    let (_, list) = app.get("/api/v1/nominations", &sup);
+    assert_eq!(list.as_array().unwrap().len(), limit, "{list}");
+    for code in &accepted {
+        let (st, _) = public(&app, &format!("/api/v1/public/nominations/{code}"));
+        assert_eq!(st, 200);
+    }
+    // A minute later the address may submit again.
+    app.clock.advance(chrono::Duration::seconds(61));
+    let (st, _) = nominate(&app, json!({"product": "酸奶", "place": "城北区"}));
+    assert_eq!(st, 201);
+    // One device supports once; another device counts; no device is refused.
+    let code = &accepted[0];
+    let (st, t) = support(&app, code, "device-aaaaaaaaaaaaaaaa");
+    assert_eq!(st, 200, "{t}");
+    assert_eq!(t["supports"], 1);
+    let (st, t) = support(&app, code, "device-aaaaaaaaaaaaaaaa");
+    assert_eq!(st, 200, "{t}");
+    assert_eq!(t["supports"], 1, "the same device counts once");
+    let (_, t) = support(&app, code, "device-bbbbbbbbbbbbbbbb");
+    assert_eq!(t["supports"], 2);
+    let (st, e) = app.send(
+        "POST",
+        &format!("/api/v1/public/nominations/{code}/support"),
+        None,
+        Value::Null,
+    );
+    assert_eq!(st, 422, "{e}");
+    let (st, _) = support(&app, code, "short");
+    assert_eq!(st, 422);
+    // In a browser the device is a cookie set on the first support.
+    let (_, html) = app.page("/public/nominations");
+    let csrf = crate::support::csrf_of(&html);
+    for _ in 0..2 {
+        let r = app
+            .client
+            .post(app.url(&format!("/public/nominations/{code}/support")))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .expect("support form");
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "{}",
+            r.status()
+        );
+    }
+    let (_, t) = public(&app, &format!("/api/v1/public/nominations/{code}"));
+    assert_eq!(t["supports"], 3, "the browser counted once: {t}");
+}
+
+fn public_pages_show_no_resident_contact_and_no_staff_name_but_signatories(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    let (_, n) = nominate(&app, baijiu());
+    let code = n["tracking_code"].as_str().unwrap().to_string();
+    let (_, list) = app.get("/api/v1/nominations", &sup);
+    let id = list[0]["id"].as_i64().unwrap();
+    let plan = public_plan(&app, &sup);
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/nominations/{id}/accept"),
+        Some(&sup),
+        json!({"plan_id": plan}),
+    );
+    assert_eq!(st, 200);
+    let (sample_no, report, _) = issue(&app, &lab, 1, true);
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/nominations/{id}/samples"),
+        Some(&sup),
+        json!({"sample_no": sample_no}),
+    );
+    assert_eq!(st, 200);
+    let report_no = report["report_no"].as_str().unwrap().to_string();
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/reports/{report_no}/publish"),
+        Some(&sup),
+        json!({}),
+    );
+    assert_eq!(st, 200);
+    let verify = report["verify_url"].as_str().unwrap().to_string();
+    let k = verify.split("?k=").nth(1).unwrap().to_string();
+    let pages = [
+        app.url("/public"),
+        app.url("/public/nominate"),
+        app.url("/public/nominations"),
+        app.url(&format!("/public/nominations/{code}")),
+        app.url("/public/results"),
+        verify.clone(),
+        app.url("/api/v1/public/nominations"),
+        app.url(&format!("/api/v1/public/nominations/{code}")),
+        app.url("/api/v1/public/results"),
+        app.url(&format!("/api/v1/verify/{report_no}?k={k}")),
+    ];
+    // Staff are "Test <username>"; the signatory ("Test boss") may be named on reports.
+    let staff = [
+        "Test watcher",
+        "Test sup",
+        "Test keeper",
+        "Test tech1",
+        "Test tech2",
+        "Test checker",
+        "Test wangfang",
+        "Test liqiang",
+    ];
+    for url in pages {
+        let (st, body) = app.stranger_get(&url);
+        assert_eq!(st, 200, "{url}: {body}");
+        assert!(
+            !body.contains(CONTACT),
+            "{url} shows the resident's contact"
+        );
+        for name in staff {
+            assert!(!body.contains(name), "{url} names staff member {name}");
+        }
+    }
+    // The report itself is there to be found.
+    let (_, body) = app.stranger_get(&app.url(&format!("/public/nominations/{code}")));
+    assert!(body.contains(&report_no));
+}
+
+fn bad_nominations_are_refused_and_nothing_is_stored(b: Backend) {
+    let app = TestApp::spawn(b);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    let count = |app: &TestApp| -> usize {
+        let (_, list) = app.get("/api/v1/nominations", &sup);
+        list.as_array().unwrap().len()
+    };
+    let huge = "很".repeat(350_000); // over 1 MB of UTF-8
+    let cases = [
+        (json!({"product": huge, "place": "x"}), "product"),
+        (json!({"product": "", "place": "城东区"}), "product"),
+        (json!({"product": "   ", "place": "城东区"}), "product"),
+        (json!({"product": "白酒", "place": ""}), "place"),
+        (
+            json!({"product": "白酒", "place": "x", "region_code": "999999"}),
+            "region_code",
+        ),
+        (
+            json!({"product": "白酒", "place": "x", "region_code": "abc"}),
+            "region_code",
+        ),
+        (
+            json!({"product": "白酒", "place": "x", "contact": "call me"}),
+            "contact",
+        ),
+        (json!({"product": "x".repeat(101), "place": "x"}), "product"),
+        (
+            json!({"product": "白酒", "place": "x", "reason": "y".repeat(1001)}),
+            "reason",
+        ),
+        (json!({"product": "白酒", "place": "x", "secret": 1}), ""),
+    ];
+    for (body, field) in cases {
+        app.clock.advance(chrono::Duration::seconds(61)); // not the rate limit
+        let (st, e) = nominate(&app, body);
+        assert!((400..500).contains(&st) && st != 429, "{field}: {st} {e}");
+        if !field.is_empty() && st == 422 {
+            assert!(e["error"]["fields"][field].is_string(), "{field}: {e}");
+        }
+    }
+    assert_eq!(count(&app), 0, "nothing stored");
+    // HTML and script are kept as text and escaped on every page.
+    let script = "<script>alert(1)</script>";
+    let (st, n) = nominate(
+        &app,
+        json!({"product": script, "place": format!("<b>{script}</b>"), "reason": script}),
+    );
+    assert_eq!(st, 201, "{n}");
+    let code = n["tracking_code"].as_str().unwrap();
+    for path in [
+        format!("/public/nominations/{code}"),
+        "/public/nominations".to_string(),
+    ] {
+        let (_, html) = app.stranger_get(&app.url(&path));
+        assert!(!html.contains(script), "{path} runs the script");
+        assert!(html.contains("alert(1)"), "{path} shows it as text");
+    }
+    crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    let (st, html) = app.page("/nominations");
+    assert_eq!(st, 200, "{html}");
+    assert!(!html.contains(script) && html.contains("alert(1)"));
+    crate::pages::form_logout(&app);
+    // The public form says what is wrong, in the page.
+    let (_, form) = app.page("/public/nominate");
+    let csrf = crate::support::csrf_of(&form);
+    let r = app
+        .client
+        .post(app.url("/public/nominate"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("product", ""),
+            ("place", "城东区"),
+        ])
+        .send()
+        .expect("form");
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().unwrap_or_default().contains("必填"));
+    assert_eq!(count(&app), 1);
+}
