@@ -15,6 +15,7 @@ pub const TESTS: &[Test] = crate::tests![
     floods_are_cut_off_and_a_device_supports_once,
     public_pages_show_no_resident_contact_and_no_staff_name_but_signatories,
     bad_nominations_are_refused_and_nothing_is_stored,
+    a_screening_records_rapid_tests_and_prints_a_slip_that_is_no_statutory_report,
 ];
 
 const CONTACT: &str = "13912345678";
@@ -488,4 +489,85 @@ fn bad_nominations_are_refused_and_nothing_is_stored(b: Backend) {
     assert_eq!(r.status().as_u16(), 422);
     assert!(r.text().unwrap_or_default().contains("必填"));
     assert_eq!(count(&app), 1);
+}
+
+fn a_screening_records_rapid_tests_and_prints_a_slip_that_is_no_statutory_report(b: Backend) {
+    let app = TestApp::spawn(b);
+    let keeper = app.user_token("keeper", &["custodian"]);
+    let sampler = app.user_token("walker", &["sampler"]);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    let body = json!({"item_name": "自家买的散装白酒", "item_source": "城东区某农贸市场", "region_code": "630102"});
+    let (st, _) = app.send("POST", "/api/v1/screenings", Some(&sampler), body.clone());
+    assert_eq!(st, 403, "only the counter registers screenings");
+    for (bad, field) in [
+        (
+            json!({"item_name": "", "region_code": "630102"}),
+            "item_name",
+        ),
+        (
+            json!({"item_name": "白酒", "region_code": "999999"}),
+            "region_code",
+        ),
+    ] {
+        let (st, e) = app.send("POST", "/api/v1/screenings", Some(&keeper), bad);
+        assert_eq!(st, 422, "{e}");
+        assert!(e["error"]["fields"][field].is_string(), "{e}");
+    }
+    let before = app.audit_count();
+    let (st, s) = app.send("POST", "/api/v1/screenings", Some(&keeper), body);
+    assert_eq!(st, 201, "{s}");
+    assert_eq!(app.audit_count(), before + 1);
+    let no = s["screening_no"].as_str().unwrap().to_string();
+    assert!(no.starts_with("SJ2026"), "{no}");
+    assert_eq!(s["not_a_statutory_report"], true);
+    // No slip before a result.
+    let (st, _, _) = app.bytes(&format!("/api/v1/screenings/{no}/slip.pdf"), Some(&keeper));
+    assert_eq!(st, 409);
+    let result = |verdict: &str| json!({"test_name": "甲醇", "method": "甲醇快速检测试剂盒", "result_text": "0.3 g/L", "verdict": verdict});
+    let (st, e) = app.send(
+        "POST",
+        &format!("/api/v1/screenings/{no}/results"),
+        Some(&keeper),
+        result("合格"),
+    );
+    assert_eq!(
+        st, 422,
+        "no legal conclusion, only a rapid-test verdict: {e}"
+    );
+    assert!(e["error"]["fields"]["verdict"].is_string());
+    let (st, s) = app.send(
+        "POST",
+        &format!("/api/v1/screenings/{no}/results"),
+        Some(&keeper),
+        result("suspicious"),
+    );
+    assert_eq!(st, 200, "{s}");
+    assert_eq!(s["results"][0]["verdict_text"], "可疑");
+    // The slip says plainly what it is not.
+    let (st, ct, pdf) = app.bytes(&format!("/api/v1/screenings/{no}/slip.pdf"), Some(&keeper));
+    assert_eq!(st, 200);
+    assert_eq!(ct, "application/pdf");
+    let text = crate::support::pdftotext_flow(&pdf, 1);
+    assert!(text.contains("快速检测结果告知单"), "{text}");
+    assert!(text.contains("非法定检验报告"), "{text}");
+    assert!(text.contains("不具有法律效力"), "{text}");
+    assert!(text.contains("甲醇") && text.contains("可疑"), "{text}");
+    // It is not a sample: no sample, no report, no disposal case, nothing in the statistics.
+    let (_, samples) = app.get("/api/v1/samples", &sup);
+    assert_eq!(samples["total"], 0, "{samples}");
+    let (_, cases) = app.get("/api/v1/disposals", &sup);
+    assert_eq!(cases["total"], 0, "{cases}");
+    // A supervisor of another prefecture does not see it.
+    crate::support::make_user(
+        &app.db,
+        &app.clock,
+        "huangnan",
+        &["supervisor"],
+        Some("632300"),
+    );
+    let (st, _) = app.get(&format!("/api/v1/screenings/{no}"), &app.token("huangnan"));
+    assert_eq!(st, 404);
+    let (st, list) = app.get("/api/v1/screenings", &sup);
+    assert_eq!(st, 200);
+    assert_eq!(list[0]["screening_no"], no.as_str());
 }

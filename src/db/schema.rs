@@ -486,6 +486,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    screenings (id) {
+        id -> BigInt,
+        screening_no -> Text,
+        item_name -> Text,
+        item_source -> Text,
+        region_code -> Text,
+        received_by -> BigInt,
+        received_at -> Timestamp,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    screening_results (id) {
+        id -> BigInt,
+        screening_id -> BigInt,
+        test_name -> Text,
+        method -> Text,
+        result_text -> Text,
+        verdict -> Text,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(disposal_events -> disposal_cases (case_id));
 diesel::joinable!(disposal_attachments -> disposal_events (event_id));
 
@@ -520,4 +547,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     nominations,
     nomination_supports,
     nomination_samples,
+    screenings,
+    screening_results,
 );

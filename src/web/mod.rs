@@ -24,6 +24,7 @@ pub mod reports_api;
 pub mod reports_pages;
 pub mod retention_api;
 pub mod retention_pages;
+pub mod screening;
 pub mod session;
 
 use std::net::TcpListener;
@@ -93,6 +94,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(reports_api::configure)
                 .configure(disposal_api::configure)
                 .configure(public_api::configure)
+                .configure(screening::configure_api)
                 .default_service(web::to(errors::not_found)),
         )
         .configure(pages::configure)
@@ -103,6 +105,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(reports_pages::configure)
         .configure(disposal_pages::configure)
         .configure(public_pages::configure)
+        .configure(screening::configure_pages)
         .default_service(web::to(errors::not_found));
 }
 

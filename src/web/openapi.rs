@@ -6,6 +6,7 @@ use utoipa::OpenApi;
 
 use crate::web::{
     api, disposal_api, intake_api, lab_api, labels, public_api, reports_api, retention_api,
+    screening,
 };
 
 #[derive(OpenApi)]
@@ -108,6 +109,11 @@ use crate::web::{
         public_api::merge,
         public_api::link_sample,
         public_api::figures,
+        screening::register,
+        screening::list,
+        screening::get,
+        screening::add_result,
+        screening::slip,
     )
 )]
 pub struct ApiDoc;

@@ -111,6 +111,7 @@ impl Nav {
             if u.roles.has(Role::Custodian) {
                 add("/receipts", "nav.receipts");
                 add("/retention", "nav.retention");
+                add("/screenings", "nav.screenings");
             }
             if u.roles
                 .has_any(&[Role::Custodian, Role::Reviewer, Role::Admin])

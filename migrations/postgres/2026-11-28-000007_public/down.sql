@@ -1,3 +1,2 @@
-DROP TABLE nomination_samples;
-DROP TABLE nomination_supports;
-DROP TABLE nominations;
+DROP TABLE screening_results;
+DROP TABLE screenings;

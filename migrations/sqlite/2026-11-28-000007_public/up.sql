@@ -37,3 +37,29 @@ CREATE TABLE nomination_samples (
     linked_at TIMESTAMP NOT NULL,
     PRIMARY KEY (nomination_id, sample_id)
 );
+
+-- 你送我检: a resident's own item screened with rapid tests at the counter. Not a sample:
+-- no entity, no legal conclusion, no disposal case.
+CREATE TABLE screenings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    screening_no TEXT NOT NULL UNIQUE,
+    item_name TEXT NOT NULL,
+    item_source TEXT NOT NULL DEFAULT '',
+    region_code TEXT NOT NULL REFERENCES regions(code),
+    received_by BIGINT NOT NULL REFERENCES users(id),
+    received_at TIMESTAMP NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    updated_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE screening_results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    screening_id BIGINT NOT NULL REFERENCES screenings(id),
+    test_name TEXT NOT NULL,
+    method TEXT NOT NULL,
+    result_text TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('negative', 'positive', 'suspicious')),
+    recorded_by BIGINT NOT NULL REFERENCES users(id),
+    recorded_at TIMESTAMP NOT NULL
+);
+CREATE INDEX screening_results_idx ON screening_results(screening_id);
