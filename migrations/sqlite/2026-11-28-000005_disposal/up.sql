@@ -32,7 +32,6 @@ CREATE TABLE disposal_cases (
     updated_at TIMESTAMP NOT NULL
 );
 CREATE INDEX disposal_cases_region_idx ON disposal_cases(region_code, status);
-CREATE INDEX disposal_cases_opened_idx ON disposal_cases(opened_at);
 
 CREATE TABLE disposal_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -63,4 +62,6 @@ CREATE TABLE disposal_attachments (
     uploaded_at TIMESTAMP NOT NULL
 );
 CREATE INDEX disposal_attachments_event_idx ON disposal_attachments(event_id);
-CREATE INDEX disposal_cases_kind_idx ON disposal_cases(kind, region_code, plan_level, opened_at);
+-- Covers the rates query (workflow::disposal::RATES_SQL) and the lagging lists: every
+-- column they read, so the database answers them from the index alone, grouped in its order.
+CREATE INDEX disposal_cases_rates_idx ON disposal_cases(kind, region_code, plan_level, opened_at, status, outcome, started_on, closed_on, due_on);
