@@ -15,6 +15,7 @@ mod pages;
 mod reference;
 mod reports;
 mod retention;
+mod stats;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use support::Backend;
@@ -60,6 +61,7 @@ fn main() {
         retention::TESTS,
         reports::TESTS,
         disposal::TESTS,
+        stats::TESTS,
         bad_input::TESTS,
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,

@@ -116,13 +116,12 @@ pub fn basis(own: Option<i64>, total_batches: i64, parts: &[Part]) -> Basis {
                 batches += part.batches;
                 left_out.extend(part.left_out.iter().cloned());
             }
-            None => {
-                let inner: i64 = part.left_out.iter().map(|l| l.batches).sum();
-                left_out.push(LeftOut {
-                    code: part.code.clone(),
-                    batches: part.batches + inner,
-                });
-            }
+            // A part of unknown population is left out whole (its batches are all the
+            // batches in it).
+            None => left_out.push(LeftOut {
+                code: part.code.clone(),
+                batches: part.batches,
+            }),
         }
     }
     Basis {

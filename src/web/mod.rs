@@ -22,6 +22,7 @@ pub mod reports_pages;
 pub mod retention_api;
 pub mod retention_pages;
 pub mod session;
+pub mod stats_api;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -86,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(retention_api::configure)
                 .configure(reports_api::configure)
                 .configure(disposal_api::configure)
+                .configure(stats_api::configure)
                 .default_service(web::to(errors::not_found)),
         )
         .configure(pages::configure)

@@ -4,7 +4,9 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use crate::web::{api, disposal_api, intake_api, lab_api, labels, reports_api, retention_api};
+use crate::web::{
+    api, disposal_api, intake_api, lab_api, labels, reports_api, retention_api, stats_api,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -92,6 +94,11 @@ use crate::web::{api, disposal_api, intake_api, lab_api, labels, reports_api, re
         disposal_api::reopen,
         disposal_api::stats,
         disposal_api::reminders,
+        stats_api::sampling_rate,
+        stats_api::summary,
+        stats_api::quality,
+        stats_api::lab,
+        stats_api::coverage,
     )
 )]
 pub struct ApiDoc;

@@ -10,6 +10,7 @@ pub mod reference;
 pub mod report_batch;
 pub mod reports;
 pub mod retention;
+pub mod stats;
 
 use crate::domain::region::RegionCode;
 use crate::domain::role::{Role, Roles};
