@@ -12,7 +12,8 @@ use lims::seed::demo_scale::{
     insert_entities, insert_plans, insert_samples, NewEntity, NewPlan, NewSample,
 };
 
-use crate::support::{make_user, Backend, TestApp};
+use crate::pages::login_form;
+use crate::support::{make_user, Backend, TestApp, PASSWORD};
 use crate::Test;
 
 pub const TESTS: &[Test] = crate::tests![
@@ -21,6 +22,7 @@ pub const TESTS: &[Test] = crate::tests![
     quality_and_lab_figures_follow_the_samples,
     bad_filters_are_422_naming_the_field,
     the_sampling_rate_exports_as_csv_with_a_byte_order_mark,
+    the_dashboard_shows_the_chart_and_tables_in_both_languages,
 ];
 
 fn t(s: &str) -> NaiveDateTime {
@@ -496,4 +498,43 @@ fn the_sampling_rate_exports_as_csv_with_a_byte_order_mark(b: Backend) {
         .find(|l| l.starts_with("632221"))
         .expect("门源");
     assert!(menyuan.contains("unknown"), "{menyuan}");
+}
+
+fn the_dashboard_shows_the_chart_and_tables_in_both_languages(b: Backend) {
+    let app = TestApp::spawn(b);
+    load_rate_fixture(&app);
+    app.user("leader", &["supervisor"]);
+    let r = login_form(&app, "leader", PASSWORD);
+    assert_eq!(r.status(), 303);
+    let (s, html) = app.page("/stats?year=2026&level=prefecture");
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("每千人抽检批次"));
+    assert!(html.contains("<svg"), "inline chart");
+    assert!(html.contains("黄南藏族自治州"));
+    assert!(html.contains("5.05"), "黄南 rolled up: 5.0486");
+    assert!(html.contains("同仁市 (40)"), "what the roll-up left out");
+    let link = html
+        .split("href=\"")
+        .find(|p| p.starts_with("/api/v1/stats/sampling-rate?"))
+        .and_then(|p| p.split('"').next())
+        .expect("CSV link")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert_eq!(
+        link,
+        "/api/v1/stats/sampling-rate?year=2026&level=prefecture&format=csv"
+    );
+    let (s, ct, _) = app.bytes(&link, None);
+    assert_eq!(
+        (s, ct.starts_with("text/csv")),
+        (200, true),
+        "the link works with the session"
+    );
+    let (s, _) = app.page("/lang/en?next=/stats");
+    assert_eq!(s, 303);
+    let (s, html) = app.page("/stats?year=2026&level=prefecture");
+    assert_eq!(s, 200);
+    assert!(html.contains("Batches per thousand residents"), "English");
+    let (s, _) = app.page("/stats?level=planet");
+    assert_eq!(s, 422);
 }

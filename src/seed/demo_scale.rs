@@ -399,6 +399,10 @@ pub fn generate(
     let mut by_county: Vec<Vec<usize>> = vec![Vec::new(); counties.len()];
     let mut drug_by_pref: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, (ci, drug)) in entity_county.iter().enumerate() {
+        // About one drug producer in seven is not sampled, so coverage has a gap.
+        if *drug && i % 7 == 3 {
+            continue;
+        }
         if *drug {
             drug_by_pref
                 .entry(counties[*ci].prefecture.clone())
@@ -469,7 +473,14 @@ pub fn generate(
             let sampled_at = day
                 .and_hms_opt(1 + rng.below(8) as u32, rng.below(60) as u32, 0)
                 .unwrap_or_default();
-            let received_at = sampled_at + Duration::hours(4 + rng.below(70) as i64);
+            // Most samples reach the lab within three days; about 2 % take one to two
+            // weeks and arrive after the delivery deadline.
+            let transit = if rng.chance(0.02) {
+                120 + rng.below(216)
+            } else {
+                4 + rng.below(70)
+            };
+            let received_at = sampled_at + Duration::hours(transit as i64);
             let delivery = deadline.after(day, 5);
             let received_on = local_date(received_at);
             let due = deadline.after(received_on, 20);
@@ -584,7 +595,24 @@ pub fn generate(
         rep.samples = done;
         progress(done, n);
     }
+    let summary = serde_json::json!({
+        "year": year, "plans": rep.plans, "entities": rep.entities,
+        "samples": rep.samples, "non_compliant": rep.non_compliant, "tag": tag,
+    });
     write_tx(conn, |c| {
+        // One audit row records that demo data was generated, and how much.
+        crate::workflow::audit::append(
+            c,
+            now,
+            &crate::workflow::Actor::system(),
+            crate::workflow::audit::Change {
+                action: "demo.samples",
+                entity_kind: "demo",
+                entity_id: tag.clone(),
+                after: Some(summary),
+                ..Default::default()
+            },
+        )?;
         for (county, last) in &seq {
             if existing.contains(county) {
                 diesel::update(

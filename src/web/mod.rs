@@ -23,6 +23,7 @@ pub mod retention_api;
 pub mod retention_pages;
 pub mod session;
 pub mod stats_api;
+pub mod stats_pages;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -97,6 +98,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(labels::configure_pages)
         .configure(reports_pages::configure)
         .configure(disposal_pages::configure)
+        .configure(stats_pages::configure)
         .default_service(web::to(errors::not_found));
 }
 

@@ -133,6 +133,7 @@ impl Nav {
             }
             if u.roles.has_any(&[Role::Supervisor, Role::Admin]) {
                 add("/disposals", "nav.disposals");
+                add("/stats", "nav.stats");
             }
             add("/samples", "nav.samples");
             if u.roles
