@@ -122,7 +122,7 @@ pub struct StatsArgs {
     pub plan_level: Option<String>,
     #[arg(long)]
     pub plan_kind: Option<String>,
-    /// table (default), csv or json.
+    /// table (default), csv or json (for XLSX use the API's `?format=xlsx`).
     #[arg(long, default_value = "table")]
     pub format: String,
 }
@@ -145,7 +145,8 @@ impl StatsArgs {
 
 /// Runs one figure and prints it as a table, CSV or JSON.
 fn print_stats(db: &Db, clock: &dyn Clock, figure: StatsFigure) -> CliResult {
-    use crate::web::stats_api::tables::{self, Table};
+    use crate::documents::table::{self as doc, Table};
+    use crate::web::stats_api::tables;
     use crate::workflow::stats;
     let mut conn = db.get()?;
     let now = clock.now_naive();
@@ -177,7 +178,11 @@ fn print_stats(db: &Db, clock: &dyn Clock, figure: StatsFigure) -> CliResult {
         }
         StatsFigure::Coverage(a) => {
             let r = stats::coverage(&mut conn, now, &actor, &a.filter()).map_err(cli_error)?;
-            (a, serde_json::to_value(&r)?, vec![tables::not_sampled(&r)])
+            (
+                a,
+                serde_json::to_value(&r)?,
+                vec![tables::coverage(&r), tables::not_sampled(&r)],
+            )
         }
     };
     match args.format.as_str() {
@@ -186,12 +191,12 @@ fn print_stats(db: &Db, clock: &dyn Clock, figure: StatsFigure) -> CliResult {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             for t in &tables {
-                out.write_all(&t.csv()?)?;
+                out.write_all(&doc::csv(t)?)?;
             }
         }
         "table" => {
             for t in &tables {
-                println!("[{}]\n{}", t.name, t.text());
+                println!("[{}]\n{}", t.name, tables::text_table(t));
             }
         }
         other => return Err(format!("--format must be table, csv or json, not {other}").into()),

@@ -21,7 +21,7 @@ pub const TESTS: &[Test] = crate::tests![
     a_scoped_supervisor_sees_only_its_region,
     quality_and_lab_figures_follow_the_samples,
     bad_filters_are_422_naming_the_field,
-    the_sampling_rate_exports_as_csv_with_a_byte_order_mark,
+    the_sampling_rate_exports_as_csv_with_a_byte_order_mark_and_as_xlsx,
     the_dashboard_shows_the_chart_and_tables_in_both_languages,
 ];
 
@@ -471,7 +471,7 @@ fn bad_filters_are_422_naming_the_field(b: Backend) {
     }
 }
 
-fn the_sampling_rate_exports_as_csv_with_a_byte_order_mark(b: Backend) {
+fn the_sampling_rate_exports_as_csv_with_a_byte_order_mark_and_as_xlsx(b: Backend) {
     let app = TestApp::spawn(b);
     load_rate_fixture(&app);
     let sup = app.user_token("leader", &["supervisor"]);
@@ -492,12 +492,50 @@ fn the_sampling_rate_exports_as_csv_with_a_byte_order_mark(b: Backend) {
         .find(|r| &r[0] == "630102")
         .expect("城东区 row");
     assert_eq!(&line[1], "城东区");
-    assert_eq!(&line[7], "5.0003");
+    let v: f64 = line[7].parse().expect("per thousand");
+    assert_eq!((v * 10_000.0).round() / 10_000.0, 5.0003);
     let menyuan = text
         .lines()
         .find(|l| l.starts_with("632221"))
         .expect("门源");
     assert!(menyuan.contains("unknown"), "{menyuan}");
+
+    // The same rows as an XLSX workbook that a spreadsheet reader opens.
+    use calamine::Reader;
+    let (s, ct, xlsx) = app.bytes(
+        "/api/v1/stats/sampling-rate?year=2026&level=county&format=xlsx",
+        Some(&sup),
+    );
+    assert_eq!(s, 200);
+    assert!(ct.starts_with("application/vnd.openxmlformats"), "{ct}");
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).expect("an XLSX workbook");
+    assert_eq!(book.sheet_names(), vec!["sampling_rate"]);
+    let sheet = book.worksheet_range("sampling_rate").expect("sheet");
+    let cd: Vec<String> = sheet
+        .rows()
+        .find(|r| r[0] == "630102")
+        .expect("城东区 row")
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(cd[1], "城东区");
+    assert_eq!(cd[5], "2447");
+    // Quality: a sheet per table.
+    let (s, _, xlsx) = app.bytes("/api/v1/stats/quality?year=2026&format=xlsx", Some(&sup));
+    assert_eq!(s, 200);
+    let book = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).expect("an XLSX workbook");
+    assert_eq!(
+        book.sheet_names(),
+        vec![
+            "by_category",
+            "by_stage",
+            "by_plan_level",
+            "by_plan_kind",
+            "by_region",
+            "failing_items",
+            "monthly"
+        ]
+    );
 }
 
 fn the_dashboard_shows_the_chart_and_tables_in_both_languages(b: Backend) {

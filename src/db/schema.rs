@@ -402,6 +402,11 @@ diesel::table! {
         extension_reason -> Nullable<Text>,
         extension_requested_by -> Nullable<BigInt>,
         extension_approved_by -> Nullable<BigInt>,
+        started_on -> Nullable<Date>,
+        closed_on -> Nullable<Date>,
+        public_info -> Nullable<Text>,
+        published_at -> Nullable<Timestamp>,
+        published_by -> Nullable<BigInt>,
         version -> Integer,
         updated_at -> Timestamp,
     }
@@ -428,7 +433,23 @@ diesel::joinable!(reports -> samples (sample_id));
 diesel::joinable!(retentions -> samples (sample_id));
 diesel::joinable!(report_files -> reports (report_id));
 diesel::joinable!(disposal_cases -> samples (sample_id));
+diesel::table! {
+    disposal_attachments (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        event_id -> BigInt,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        content -> Binary,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(disposal_events -> disposal_cases (case_id));
+diesel::joinable!(disposal_attachments -> disposal_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
@@ -457,4 +478,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     retentions,
     disposal_cases,
     disposal_events,
+    disposal_attachments,
 );

@@ -8,6 +8,7 @@ pub mod labels;
 pub mod notice;
 pub mod report;
 pub mod sampling_form;
+pub mod table;
 
 mod pdf;
 mod qr;

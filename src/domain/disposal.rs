@@ -931,13 +931,48 @@ pub struct CaseSummary {
 /// One case as the rates see it on `today` (the end of the period counted). A closing
 /// counts as on time when its local date is not after the completion deadline; with
 /// no completion rule in the profile, every closing is on time and no deadline passes.
+/// The steps that start disposal by default (SPEC §6: "a risk-control or investigation
+/// step recorded"): risk control, a recall, or an investigation filed.
+pub const DEFAULT_STARTED_BY: [StepKind; 4] = [
+    StepKind::RiskControlled,
+    StepKind::RecallStarted,
+    StepKind::RecallCompleted,
+    StepKind::CaseFiled,
+];
+
+/// The steps that count as starting disposal: the profile's `disposal_started_by` list
+/// when it names any step, else [`DEFAULT_STARTED_BY`].
+pub fn started_by(profile: &RuleProfile) -> Vec<StepKind> {
+    let listed: Vec<StepKind> = profile
+        .list("disposal_started_by")
+        .iter()
+        .filter_map(|s| s.parse::<StepKind>().ok())
+        .filter(|k| !matches!(k, StepKind::Closed | StepKind::Reopened))
+        .collect();
+    if listed.is_empty() {
+        DEFAULT_STARTED_BY.to_vec()
+    } else {
+        listed
+    }
+}
+
+/// The day (Asia/Shanghai) disposal started: the first step the profile counts as a start
+/// (see [`started_by`]), if any. Counts towards the disposal rate.
+pub fn started_on(profile: &RuleProfile, case: &Case) -> Option<NaiveDate> {
+    let kinds = started_by(profile);
+    case.events
+        .iter()
+        .filter(|e| kinds.contains(&e.kind))
+        .map(|e| local_date(e.at))
+        .min()
+}
+
 pub fn summarise(
     profile: &RuleProfile,
     cal: &WorkCalendar,
     case: &Case,
     today: NaiveDate,
 ) -> CaseSummary {
-    use StepKind as K;
     let result = outcome(case);
     let closed_completed = result == Some(Outcome::Completed);
     let deadline = completion_deadline(profile, cal, case);
@@ -947,12 +982,7 @@ pub fn summarise(
             .is_some_and(|t| deadline.is_none_or(|d| local_date(t) <= d.date));
     CaseSummary {
         needs_disposal: result != Some(Outcome::Overturned),
-        started: case.events.iter().any(|e| {
-            matches!(
-                e.kind,
-                K::RiskControlled | K::RecallStarted | K::RecallCompleted | K::CaseFiled
-            )
-        }),
+        started: started_on(profile, case).is_some(),
         closed_completed,
         closed_on_time,
         deadline_passed: deadline.is_some_and(|d| d.date < today),
@@ -960,9 +990,9 @@ pub fn summarise(
 }
 
 /// 核查处置率 as defined by default in SPEC §6 (Chinese).
-pub const DISPOSAL_RATE_ZH: &str = "核查处置率 = 已启动核查处置（已记录风险控制或立案调查步骤）的不合格样品数 ÷ 需核查处置的不合格样品数；经复检推翻的样品既不计入分子，也不计入分母";
+pub const DISPOSAL_RATE_ZH: &str = "核查处置率 = 已启动核查处置（已记录规则配置 disposal_started_by 所列步骤之一，默认为风险控制、召回或立案调查）的不合格样品数 ÷ 需核查处置的不合格样品数；经复检推翻的样品既不计入分子，也不计入分母";
 /// The disposal rate as defined by default in SPEC §6 (English).
-pub const DISPOSAL_RATE_EN: &str = "Disposal rate = non-compliant samples whose case has started (a risk-control or investigation step recorded) ÷ non-compliant samples that need disposal; samples overturned by re-examination leave both sides";
+pub const DISPOSAL_RATE_EN: &str = "Disposal rate = non-compliant samples whose case has started (one of the steps in the rule profile's disposal_started_by recorded; by default risk control, a recall or an investigation) ÷ non-compliant samples that need disposal; samples overturned by re-examination leave both sides";
 /// 完成率 as defined by default in SPEC §6 (Chinese).
 pub const COMPLETION_RATE_ZH: &str =
     "完成率 = 已办结（完成）的核查处置案件数 ÷ 需核查处置的案件数；经复检推翻的不计";
@@ -1027,26 +1057,44 @@ pub fn rates(cases: &[CaseSummary]) -> Rates {
     let count = |f: &dyn Fn(&CaseSummary) -> bool| {
         cases.iter().filter(|c| c.needs_disposal && f(c)).count() as u64
     };
-    let needing = count(&|_| true);
+    rates_from_counts(
+        count(&|_| true),
+        count(&|c| c.started),
+        count(&|c| c.closed_completed),
+        count(&|c| c.closed_completed && c.closed_on_time),
+        count(&|c| c.deadline_passed || c.closed_completed),
+    )
+}
+
+/// The three rates from counts of the cases that need disposal: `needing` in all,
+/// `started`, `completed` (closed as completed), `on_time` (of those, within the
+/// deadline) and `due_or_closed` (deadline passed or closed: the on-time rate's base).
+pub fn rates_from_counts(
+    needing: u64,
+    started: u64,
+    completed: u64,
+    on_time: u64,
+    due_or_closed: u64,
+) -> Rates {
     Rates {
         disposal: Ratio::new(
             "disposal_rate",
-            count(&|c| c.started),
+            started,
             needing,
             DISPOSAL_RATE_ZH,
             DISPOSAL_RATE_EN,
         ),
         completion: Ratio::new(
             "completion_rate",
-            count(&|c| c.closed_completed),
+            completed,
             needing,
             COMPLETION_RATE_ZH,
             COMPLETION_RATE_EN,
         ),
         on_time: Ratio::new(
             "on_time_completion_rate",
-            count(&|c| c.closed_completed && c.closed_on_time),
-            count(&|c| c.deadline_passed || c.closed_completed),
+            on_time,
+            due_or_closed,
             ON_TIME_RATE_ZH,
             ON_TIME_RATE_EN,
         ),
@@ -1119,6 +1167,32 @@ mod tests {
 
     fn ev(kind: StepKind, at: &str) -> Event {
         Event::new(kind, bj(at))
+    }
+
+    #[test]
+    fn the_profile_says_which_steps_start_disposal() {
+        let mut p = food();
+        let mut case = Case::new(bj("2026-03-02 09:30"));
+        case.events
+            .push(ev(K::AuthorityReported, "2026-03-02 16:00"));
+        case.events.push(ev(K::PenaltyDecided, "2026-03-05 10:00"));
+        case.events.push(ev(K::RiskControlled, "2026-03-06 10:00"));
+        // As shipped: risk control (03-06) starts it; a penalty does not.
+        assert_eq!(started_by(&p), DEFAULT_STARTED_BY.to_vec());
+        assert_eq!(started_on(&p, &case), Some(d("2026-03-06")));
+        // A profile that counts a penalty decision as the start.
+        for r in p
+            .rules
+            .iter_mut()
+            .filter(|r| r.key == "disposal_started_by")
+        {
+            r.value = serde_json::json!(["penalty_decided", "no_such_step"]);
+        }
+        assert_eq!(started_by(&p), vec![K::PenaltyDecided]);
+        assert_eq!(started_on(&p, &case), Some(d("2026-03-05")));
+        // Without the rule, the default.
+        p.rules.retain(|r| r.key != "disposal_started_by");
+        assert_eq!(started_on(&p, &case), Some(d("2026-03-06")));
     }
 
     /// A far-off "now" for checks that are not about the future.

@@ -111,6 +111,30 @@ impl RegionCode {
         other.0.starts_with(self.prefix())
     }
 
+    /// The region at `level` that holds this one: 630102 → 630100 (prefecture) → 630000
+    /// (province). A level below this code's own gives the code itself.
+    pub fn ancestor(&self, level: RegionLevel) -> RegionCode {
+        let keep = match level {
+            RegionLevel::Province => 2,
+            RegionLevel::Prefecture => 4,
+            RegionLevel::County => 6,
+        };
+        if level >= self.level() {
+            return self.clone();
+        }
+        let head = self.0.get(..keep).unwrap_or(&self.0);
+        RegionCode(format!("{head:0<6}"))
+    }
+
+    /// The level one below this one (a county has none).
+    pub fn child_level(&self) -> Option<RegionLevel> {
+        match self.level() {
+            RegionLevel::Province => Some(RegionLevel::Prefecture),
+            RegionLevel::Prefecture => Some(RegionLevel::County),
+            RegionLevel::County => None,
+        }
+    }
+
     /// The prefix for SQL `LIKE '<prefix>%'` selecting this region and
     /// everything below it: "63" for 630000, "6301" for 630100, "630102" for
     /// 630102. Digits hold no `LIKE` wildcards, so it needs no escaping.
@@ -188,6 +212,27 @@ mod tests {
 
     fn code(s: &str) -> RegionCode {
         RegionCode::parse(s).expect("valid test code")
+    }
+
+    #[test]
+    fn ancestors_roll_up_county_to_province() {
+        assert_eq!(
+            code("630102").ancestor(RegionLevel::Prefecture),
+            code("630100")
+        );
+        assert_eq!(
+            code("630102").ancestor(RegionLevel::Province),
+            code("630000")
+        );
+        assert_eq!(code("630102").ancestor(RegionLevel::County), code("630102"));
+        assert_eq!(code("630100").ancestor(RegionLevel::County), code("630100"));
+        assert_eq!(
+            code("632801").ancestor(RegionLevel::Prefecture),
+            code("632800")
+        );
+        assert_eq!(code("630000").child_level(), Some(RegionLevel::Prefecture));
+        assert_eq!(code("630100").child_level(), Some(RegionLevel::County));
+        assert_eq!(code("630102").child_level(), None);
     }
 
     #[test]

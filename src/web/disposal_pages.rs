@@ -13,8 +13,8 @@ use crate::error::{AppError, AppResult};
 use crate::web::auth::PageCtx;
 use crate::web::pages::{error_status, errors_of, form_get, redirect, render, Nav};
 use crate::workflow::disposal::{
-    self, Disposal, DisposalFilter, DisposalStats, EventInput, ExtensionInput, Reminder,
-    ReopenInput, StatsFilter,
+    self, Disposal, DisposalFilter, DisposalStats, EventInput, ExtensionInput, LaggingCase,
+    PublicInfoInput, RateRow, Reminder, ReopenInput, StatsFilter,
 };
 use crate::workflow::intake::{local_date, shanghai};
 use crate::workflow::reference::work_calendar;
@@ -29,7 +29,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/disposals/{id}/extension",
             web::post().to(extension_submit),
         )
-        .route("/disposals/{id}/reopen", web::post().to(reopen_submit));
+        .route("/disposals/{id}/reopen", web::post().to(reopen_submit))
+        .route("/disposals/{id}/publish", web::post().to(publish_submit))
+        .route(
+            "/disposals/{id}/unpublish",
+            web::post().to(unpublish_submit),
+        )
+        .route(
+            "/disposals/{id}/attachments/{attachment_id}",
+            web::get().to(attachment_download),
+        );
 }
 
 /// A case on the board with how many working days are left to its completion deadline.
@@ -51,6 +60,23 @@ struct BoardPage {
 impl BoardPage {
     fn pct(&self, v: &Option<f64>) -> String {
         v.map_or("—".to_string(), |x| format!("{:.1}%", x * 100.0))
+    }
+
+    /// Each rate with the cases keeping it below 100 %.
+    fn lagging(&self) -> Vec<(&'static str, &[LaggingCase])> {
+        vec![
+            ("disposal.disposal_rate", &self.stats.not_started),
+            ("disposal.completion_rate", &self.stats.not_completed),
+            ("disposal.on_time_rate", &self.stats.not_on_time),
+        ]
+    }
+
+    /// The rates by region and by plan level.
+    fn breakdowns(&self) -> Vec<(&'static str, &[RateRow])> {
+        vec![
+            ("disposal.by_region", &self.stats.by_region),
+            ("disposal.by_level", &self.stats.by_level),
+        ]
     }
 }
 
@@ -312,6 +338,65 @@ async fn reopen_submit(
         .run(move |c| disposal::reopen(c, now, &actor, id, &input))
         .await;
     after_write(&ctx, id, r, "reason").await
+}
+
+async fn publish_submit(
+    ctx: PageCtx,
+    path: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = ctx.user()?.clone();
+    let id = path.into_inner();
+    let get = |k: &str| form_get(&form, k).unwrap_or("").to_string();
+    let input = PublicInfoInput {
+        supply_source: get("supply_source"),
+        quantity_bought: get("quantity_bought"),
+        quantity_sold: get("quantity_sold"),
+        quantity_remaining: get("quantity_remaining"),
+        measures: get("measures"),
+        legal_basis: get("legal_basis"),
+        penalty: get("penalty"),
+        exemption: get("exemption"),
+    };
+    let now = ctx.now();
+    let r = ctx
+        .state
+        .db
+        .run(move |c| disposal::publish_info(c, now, &actor, id, &input))
+        .await;
+    after_write(&ctx, id, r, "measures").await
+}
+
+async fn unpublish_submit(
+    ctx: PageCtx,
+    path: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = ctx.user()?.clone();
+    let id = path.into_inner();
+    let input = ReopenInput {
+        reason: form_get(&form, "reason").unwrap_or("").to_string(),
+    };
+    let now = ctx.now();
+    let r = ctx
+        .state
+        .db
+        .run(move |c| disposal::unpublish_info(c, now, &actor, id, &input))
+        .await;
+    after_write(&ctx, id, r, "reason").await
+}
+
+async fn attachment_download(ctx: PageCtx, path: web::Path<(i64, i64)>) -> AppResult<HttpResponse> {
+    let actor = ctx.user()?.clone();
+    let (id, attachment_id) = path.into_inner();
+    let (a, bytes) = ctx
+        .state
+        .db
+        .run(move |c| disposal::attachment(c, &actor, id, attachment_id))
+        .await?;
+    Ok(crate::web::disposal_api::attachment_response(&a, bytes))
 }
 
 #[derive(Template)]

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod disposal_api;
 pub mod disposal_pages;
 pub mod errors;
+pub mod export;
 pub mod i18n;
 pub mod intake_api;
 pub mod intake_pages;

@@ -1,13 +1,14 @@
 //! The JSON API of statistics (API.md: Statistics): the sampling rate per thousand
 //! residents, the summary, quality, lab and coverage figures; `?format=csv` answers the
-//! figure's main table as CSV (UTF-8 with a byte-order mark).
+//! figure's main table as CSV (UTF-8 with a byte-order mark), `?format=xlsx` all its
+//! tables as a workbook.
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use crate::error::{AppError, AppResult, Msg};
+use crate::error::AppResult;
 use crate::web::auth::ApiUser;
+use crate::web::export::{download, Format};
 use crate::web::AppState;
 use crate::workflow::stats::{self, Coverage, Lab, Quality, RateRow, StatsFilter, Summary};
 
@@ -22,38 +23,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct FormatQuery {
-    /// `json` (default) or `csv`.
+    /// `json` (default), `csv` (the figure's main table, UTF-8 with a byte-order mark)
+    /// or `xlsx` (a workbook with a sheet per table).
     pub format: Option<String>,
-}
-
-/// What a figure answers in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Csv,
-}
-
-impl Format {
-    pub fn parse(s: Option<&str>) -> AppResult<Format> {
-        match s.map(str::trim) {
-            None | Some("") | Some("json") => Ok(Format::Json),
-            Some("csv") => Ok(Format::Csv),
-            Some(_) => Err(AppError::field(
-                "format",
-                Msg::new("格式应为 json 或 csv", "must be json or csv"),
-            )),
-        }
-    }
-}
-
-fn csv_response(table: &tables::Table, stem: &str) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{stem}.csv\""),
-        ))
-        .body(table.csv()?))
 }
 
 /// Batches per thousand residents per region (food by default), against the target.
@@ -75,7 +47,9 @@ pub async fn sampling_rate(
         .await?;
     match fmt {
         Format::Json => Ok(HttpResponse::Ok().json(rows)),
-        Format::Csv => csv_response(&tables::sampling_rate(&rows), "sampling-rate"),
+        Format::Csv | Format::Xlsx => {
+            download(&[tables::sampling_rate(&rows)], fmt, "sampling-rate")
+        }
     }
 }
 
@@ -98,7 +72,7 @@ pub async fn summary(
         .await?;
     match fmt {
         Format::Json => Ok(HttpResponse::Ok().json(s)),
-        Format::Csv => csv_response(&tables::summary(&s), "summary"),
+        Format::Csv | Format::Xlsx => download(&[tables::summary(&s)], fmt, "summary"),
     }
 }
 
@@ -122,7 +96,7 @@ pub async fn quality(
         .await?;
     match fmt {
         Format::Json => Ok(HttpResponse::Ok().json(q)),
-        Format::Csv => csv_response(&tables::quality(&q), "quality"),
+        Format::Csv | Format::Xlsx => download(&tables::quality_tables(&q), fmt, "quality"),
     }
 }
 
@@ -142,7 +116,11 @@ pub async fn lab(
     let l = st.db.run(move |c| stats::lab(c, now, &actor, &f)).await?;
     match fmt {
         Format::Json => Ok(HttpResponse::Ok().json(l)),
-        Format::Csv => csv_response(&tables::lab_overdue(&l), "lab-overdue"),
+        Format::Csv | Format::Xlsx => download(
+            &[tables::lab_summary(&l), tables::lab_overdue(&l)],
+            fmt,
+            "lab",
+        ),
     }
 }
 
@@ -165,99 +143,27 @@ pub async fn coverage(
         .await?;
     match fmt {
         Format::Json => Ok(HttpResponse::Ok().json(c)),
-        Format::Csv => csv_response(&tables::not_sampled(&c), "coverage"),
+        Format::Csv | Format::Xlsx => download(
+            &[tables::coverage(&c), tables::not_sampled(&c)],
+            fmt,
+            "coverage",
+        ),
     }
 }
 
-/// Each figure as plain tables (a header and rows of text), for CSV now and for any
-/// other tabular export (XLSX, the CLI's `table` format) later.
+/// Each figure as tables (`documents::table`): CSV and XLSX downloads, and the CLI's
+/// `table` format, all come from these.
 pub mod tables {
-    use crate::error::{AppError, AppResult};
+    use crate::documents::table::{Cell, Table};
     use crate::workflow::stats::{Coverage, Lab, OutcomeRow, Quality, RateRow, Summary};
 
-    /// A named table of text cells.
-    #[derive(Debug, Clone, PartialEq)]
-    pub struct Table {
-        pub name: String,
-        pub header: Vec<String>,
-        pub rows: Vec<Vec<String>>,
+    fn text(s: &str) -> Cell {
+        Cell::Text(s.to_string())
     }
 
-    impl Table {
-        fn new(name: &str, header: &[&str]) -> Table {
-            Table {
-                name: name.to_string(),
-                header: header.iter().map(|h| h.to_string()).collect(),
-                rows: Vec::new(),
-            }
-        }
-
-        /// UTF-8 CSV with a byte-order mark, so spreadsheet programs read the Chinese.
-        pub fn csv(&self) -> AppResult<Vec<u8>> {
-            let mut out = "\u{feff}".as_bytes().to_vec();
-            {
-                let mut w = csv::Writer::from_writer(&mut out);
-                w.write_record(&self.header).map_err(AppError::internal)?;
-                for r in &self.rows {
-                    w.write_record(r).map_err(AppError::internal)?;
-                }
-                w.flush().map_err(AppError::internal)?;
-            }
-            Ok(out)
-        }
-
-        /// Aligned plain text for a terminal.
-        pub fn text(&self) -> String {
-            let mut widths: Vec<usize> = self.header.iter().map(|h| width(h)).collect();
-            for r in &self.rows {
-                for (i, c) in r.iter().enumerate() {
-                    if let Some(w) = widths.get_mut(i) {
-                        *w = (*w).max(width(c));
-                    }
-                }
-            }
-            let line = |cells: &[String]| {
-                cells
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        let pad = widths.get(i).copied().unwrap_or(0).saturating_sub(width(c));
-                        format!("{c}{}", " ".repeat(pad))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("  ")
-                    .trim_end()
-                    .to_string()
-            };
-            let mut out = line(&self.header);
-            out.push('\n');
-            for r in &self.rows {
-                out.push_str(&line(r));
-                out.push('\n');
-            }
-            out
-        }
-    }
-
-    /// Terminal columns: CJK characters take two.
-    fn width(s: &str) -> usize {
-        s.chars()
-            .map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 })
-            .sum()
-    }
-
-    fn opt<T: ToString>(v: Option<T>) -> String {
-        v.map(|v| v.to_string()).unwrap_or_default()
-    }
-
-    /// A number for a cell, rounded to `decimals` (the JSON keeps the full value).
-    fn num(v: Option<f64>, decimals: usize) -> String {
-        v.map(|v| format!("{v:.decimals$}"))
-            .unwrap_or_else(|| "unknown".into())
-    }
-
-    fn pct(v: Option<f64>) -> String {
-        v.map(|v| format!("{:.2}", v * 100.0)).unwrap_or_default()
+    /// A per-thousand value; the text "unknown" when the population is.
+    fn rate(v: Option<f64>) -> Cell {
+        v.map_or_else(|| text("unknown"), Cell::from)
     }
 
     pub fn sampling_rate(rows: &[RateRow]) -> Table {
@@ -275,26 +181,29 @@ pub mod tables {
                 "target_per_thousand",
                 "target_to_date_per_thousand",
                 "left_out",
+                "plan_kinds",
             ],
         );
         for r in rows {
-            t.rows.push(vec![
-                r.region_code.clone(),
-                r.region_name.clone(),
-                r.population
-                    .map_or_else(|| "unknown".into(), |p| p.to_string()),
-                opt(r.population_year),
-                r.population_rolled_up.to_string(),
-                r.batches.to_string(),
-                r.batches_counted.to_string(),
-                num(r.per_thousand, 4),
-                num(r.target_per_thousand, 2),
-                num(r.target_to_date_per_thousand, 4),
-                r.left_out
-                    .iter()
-                    .map(|l| format!("{} {} ({})", l.region_code, l.region_name, l.batches))
-                    .collect::<Vec<_>>()
-                    .join("; "),
+            t.push(vec![
+                text(&r.region_code),
+                text(&r.region_name),
+                r.population.map_or_else(|| text("unknown"), Cell::from),
+                r.population_year.map(i64::from).into(),
+                text(if r.population_rolled_up { "yes" } else { "no" }),
+                r.batches.into(),
+                r.batches_counted.into(),
+                rate(r.per_thousand),
+                r.target_per_thousand.into(),
+                r.target_to_date_per_thousand.into(),
+                text(
+                    &r.left_out
+                        .iter()
+                        .map(|l| format!("{} {} ({})", l.region_code, l.region_name, l.batches))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                text(&r.plan_kinds.join(" ")),
             ]);
         }
         t
@@ -310,40 +219,38 @@ pub mod tables {
                 "concluded",
                 "compliant",
                 "non_compliant",
-                "pass_rate_percent",
-                "failure_rate_percent",
+                "pass_rate",
+                "failure_rate",
             ],
         );
         for r in rows {
-            t.rows.push(vec![
-                r.key.clone(),
-                r.name.clone(),
-                r.batches.to_string(),
-                r.concluded.to_string(),
-                r.compliant.to_string(),
-                r.non_compliant.to_string(),
-                pct(r.pass_rate),
-                pct(r.failure_rate),
+            t.push(vec![
+                text(&r.key),
+                text(&r.name),
+                r.batches.into(),
+                r.concluded.into(),
+                r.compliant.into(),
+                r.non_compliant.into(),
+                r.pass_rate.into(),
+                r.failure_rate.into(),
             ]);
         }
         t
     }
 
-    /// The quality figure as its tables: by category, stage, plan level, plan kind,
+    /// The quality figure: by category (first, the CSV), stage, plan level, plan kind,
     /// region, then the failing items and the months.
     pub fn quality_tables(q: &Quality) -> Vec<Table> {
         let mut items = Table::new("failing_items", &["name", "failures"]);
         for i in &q.failing_items {
-            items
-                .rows
-                .push(vec![i.name.clone(), i.failures.to_string()]);
+            items.push(vec![text(&i.name), i.failures.into()]);
         }
         let mut months = Table::new("monthly", &["month", "batches", "non_compliant"]);
         for m in &q.monthly {
-            months.rows.push(vec![
-                m.month.clone(),
-                m.batches.to_string(),
-                m.non_compliant.to_string(),
+            months.push(vec![
+                text(&m.month),
+                m.batches.into(),
+                m.non_compliant.into(),
             ]);
         }
         vec![
@@ -357,51 +264,70 @@ pub mod tables {
         ]
     }
 
-    /// The quality figure's main table: by category.
-    pub fn quality(q: &Quality) -> Table {
-        outcomes("by_category", &q.by_category)
+    fn figures(name: &str, rows: Vec<(&str, Cell)>) -> Table {
+        let mut t = Table::new(name, &["figure", "value"]);
+        for (k, v) in rows {
+            t.push(vec![text(k), v]);
+        }
+        t
     }
 
     pub fn summary(s: &Summary) -> Table {
-        let mut t = Table::new("summary", &["figure", "value"]);
-        let rate = s.sampling_rate.as_ref();
-        let rows: Vec<(&str, String)> = vec![
-            ("from", s.from.to_string()),
-            ("to", s.to.to_string()),
-            ("region_code", s.region_code.clone()),
-            ("region_name", s.region_name.clone()),
-            ("batches", s.batches.to_string()),
-            ("concluded", s.concluded.to_string()),
-            ("compliant", s.compliant.to_string()),
-            ("non_compliant", s.non_compliant.to_string()),
-            ("pass_rate_percent", pct(s.pass_rate)),
-            ("failure_rate_percent", pct(s.failure_rate)),
-            (
-                "risk_monitoring_batches",
-                s.risk_monitoring_batches.to_string(),
-            ),
-            ("risk_problem_rate_percent", pct(s.risk_problem_rate)),
-            ("reports", s.reports.to_string()),
-            ("median_working_days", opt(s.median_working_days)),
-            ("p90_working_days", opt(s.p90_working_days)),
-            ("reports_on_time_percent", pct(s.reports_on_time_rate)),
-            ("overdue", s.overdue.to_string()),
-            ("delivery_on_time_percent", pct(s.delivery_on_time_rate)),
-            ("per_thousand", num(rate.and_then(|r| r.per_thousand), 4)),
-            ("population", opt(rate.and_then(|r| r.population))),
-            (
-                "target_per_thousand",
-                num(rate.and_then(|r| r.target_per_thousand), 2),
-            ),
-            (
-                "sampling_rate_plan_kinds",
-                s.sampling_rate_plan_kinds.join(" "),
-            ),
-        ];
-        for (k, v) in rows {
-            t.rows.push(vec![k.to_string(), v]);
-        }
-        t
+        let own = s.sampling_rate.as_ref();
+        figures(
+            "summary",
+            vec![
+                ("from", text(&s.from.to_string())),
+                ("to", text(&s.to.to_string())),
+                ("region_code", text(&s.region_code)),
+                ("region_name", text(&s.region_name)),
+                ("batches", s.batches.into()),
+                ("concluded", s.concluded.into()),
+                ("compliant", s.compliant.into()),
+                ("non_compliant", s.non_compliant.into()),
+                ("pass_rate", s.pass_rate.into()),
+                ("failure_rate", s.failure_rate.into()),
+                ("risk_monitoring_batches", s.risk_monitoring_batches.into()),
+                ("risk_problem_rate", s.risk_problem_rate.into()),
+                ("reports", s.reports.into()),
+                ("median_working_days", s.median_working_days.into()),
+                ("p90_working_days", s.p90_working_days.into()),
+                ("reports_on_time_rate", s.reports_on_time_rate.into()),
+                ("overdue", s.overdue.into()),
+                ("delivery_on_time_rate", s.delivery_on_time_rate.into()),
+                ("per_thousand", rate(own.and_then(|r| r.per_thousand))),
+                ("population", own.and_then(|r| r.population).into()),
+                (
+                    "target_per_thousand",
+                    own.and_then(|r| r.target_per_thousand).into(),
+                ),
+                (
+                    "sampling_rate_plan_kinds",
+                    text(&s.sampling_rate_plan_kinds.join(" ")),
+                ),
+            ],
+        )
+    }
+
+    pub fn lab_summary(l: &Lab) -> Table {
+        figures(
+            "lab",
+            vec![
+                ("reports", l.reports.into()),
+                ("median_working_days", l.median_working_days.into()),
+                ("p90_working_days", l.p90_working_days.into()),
+                ("on_time", l.on_time.into()),
+                ("on_time_rate", l.on_time_rate.into()),
+                ("received", l.received.into()),
+                ("delivered_on_time", l.delivered_on_time.into()),
+                ("delivery_on_time_rate", l.delivery_on_time_rate.into()),
+                ("overdue", l.overdue_count.into()),
+                (
+                    "provisional",
+                    text(if l.provisional { "yes" } else { "no" }),
+                ),
+            ],
+        )
     }
 
     pub fn lab_overdue(l: &Lab) -> Table {
@@ -416,46 +342,89 @@ pub mod tables {
             ],
         );
         for o in &l.overdue {
-            t.rows.push(vec![
-                o.sample_no.clone(),
-                o.product_name.clone(),
-                o.region_code.clone(),
-                o.status.clone(),
-                opt(o.due_on),
+            t.push(vec![
+                text(&o.sample_no),
+                text(&o.product_name),
+                text(&o.region_code),
+                text(&o.status),
+                o.due_on.map(|d| d.to_string()).into(),
             ]);
         }
         t
     }
 
-    pub fn lab_summary(l: &Lab) -> Table {
-        let mut t = Table::new("lab", &["figure", "value"]);
-        for (k, v) in [
-            ("reports", l.reports.to_string()),
-            ("median_working_days", opt(l.median_working_days)),
-            ("p90_working_days", opt(l.p90_working_days)),
-            ("on_time", l.on_time.to_string()),
-            ("on_time_percent", pct(l.on_time_rate)),
-            ("received", l.received.to_string()),
-            ("delivered_on_time", l.delivered_on_time.to_string()),
-            ("delivery_on_time_percent", pct(l.delivery_on_time_rate)),
-            ("overdue", l.overdue_count.to_string()),
-            ("provisional", l.provisional.to_string()),
-        ] {
-            t.rows.push(vec![k.to_string(), v]);
-        }
-        t
+    pub fn coverage(c: &Coverage) -> Table {
+        figures(
+            "coverage",
+            vec![
+                ("from", text(&c.from.to_string())),
+                ("to", text(&c.to.to_string())),
+                ("producers", c.producers.into()),
+                ("sampled", c.sampled.into()),
+                ("coverage", c.coverage.into()),
+            ],
+        )
     }
 
     pub fn not_sampled(c: &Coverage) -> Table {
         let mut t = Table::new("not_sampled", &["id", "name", "region_code", "license_no"]);
         for p in &c.not_sampled {
-            t.rows.push(vec![
-                p.id.to_string(),
-                p.name.clone(),
-                p.region_code.clone(),
-                p.license_no.clone().unwrap_or_default(),
+            t.push(vec![
+                p.id.into(),
+                text(&p.name),
+                text(&p.region_code),
+                p.license_no.clone().into(),
             ]);
         }
         t
+    }
+
+    /// Aligned plain text for a terminal (CJK characters take two columns); numbers
+    /// with at most 4 decimals.
+    pub fn text_table(t: &Table) -> String {
+        let cell = |c: &Cell| match c {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(v) if v.fract() == 0.0 => format!("{v:.0}"),
+            Cell::Number(v) => format!("{v:.4}"),
+            Cell::Empty => String::new(),
+        };
+        let rows: Vec<Vec<String>> = t
+            .rows
+            .iter()
+            .map(|r| r.iter().map(cell).collect())
+            .collect();
+        let width = |s: &str| -> usize {
+            s.chars()
+                .map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 })
+                .sum()
+        };
+        let mut widths: Vec<usize> = t.header.iter().map(|h| width(h)).collect();
+        for r in &rows {
+            for (i, c) in r.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(width(c));
+                }
+            }
+        }
+        let line = |cells: &[String]| {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let pad = widths.get(i).copied().unwrap_or(0).saturating_sub(width(c));
+                    format!("{c}{}", " ".repeat(pad))
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        };
+        let mut out = line(&t.header);
+        out.push('\n');
+        for r in &rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        out
     }
 }

@@ -7,12 +7,14 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::schema::{disposal_cases, disposal_events, entities, plans, samples, users};
+use crate::db::schema::{
+    disposal_attachments, disposal_cases, disposal_events, entities, plans, regions, samples, users,
+};
 use crate::db::{write_tx, DbConnection};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::disposal::{
-    check_event, completion_deadline, deadlines, missing_steps, outcome, Case, Event, EventError,
-    Outcome, StepKind,
+    check_event, completion_deadline, deadlines, missing_steps, outcome, started_on, Case, Event,
+    EventError, Outcome, StepKind,
 };
 use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
@@ -39,12 +41,14 @@ struct CaseRow {
     opened_at: NaiveDateTime,
     closed_at: Option<NaiveDateTime>,
     extended_until: Option<NaiveDate>,
+    public_info: Option<String>,
     version: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = disposal_events)]
 struct EventRow {
+    id: i64,
     kind: String,
     at: NaiveDateTime,
     upheld: Option<bool>,
@@ -73,6 +77,27 @@ pub struct Step {
     /// A right of the entity (re-examination, objection) that lapses, never overdue.
     pub window: bool,
     pub overdue: bool,
+    /// Done, but after its deadline (a late service, a recall finished late).
+    pub late: bool,
+    /// The recorded event behind the step, for filing evidence against it.
+    pub event_id: Option<i64>,
+    /// Evidence filed with the step (served notice, penalty decision, recall records).
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file filed with a step, without its bytes (`GET …/attachments/{id}` serves them).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Attachment {
+    pub id: i64,
+    pub event_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// SHA-256 of the bytes as received, hex.
+    pub sha256: String,
+    pub uploaded_by: Option<String>,
+    #[schema(value_type = String)]
+    pub uploaded_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 /// A disposal case (API.md `disposal`).
@@ -100,6 +125,8 @@ pub struct Disposal {
     pub steps: Vec<Step>,
     /// Required steps not yet recorded: closing is refused until they are.
     pub missing: Vec<String>,
+    /// The disposal information as published (rules.md §e.2), if it is.
+    pub public_info: Option<PublicDisposal>,
     pub version: i32,
 }
 
@@ -286,6 +313,9 @@ fn show_with(
             upheld: e.and_then(|e| e.upheld),
             window: d.window,
             overdue: open && d.overdue(now),
+            late: d.done_late(),
+            event_id: e.map(|e| e.id),
+            attachments: Vec::new(),
         });
     }
     for e in &events {
@@ -309,7 +339,31 @@ fn show_with(
             upheld: e.upheld,
             window: false,
             overdue: false,
+            late: false,
+            event_id: Some(e.id),
+            attachments: Vec::new(),
         });
+    }
+    let files: Vec<AttachmentRow> = disposal_attachments::table
+        .filter(disposal_attachments::case_id.eq(row.id))
+        .order(disposal_attachments::id.asc())
+        .select(AttachmentRow::as_select())
+        .load(conn)?;
+    if !files.is_empty() {
+        let uploaders: Vec<i64> = files.iter().map(|f| f.uploaded_by).collect();
+        let more: Vec<(i64, String)> = users::table
+            .filter(users::id.eq_any(&uploaders))
+            .select((users::id, users::display_name))
+            .load(conn)?;
+        for f in files {
+            let by = more
+                .iter()
+                .find(|(i, _)| *i == f.uploaded_by)
+                .map(|(_, n)| n.clone());
+            if let Some(step) = steps.iter_mut().find(|s| s.event_id == Some(f.event_id)) {
+                step.attachments.push(f.view(by));
+            }
+        }
     }
     let (sample_no, product_name, entity_name): (String, String, String) = samples::table
         .inner_join(entities::table)
@@ -340,6 +394,10 @@ fn show_with(
             Vec::new()
         },
         steps,
+        public_info: row
+            .public_info
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok()),
         version: row.version,
     })
 }
@@ -596,6 +654,8 @@ pub fn record_event(
                 None
             }),
             disposal_cases::closed_at.eq(if closing { Some(at) } else { None }),
+            disposal_cases::closed_on.eq(closing.then(|| local_date(at))),
+            disposal_cases::started_on.eq(started_on(&profile, &case)),
             disposal_cases::report_no.eq(&new_report),
             disposal_cases::version.eq(fresh.version + 1),
             disposal_cases::updated_at.eq(now),
@@ -633,6 +693,60 @@ pub fn record_event(
 
 // ---------------------------------------------------------------- rates
 
+/// The figures of one group of cases (a region, a plan level, or all).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RateRow {
+    /// A region code, a plan level, or "all".
+    pub key: String,
+    /// The region's or the level's name (Chinese).
+    pub name: String,
+    /// Non-compliant samples that need disposal (overturned ones excluded).
+    pub non_compliant: u64,
+    /// Cases whose disposal has started (a risk-control, recall or investigation step).
+    pub started: u64,
+    /// Cases closed as completed (not overturned).
+    pub closed: u64,
+    pub closed_on_time: u64,
+    /// Cases closed, or open past their completion deadline: the on-time rate's base.
+    pub due_or_closed: u64,
+    /// Fractions from 0 to 1; null when nothing is counted below the line.
+    pub disposal_rate: Option<f64>,
+    pub completion_rate: Option<f64>,
+    pub on_time_rate: Option<f64>,
+    pub open: u64,
+    pub overdue: u64,
+    pub overturned: u64,
+}
+
+impl RateRow {
+    fn add(&mut self, g: &RateGroup) {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        self.non_compliant += n(g.cases - g.overturned);
+        self.started += n(g.started);
+        self.closed += n(g.completed);
+        self.closed_on_time += n(g.on_time);
+        self.due_or_closed += n(g.due_or_done);
+        self.open += n(g.open);
+        self.overdue += n(g.overdue);
+        self.overturned += n(g.overturned);
+    }
+
+    /// The three rates from the counts, through the one definition in `domain`.
+    fn finish(mut self) -> Self {
+        let r = crate::domain::disposal::rates_from_counts(
+            self.non_compliant,
+            self.started,
+            self.closed,
+            self.closed_on_time,
+            self.due_or_closed,
+        );
+        self.disposal_rate = r.disposal.value;
+        self.completion_rate = r.completion.value;
+        self.on_time_rate = r.on_time.value;
+        self
+    }
+}
+
 /// A case that keeps a rate below 100 %, linked from the figures.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LaggingCase {
@@ -643,10 +757,18 @@ pub struct LaggingCase {
     pub due_on: Option<NaiveDate>,
 }
 
-/// `GET /api/v1/stats/disposal` (API.md), with the definitions behind each figure and the
-/// cases that keep each rate below 100 %.
+/// How many lagging cases each list names; the counts behind the rates are always whole.
+pub const LAGGING_LIST_LIMIT: i64 = 200;
+
+/// `GET /api/v1/stats/disposal` (API.md), with the definitions behind each figure, the
+/// figures by region and by plan level, and the cases that keep each rate below 100 %.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DisposalStats {
+    /// The period counted (cases opened from `from` to `to`, both included), if limited.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// The region counted ("all" within the actor's scope when none was asked for).
+    pub region: Option<String>,
     /// Non-compliant samples that need disposal (overturned ones excluded).
     pub non_compliant: u64,
     /// Cases closed as completed (not overturned).
@@ -661,6 +783,13 @@ pub struct DisposalStats {
     pub overturned: u64,
     #[schema(value_type = Object)]
     pub definitions: serde_json::Value,
+    /// One row per region one level below the region asked for (per prefecture for the
+    /// province, per county for a prefecture), rolled up from the counties.
+    pub by_region: Vec<RateRow>,
+    /// One row per plan level (national, provincial, prefectural, county).
+    pub by_level: Vec<RateRow>,
+    /// The cases keeping each rate below 100 % (at most `LAGGING_LIST_LIMIT` each; the
+    /// full count is the difference of the figures above).
     pub not_started: Vec<LaggingCase>,
     pub not_completed: Vec<LaggingCase>,
     pub not_on_time: Vec<LaggingCase>,
@@ -671,22 +800,102 @@ pub struct DisposalStats {
 pub struct StatsFilter {
     /// The year the cases opened (Asia/Shanghai); default: all years.
     pub year: Option<i32>,
+    /// The first day of the period (Asia/Shanghai), included; instead of `year`.
+    pub from: Option<NaiveDate>,
+    /// The last day of the period, included.
+    pub to: Option<NaiveDate>,
     /// A region code: that region and everything below it (county → prefecture → province).
     pub region: Option<String>,
     /// national | provincial | prefectural | county
     pub level: Option<String>,
 }
 
-/// The three rates of SPEC §6 over the disposal cases (not follow-up cases) the actor may
-/// see, by year, region (rolled up from the counties below it) and plan level.
-pub fn stats(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    f: &StatsFilter,
-) -> AppResult<DisposalStats> {
-    use crate::domain::disposal::{rates, summarise};
-    actor.require(&[Role::Supervisor, Role::Admin])?;
+/// The plan levels, in order, with their Chinese names.
+const PLAN_LEVELS: [(&str, &str); 4] = [
+    ("national", "国家级"),
+    ("provincial", "省级"),
+    ("prefectural", "市级"),
+    ("county", "县级"),
+];
+
+/// One aggregate row: the counts of one (region, plan level) pair.
+#[derive(Debug, QueryableByName)]
+struct RateGroup {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    region_code: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    plan_level: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    cases: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    overturned: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    started: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    completed: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    on_time: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    due_or_done: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    open: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    overdue: i64,
+}
+
+/// The counts behind the three rates in one pass over the cases, grouped by region and
+/// plan level. Each column restates a clause of `domain::disposal::summarise` over the
+/// columns every write keeps (`started_on`, `closed_on`, `due_on`): a case needs disposal
+/// unless overturned; it started once `started_on` is set; it closed on time when
+/// `closed_on <= due_on`; its deadline has passed when `due_on < today`.
+/// `ten_cases_walked_to_their_ends_give_the_rates_computed_by_hand` (tests/disposal.rs)
+/// checks the figures against a hand count of the same rules.
+const RATES_SQL: &str = "SELECT region_code, plan_level, COUNT(*) AS cases,
+ SUM(CASE WHEN outcome = 'overturned' THEN 1 ELSE 0 END) AS overturned,
+ SUM(CASE WHEN (outcome IS NULL OR outcome = 'completed') AND started_on IS NOT NULL THEN 1 ELSE 0 END) AS started,
+ SUM(CASE WHEN outcome = 'completed' THEN 1 ELSE 0 END) AS completed,
+ SUM(CASE WHEN outcome = 'completed' AND (due_on IS NULL OR closed_on <= due_on) THEN 1 ELSE 0 END) AS on_time,
+ SUM(CASE WHEN outcome = 'completed' OR (outcome IS NULL AND due_on < ?) THEN 1 ELSE 0 END) AS due_or_done,
+ SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END) AS open,
+ SUM(CASE WHEN status = 'open' AND due_on < ? THEN 1 ELSE 0 END) AS overdue
+ FROM disposal_cases
+ WHERE kind = 'disposal' AND region_code LIKE ? AND region_code LIKE ?
+ AND (? = '' OR plan_level = ?) AND opened_at >= ? AND opened_at < ?
+ GROUP BY region_code, plan_level";
+
+/// `sql` with PostgreSQL's numbered placeholders when the connection needs them.
+fn placeholders(conn: &DbConnection, sql: &str) -> String {
+    match conn {
+        DbConnection::Sqlite(_) => sql.to_string(),
+        DbConnection::Pg(_) => {
+            let mut out = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for ch in sql.chars() {
+                if ch == '?' {
+                    n += 1;
+                    out.push_str(&format!("${n}"));
+                } else {
+                    out.push(ch);
+                }
+            }
+            out
+        }
+    }
+}
+
+/// The checked filters of a stats request.
+struct RateScope {
+    scope_like: String,
+    region_like: String,
+    region: Option<RegionCode>,
+    level: String,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    opened_from: NaiveDateTime,
+    opened_to: NaiveDateTime,
+}
+
+fn rate_scope(actor: &Actor, f: &StatsFilter) -> AppResult<RateScope> {
     let region = match f.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) => Some(RegionCode::parse(r).map_err(|_| {
             AppError::field(
@@ -696,88 +905,221 @@ pub fn stats(
         })?),
         None => None,
     };
-    let scope = actor
-        .region
-        .as_ref()
-        .map(|r| format!("{}%", r.like_prefix()));
-    let region_like = region.as_ref().map(|r| format!("{}%", r.like_prefix()));
+    let level = f.level.as_deref().map(str::trim).unwrap_or("").to_string();
+    if !level.is_empty() && !PLAN_LEVELS.iter().any(|(k, _)| *k == level) {
+        return Err(AppError::field(
+            "level",
+            Msg::new(
+                "计划层级应为 national、provincial、prefectural 或 county",
+                "must be national, provincial, prefectural or county",
+            ),
+        ));
+    }
+    let (mut from, mut to) = (f.from, f.to);
+    if let Some(y) = f.year {
+        if !(2000..=2100).contains(&y) {
+            return Err(AppError::field(
+                "year",
+                Msg::new("年份应在 2000 至 2100 之间", "must be from 2000 to 2100"),
+            ));
+        }
+        if from.is_some() || to.is_some() {
+            return Err(AppError::field(
+                "year",
+                Msg::new(
+                    "年份与起止日期只能选一种",
+                    "give a year or from/to, not both",
+                ),
+            ));
+        }
+        from = NaiveDate::from_ymd_opt(y, 1, 1);
+        to = NaiveDate::from_ymd_opt(y, 12, 31);
+    }
+    if let (Some(a), Some(b)) = (from, to) {
+        if a > b {
+            return Err(AppError::field(
+                "from",
+                Msg::new("开始日期晚于结束日期", "is after to"),
+            ));
+        }
+    }
+    // Asia/Shanghai midnight is 16:00 UTC the day before (no daylight saving).
+    let utc_midnight =
+        |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN) - chrono::Duration::hours(8);
+    // Open ends are bounds both databases store and compare as timestamps (chrono's own
+    // extremes are out of PostgreSQL's range and do not sort as SQLite text).
+    let bound = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or_default();
+    let opened_from = utc_midnight(from.unwrap_or(bound(1970)));
+    let opened_to = utc_midnight(to.and_then(|d| d.succ_opt()).unwrap_or(bound(3000)));
+    Ok(RateScope {
+        scope_like: actor
+            .region
+            .as_ref()
+            .map_or("%".to_string(), |r| format!("{}%", r.like_prefix())),
+        region_like: region
+            .as_ref()
+            .map_or("%".to_string(), |r| format!("{}%", r.like_prefix())),
+        region,
+        level,
+        from,
+        to,
+        opened_from,
+        opened_to,
+    })
+}
+
+/// The cases keeping one rate below 100 %, oldest deadline first.
+fn lagging(
+    conn: &mut DbConnection,
+    s: &RateScope,
+    which: Lag,
+    today: NaiveDate,
+) -> AppResult<Vec<LaggingCase>> {
     let mut q = disposal_cases::table
-        .filter(disposal_cases::kind.eq("disposal"))
-        .into_boxed();
-    if let Some(p) = scope {
-        q = q.filter(disposal_cases::region_code.like(p));
-    }
-    if let Some(p) = region_like {
-        q = q.filter(disposal_cases::region_code.like(p));
-    }
-    if let Some(level) = f.level.as_deref().filter(|l| !l.is_empty()) {
-        q = q.filter(disposal_cases::plan_level.eq(level.to_string()));
-    }
-    if let Some((from, to)) = f.year.map(reports::year_range) {
-        q = q.filter(
-            disposal_cases::opened_at
-                .ge(from)
-                .and(disposal_cases::opened_at.lt(to)),
-        );
-    }
-    let rows: Vec<(CaseRow, String)> = q
         .inner_join(samples::table)
-        .order(disposal_cases::id.asc())
-        .select((CaseRow::as_select(), samples::sample_no))
+        .filter(disposal_cases::kind.eq("disposal"))
+        .filter(disposal_cases::region_code.like(s.scope_like.clone()))
+        .filter(disposal_cases::region_code.like(s.region_like.clone()))
+        .filter(disposal_cases::opened_at.ge(s.opened_from))
+        .filter(disposal_cases::opened_at.lt(s.opened_to))
+        .into_boxed();
+    if !s.level.is_empty() {
+        q = q.filter(disposal_cases::plan_level.eq(s.level.clone()));
+    }
+    use disposal_cases::{closed_on, due_on, outcome, started_on};
+    q = match which {
+        Lag::Start => q
+            .filter(outcome.is_null().or(outcome.eq("completed")))
+            .filter(started_on.is_null()),
+        Lag::Completion => q.filter(outcome.is_null()),
+        Lag::OnTime => q.filter(
+            outcome
+                .eq("completed")
+                .and(closed_on.gt(due_on))
+                .or(outcome.is_null().and(due_on.lt(today))),
+        ),
+    };
+    let rows: Vec<(i64, String, String, String, Option<NaiveDate>)> = q
+        .order((disposal_cases::due_on.asc(), disposal_cases::id.asc()))
+        .limit(LAGGING_LIST_LIMIT)
+        .select((
+            disposal_cases::id,
+            samples::sample_no,
+            disposal_cases::report_no,
+            disposal_cases::region_code,
+            disposal_cases::due_on,
+        ))
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
-    let mut events: std::collections::HashMap<i64, Vec<EventRow>> = Default::default();
-    for chunk in ids.chunks(10_000) {
-        let found: Vec<(i64, EventRow)> = disposal_events::table
-            .filter(disposal_events::case_id.eq_any(chunk))
-            .order(disposal_events::id.asc())
-            .select((disposal_events::case_id, EventRow::as_select()))
-            .load(conn)?;
-        for (id, e) in found {
-            events.entry(id).or_default().push(e);
-        }
-    }
-    let cal = work_calendar(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, sample_no, report_no, region_code, due)| LaggingCase {
+            id,
+            sample_no,
+            report_no,
+            region_code,
+            due_on: due,
+        })
+        .collect())
+}
+
+/// Which rate a lagging list is below 100 % for.
+#[derive(Clone, Copy)]
+enum Lag {
+    Start,
+    Completion,
+    OnTime,
+}
+
+/// The three rates of SPEC §6 over the disposal cases (not follow-up cases) the actor may
+/// see, by period, region (rolled up from the counties below it) and plan level. One
+/// aggregate query gives the counts; three short queries name the lagging cases.
+pub fn stats(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    f: &StatsFilter,
+) -> AppResult<DisposalStats> {
+    use crate::domain::disposal::rates_from_counts;
+    use crate::domain::region::RegionLevel;
+    actor.require(&[Role::Supervisor, Role::Admin])?;
+    let s = rate_scope(actor, f)?;
     let today = local_date(now);
-    let mut profiles = Profiles::default();
-    let mut summaries = Vec::with_capacity(rows.len());
-    let (mut open, mut overdue, mut overturned) = (0, 0, 0);
-    let (mut not_started, mut not_completed, mut not_on_time) =
-        (Vec::new(), Vec::new(), Vec::new());
-    for (row, sample_no) in &rows {
-        let profile = &profiles.of(conn, row)?;
-        let case = domain_case(row, events.get(&row.id).map_or(&[][..], Vec::as_slice))?;
-        let s = summarise(profile, &cal, &case, today);
-        let due_on = completion_deadline(profile, &cal, &case).map(|d| d.date);
-        let lag = || LaggingCase {
-            id: row.id,
-            sample_no: sample_no.clone(),
-            report_no: row.report_no.clone(),
-            region_code: row.region_code.clone(),
-            due_on,
+    let groups: Vec<RateGroup> = diesel::sql_query(placeholders(conn, RATES_SQL))
+        .bind::<diesel::sql_types::Date, _>(today)
+        .bind::<diesel::sql_types::Date, _>(today)
+        .bind::<diesel::sql_types::Text, _>(&s.scope_like)
+        .bind::<diesel::sql_types::Text, _>(&s.region_like)
+        .bind::<diesel::sql_types::Text, _>(&s.level)
+        .bind::<diesel::sql_types::Text, _>(&s.level)
+        .bind::<diesel::sql_types::Timestamp, _>(s.opened_from)
+        .bind::<diesel::sql_types::Timestamp, _>(s.opened_to)
+        .load(conn)?;
+    // Rows by region, one level below the region asked for (or the actor's scope).
+    let base = s.region.clone().or_else(|| actor.region.clone());
+    let child_level = base
+        .as_ref()
+        .map_or(Some(RegionLevel::Prefecture), RegionCode::child_level);
+    let mut total = RateRow {
+        key: "all".into(),
+        ..Default::default()
+    };
+    let mut by_region: std::collections::BTreeMap<String, RateRow> = Default::default();
+    let mut by_level: std::collections::BTreeMap<String, RateRow> = Default::default();
+    for g in &groups {
+        total.add(g);
+        let region_key = match (RegionCode::parse(&g.region_code), child_level) {
+            (Ok(code), Some(level)) => code.ancestor(level).as_str().to_string(),
+            (Ok(code), None) => code.as_str().to_string(),
+            (Err(_), _) => g.region_code.clone(),
         };
-        if row.status == "open" {
-            open += 1;
-            if s.deadline_passed {
-                overdue += 1;
-            }
-        }
-        if !s.needs_disposal {
-            overturned += 1;
-        } else {
-            if !s.started {
-                not_started.push(lag());
-            }
-            if !s.closed_completed {
-                not_completed.push(lag());
-            }
-            if (s.deadline_passed || s.closed_completed) && !s.closed_on_time {
-                not_on_time.push(lag());
-            }
-        }
-        summaries.push(s);
+        by_region
+            .entry(region_key.clone())
+            .or_insert_with(|| RateRow {
+                key: region_key,
+                ..Default::default()
+            })
+            .add(g);
+        by_level
+            .entry(g.plan_level.clone())
+            .or_insert_with(|| RateRow {
+                key: g.plan_level.clone(),
+                ..Default::default()
+            })
+            .add(g);
     }
-    let r = rates(&summaries);
+    let codes: Vec<String> = by_region.keys().cloned().collect();
+    let names: std::collections::HashMap<String, String> = regions::table
+        .filter(regions::code.eq_any(&codes))
+        .select((regions::code, regions::name_zh))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let by_region: Vec<RateRow> = by_region
+        .into_values()
+        .map(|mut r| {
+            r.name = names.get(&r.key).cloned().unwrap_or_default();
+            r.finish()
+        })
+        .collect();
+    let mut levels: Vec<RateRow> = PLAN_LEVELS
+        .iter()
+        .filter_map(|(key, name)| {
+            by_level.remove(*key).map(|mut r| {
+                r.name = (*name).to_string();
+                r.finish()
+            })
+        })
+        .collect();
+    levels.extend(by_level.into_values().map(RateRow::finish));
+    let by_level = levels;
+    let total = total.finish();
+    let r = rates_from_counts(
+        total.non_compliant,
+        total.started,
+        total.closed,
+        total.closed_on_time,
+        total.due_or_closed,
+    );
     let def = |x: &crate::domain::disposal::Ratio| {
         serde_json::json!({
             "numerator": x.numerator, "denominator": x.denominator,
@@ -785,23 +1127,28 @@ pub fn stats(
         })
     };
     Ok(DisposalStats {
-        non_compliant: r.disposal.denominator,
-        closed: r.completion.numerator,
-        closed_on_time: r.on_time.numerator,
-        disposal_rate: r.disposal.value,
-        completion_rate: r.completion.value,
-        on_time_rate: r.on_time.value,
-        open,
-        overdue,
-        overturned,
+        from: s.from,
+        to: s.to,
+        region: s.region.as_ref().map(|r| r.as_str().to_string()),
+        non_compliant: total.non_compliant,
+        closed: total.closed,
+        closed_on_time: total.closed_on_time,
+        disposal_rate: total.disposal_rate,
+        completion_rate: total.completion_rate,
+        on_time_rate: total.on_time_rate,
+        open: total.open,
+        overdue: total.overdue,
+        overturned: total.overturned,
         definitions: serde_json::json!({
             "disposal_rate": def(&r.disposal),
             "completion_rate": def(&r.completion),
             "on_time_rate": def(&r.on_time),
         }),
-        not_started,
-        not_completed,
-        not_on_time,
+        by_region,
+        by_level,
+        not_started: lagging(conn, &s, Lag::Start, today)?,
+        not_completed: lagging(conn, &s, Lag::Completion, today)?,
+        not_on_time: lagging(conn, &s, Lag::OnTime, today)?,
     })
 }
 
@@ -1039,6 +1386,7 @@ pub fn reopen(
             disposal_cases::status.eq("open"),
             disposal_cases::outcome.eq(None::<String>),
             disposal_cases::closed_at.eq(None::<NaiveDateTime>),
+            disposal_cases::closed_on.eq(None::<NaiveDate>),
             disposal_cases::version.eq(fresh.version + 1),
             disposal_cases::updated_at.eq(now),
         ))
@@ -1063,6 +1411,474 @@ pub fn reopen(
         let cal = work_calendar(conn)?;
         show(conn, &row, &cal, now)
     })
+}
+
+// ---------------------------------------------------------------- attachments
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = disposal_attachments)]
+struct AttachmentRow {
+    id: i64,
+    event_id: i64,
+    file_name: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    uploaded_by: i64,
+    uploaded_at: NaiveDateTime,
+}
+
+impl AttachmentRow {
+    fn view(self, by: Option<String>) -> Attachment {
+        Attachment {
+            id: self.id,
+            event_id: self.event_id,
+            file_name: self.file_name,
+            content_type: self.content_type,
+            size_bytes: self.size_bytes,
+            sha256: self.sha256,
+            uploaded_by: by,
+            uploaded_at: to_local(self.uploaded_at),
+        }
+    }
+}
+
+/// The largest file a step accepts: a scanned decision of a few pages fits; a video does not.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// The file types a step accepts, told by their first bytes (never by the name or the
+/// declared type alone): PDF, PNG and JPEG.
+pub fn sniff_attachment(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else {
+        None
+    }
+}
+
+/// The error for a file over [`MAX_ATTACHMENT_BYTES`] (also used while the upload streams).
+pub fn attachment_too_large() -> AppError {
+    AppError::field(
+        "file",
+        Msg::new(
+            format!("附件不能超过 {} MB", MAX_ATTACHMENT_BYTES / 1024 / 1024),
+            format!("must not exceed {} MB", MAX_ATTACHMENT_BYTES / 1024 / 1024),
+        ),
+    )
+}
+
+/// A file name as stored: the last path segment, control characters dropped, at most
+/// 200 characters; an empty name becomes `attachment`.
+fn clean_file_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(200)
+        .collect();
+    let cleaned = cleaned.trim().to_string();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        "attachment".to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// `POST /api/v1/disposals/{id}/events/{event_id}/attachments`: a supervisor files
+/// evidence with a recorded step. The bytes must be a PDF, PNG or JPEG (told by their
+/// content, and matching the declared type when one is given) of at most
+/// [`MAX_ATTACHMENT_BYTES`]; their SHA-256 is stored and audited.
+#[allow(clippy::too_many_arguments)]
+pub fn add_attachment(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    case_id: i64,
+    event_id: i64,
+    file_name: &str,
+    declared_type: Option<&str>,
+    bytes: &[u8],
+) -> AppResult<Attachment> {
+    use sha2::{Digest, Sha256};
+    actor.require(&[Role::Supervisor])?;
+    visible_case(conn, actor, case_id)?;
+    if bytes.is_empty() {
+        return Err(AppError::field("file", Msg::new("附件为空", "is empty")));
+    }
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(attachment_too_large());
+    }
+    let Some(content_type) = sniff_attachment(bytes) else {
+        return Err(AppError::field(
+            "file",
+            Msg::new(
+                "附件应为 PDF、PNG 或 JPEG 文件",
+                "must be a PDF, PNG or JPEG file",
+            ),
+        ));
+    };
+    if let Some(declared) = declared_type
+        .map(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|t| !t.is_empty() && t != "application/octet-stream")
+    {
+        let same =
+            declared == content_type || (declared == "image/jpg" && content_type == "image/jpeg");
+        if !same {
+            return Err(AppError::field(
+                "file",
+                Msg::new(
+                    format!("声明的类型 {declared} 与文件内容（{content_type}）不符"),
+                    format!("is declared as {declared} but holds {content_type}"),
+                ),
+            ));
+        }
+    }
+    let name = clean_file_name(file_name);
+    let sha = hex::encode(Sha256::digest(bytes));
+    let uploader = actor.id.ok_or_else(AppError::forbidden)?;
+    let size = i64::try_from(bytes.len()).map_err(AppError::internal)?;
+    write_tx(conn, |conn| {
+        let owner: Option<i64> = disposal_events::table
+            .find(event_id)
+            .select(disposal_events::case_id)
+            .first(conn)
+            .optional()?;
+        if owner != Some(case_id) {
+            return Err(AppError::NotFound(Msg::new(
+                "该案件没有这个步骤",
+                "The case has no such step",
+            )));
+        }
+        let id: i64 = diesel::insert_into(disposal_attachments::table)
+            .values((
+                disposal_attachments::case_id.eq(case_id),
+                disposal_attachments::event_id.eq(event_id),
+                disposal_attachments::file_name.eq(&name),
+                disposal_attachments::content_type.eq(content_type),
+                disposal_attachments::size_bytes.eq(size),
+                disposal_attachments::sha256.eq(&sha),
+                disposal_attachments::content.eq(bytes),
+                disposal_attachments::uploaded_by.eq(uploader),
+                disposal_attachments::uploaded_at.eq(now),
+            ))
+            .returning(disposal_attachments::id)
+            .get_result(conn)?;
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "disposal.attachment",
+                entity_kind: "disposal",
+                entity_id: case_id.to_string(),
+                before: None,
+                after: Some(serde_json::json!({
+                    "attachment_id": id, "event_id": event_id, "file_name": name,
+                    "content_type": content_type, "size_bytes": size, "sha256": sha,
+                })),
+                reason: None,
+            },
+        )?;
+        let by: Option<String> = users::table
+            .find(uploader)
+            .select(users::display_name)
+            .first(conn)
+            .optional()?;
+        Ok(AttachmentRow {
+            id,
+            event_id,
+            file_name: name.clone(),
+            content_type: content_type.to_string(),
+            size_bytes: size,
+            sha256: sha.clone(),
+            uploaded_by: uploader,
+            uploaded_at: now,
+        }
+        .view(by))
+    })
+}
+
+/// One filed file with its bytes, for a supervisor who may see the case.
+pub fn attachment(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    case_id: i64,
+    id: i64,
+) -> AppResult<(Attachment, Vec<u8>)> {
+    actor.require(&[Role::Supervisor, Role::Admin])?;
+    visible_case(conn, actor, case_id)?;
+    let found: Option<(AttachmentRow, Vec<u8>)> = disposal_attachments::table
+        .filter(disposal_attachments::id.eq(id))
+        .filter(disposal_attachments::case_id.eq(case_id))
+        .select((AttachmentRow::as_select(), disposal_attachments::content))
+        .first(conn)
+        .optional()?;
+    let (row, bytes) =
+        found.ok_or_else(|| AppError::NotFound(Msg::new("附件不存在", "No such attachment")))?;
+    Ok((row.view(None), bytes))
+}
+
+// ---------------------------------------------------------------- public information
+
+/// What a supervisor writes for the public disposal notice (rules.md §e.2); each field
+/// at most 500 characters. The served date, the re-examination and objection requests and
+/// the closing date come from the case's steps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicInfoInput {
+    /// 进货来源: where the entity bought the product.
+    #[serde(default)]
+    pub supply_source: String,
+    /// 购进、销售、库存数量.
+    #[serde(default)]
+    pub quantity_bought: String,
+    #[serde(default)]
+    pub quantity_sold: String,
+    #[serde(default)]
+    pub quantity_remaining: String,
+    /// 风险控制措施 (stop sale, seal, recall …).
+    #[serde(default)]
+    pub measures: String,
+    /// 违法行为定性, e.g. 违反《食品安全法》第三十四条.
+    #[serde(default)]
+    pub legal_basis: String,
+    /// 行政处罚 (or the decision not to penalise).
+    #[serde(default)]
+    pub penalty: String,
+    /// 免予处罚的理由, e.g. a seller's proven lawful source (FSL Art 136).
+    #[serde(default)]
+    pub exemption: String,
+}
+
+/// The published disposal information, frozen when published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PublicDisposal {
+    #[serde(flatten)]
+    pub info: PublicInfoInput,
+    /// The date the notice of the result was served on the entity.
+    pub served_on: Option<NaiveDate>,
+    pub recheck_requested: bool,
+    pub objection_filed: bool,
+    pub closed_on: Option<NaiveDate>,
+    pub published_on: NaiveDate,
+}
+
+/// `POST /api/v1/disposals/{id}/publish`: a supervisor publishes the disposal information
+/// of a case closed as completed, once its report's result is published. Publishing again
+/// replaces the text; both are audited.
+pub fn publish_info(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    id: i64,
+    input: &PublicInfoInput,
+) -> AppResult<Disposal> {
+    actor.require(&[Role::Supervisor])?;
+    visible_case(conn, actor, id)?;
+    let mut errors = FieldErrors::new();
+    let mut field = |name: &'static str, v: &str| -> String {
+        match clean_text(v, 500, false) {
+            Ok(t) => t,
+            Err(m) => {
+                errors.insert(name.to_string(), m);
+                String::new()
+            }
+        }
+    };
+    let info = PublicInfoInput {
+        supply_source: field("supply_source", &input.supply_source),
+        quantity_bought: field("quantity_bought", &input.quantity_bought),
+        quantity_sold: field("quantity_sold", &input.quantity_sold),
+        quantity_remaining: field("quantity_remaining", &input.quantity_remaining),
+        measures: field("measures", &input.measures),
+        legal_basis: field("legal_basis", &input.legal_basis),
+        penalty: field("penalty", &input.penalty),
+        exemption: field("exemption", &input.exemption),
+    };
+    if info.penalty.is_empty() && info.exemption.is_empty() {
+        errors.insert(
+            "penalty".to_string(),
+            Msg::new(
+                "请填写行政处罚或免予处罚的理由",
+                "give the penalty or the reason for none",
+            ),
+        );
+    }
+    if info.measures.is_empty() {
+        errors.insert(
+            "measures".to_string(),
+            Msg::new("请填写风险控制措施", "is required"),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let publisher = actor.id.ok_or_else(AppError::forbidden)?;
+    write_tx(conn, |conn| {
+        let fresh: CaseRow = disposal_cases::table
+            .find(id)
+            .select(CaseRow::as_select())
+            .first(conn)?;
+        if fresh.outcome.as_deref() != Some("completed") {
+            return Err(AppError::Conflict(Msg::new(
+                "案件办结后才能公开核查处置信息",
+                "Disposal information is published once the case is closed as completed",
+            )));
+        }
+        let report_published: bool = crate::db::schema::reports::table
+            .filter(crate::db::schema::reports::report_no.eq(&fresh.report_no))
+            .select(crate::db::schema::reports::published_at.is_not_null())
+            .first(conn)?;
+        if !report_published {
+            return Err(AppError::Conflict(Msg::new(
+                "请先公布检验结果",
+                "Publish the inspection result first",
+            )));
+        }
+        let events = events_of(conn, id)?;
+        let first = |k: StepKind| {
+            events
+                .iter()
+                .filter(|e| e.kind == k.as_str())
+                .map(|e| local_date(e.at))
+                .min()
+        };
+        let public = PublicDisposal {
+            info: info.clone(),
+            served_on: first(StepKind::EntityNotified),
+            recheck_requested: first(StepKind::RecheckRequested).is_some(),
+            objection_filed: first(StepKind::ObjectionFiled).is_some(),
+            closed_on: fresh.closed_at.map(local_date),
+            published_on: local_date(now),
+        };
+        let json = serde_json::to_string(&public).map_err(AppError::internal)?;
+        let before: Option<String> = disposal_cases::table
+            .find(id)
+            .select(disposal_cases::public_info)
+            .first(conn)?;
+        let n = diesel::update(
+            disposal_cases::table
+                .find(id)
+                .filter(disposal_cases::version.eq(fresh.version)),
+        )
+        .set((
+            disposal_cases::public_info.eq(Some(&json)),
+            disposal_cases::published_at.eq(Some(now)),
+            disposal_cases::published_by.eq(Some(publisher)),
+            disposal_cases::version.eq(fresh.version + 1),
+            disposal_cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if n != 1 {
+            return Err(AppError::stale());
+        }
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "disposal.publish",
+                entity_kind: "disposal",
+                entity_id: id.to_string(),
+                before: before.and_then(|b| serde_json::from_str(&b).ok()),
+                after: Some(serde_json::to_value(&public).map_err(AppError::internal)?),
+                reason: None,
+            },
+        )?;
+        let row = disposal_cases::table
+            .find(id)
+            .select(CaseRow::as_select())
+            .first(conn)?;
+        let cal = work_calendar(conn)?;
+        show(conn, &row, &cal, now)
+    })
+}
+
+/// `POST /api/v1/disposals/{id}/unpublish`: withdraws the published information, with a
+/// reason, audited.
+pub fn unpublish_info(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    id: i64,
+    input: &ReopenInput,
+) -> AppResult<Disposal> {
+    actor.require(&[Role::Supervisor])?;
+    visible_case(conn, actor, id)?;
+    let reason = clean_text(&input.reason, 500, true).map_err(|m| AppError::field("reason", m))?;
+    write_tx(conn, |conn| {
+        let fresh: CaseRow = disposal_cases::table
+            .find(id)
+            .select(CaseRow::as_select())
+            .first(conn)?;
+        let before: Option<String> = disposal_cases::table
+            .find(id)
+            .select(disposal_cases::public_info)
+            .first(conn)?;
+        if before.is_none() {
+            return Err(AppError::Conflict(Msg::new(
+                "核查处置信息尚未公开",
+                "The disposal information is not published",
+            )));
+        }
+        diesel::update(disposal_cases::table.find(id))
+            .set((
+                disposal_cases::public_info.eq(None::<String>),
+                disposal_cases::published_at.eq(None::<NaiveDateTime>),
+                disposal_cases::published_by.eq(None::<i64>),
+                disposal_cases::version.eq(fresh.version + 1),
+                disposal_cases::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "disposal.unpublish",
+                entity_kind: "disposal",
+                entity_id: id.to_string(),
+                before: before.and_then(|b| serde_json::from_str(&b).ok()),
+                after: None,
+                reason: Some(&reason),
+            },
+        )?;
+        let row = disposal_cases::table
+            .find(id)
+            .select(CaseRow::as_select())
+            .first(conn)?;
+        let cal = work_calendar(conn)?;
+        show(conn, &row, &cal, now)
+    })
+}
+
+/// The published disposal information of these samples, by sample id.
+pub fn published_info(
+    conn: &mut DbConnection,
+    sample_ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, PublicDisposal>> {
+    let rows: Vec<(i64, Option<String>)> = disposal_cases::table
+        .filter(disposal_cases::sample_id.eq_any(sample_ids))
+        .filter(disposal_cases::published_at.is_not_null())
+        .select((disposal_cases::sample_id, disposal_cases::public_info))
+        .load(conn)?;
+    let mut out = std::collections::HashMap::new();
+    for (sample, json) in rows {
+        if let Some(p) = json.and_then(|j| serde_json::from_str(&j).ok()) {
+            out.insert(sample, p);
+        }
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------- reminders

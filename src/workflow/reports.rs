@@ -1159,6 +1159,8 @@ pub struct PublicResult {
     pub failed_items: Vec<FailedItem>,
     pub lab: String,
     pub issued_on: NaiveDate,
+    /// The disposal information, once published (rules.md §e.2).
+    pub disposal: Option<crate::workflow::disposal::PublicDisposal>,
 }
 
 /// `GET /api/v1/public/results` filters.
@@ -1198,15 +1200,21 @@ pub fn public_results(
         q
     };
     let total: i64 = build().count().get_result(conn)?;
-    let rows: Vec<(ReportRecord, String)> = build()
+    let rows: Vec<(ReportRecord, String, i64)> = build()
         .order(reports::issued_at.desc())
         .then_order_by(reports::id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
-        .select((ReportRecord::as_select(), samples::category_code))
+        .select((
+            ReportRecord::as_select(),
+            samples::category_code,
+            samples::id,
+        ))
         .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|(_, _, id)| *id).collect();
+    let mut disposals = crate::workflow::disposal::published_info(conn, &ids)?;
     let mut out = Vec::with_capacity(rows.len());
-    for (r, category_code) in rows {
+    for (r, category_code, sample_id) in rows {
         let d = r.doc()?;
         let non_compliant = r.conclusion == "non_compliant";
         let failed_items = if non_compliant {
@@ -1233,6 +1241,7 @@ pub fn public_results(
             failed_items,
             lab: d.lab.name,
             issued_on: local_date(r.issued_at),
+            disposal: disposals.remove(&sample_id),
         });
     }
     Ok((out, total))

@@ -313,6 +313,23 @@ impl TestApp {
         status_json(rb.send().expect("send"))
     }
 
+    /// A request with a raw body of `content_type`; the status and the JSON answer.
+    pub fn send_bytes(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value) {
+        let rb = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .bearer_auth(token)
+            .body(body);
+        status_json(rb.send().expect("send"))
+    }
+
     /// A GET of a page; the status and the HTML.
     pub fn page(&self, path: &str) -> (u16, String) {
         let r = self.client.get(self.url(path)).send().expect("page");
