@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `user add`, `seed`, `audit verify`.
+//! The command line: `serve`, `migrate`, `user add`, `seed`, `audit verify`, `stats`.
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -38,6 +38,18 @@ pub enum Command {
     Seed {
         #[arg(long)]
         demo: bool,
+        /// With --demo: also generate this many demo samples (plans, entities, results)
+        /// across the Qinghai regions in proportion to population.
+        #[arg(long, requires = "demo")]
+        samples: Option<usize>,
+        /// The year the demo samples are sampled in (default: this year, up to today).
+        #[arg(long, requires = "samples")]
+        year: Option<i32>,
+    },
+    /// Statistics as the dashboard shows them (the whole province, as the system).
+    Stats {
+        #[command(subcommand)]
+        figure: StatsFigure,
     },
     /// Manage users.
     User {
@@ -73,6 +85,178 @@ pub struct UserAdd {
     /// Read the password from standard input.
     #[arg(long)]
     pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatsFigure {
+    /// Batches per thousand residents per region, against the target.
+    SamplingRate(StatsArgs),
+    /// Pass rate, turnaround and counts of one region.
+    Summary(StatsArgs),
+    /// Pass and failure rates by category, stage, plan level and region.
+    Quality(StatsArgs),
+    /// Lab turnaround in working days and the overdue samples.
+    Lab(StatsArgs),
+    /// Drug producers sampled in the period and those not yet sampled.
+    Coverage(StatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[arg(long)]
+    pub year: Option<String>,
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub to: Option<String>,
+    /// province, prefecture or county.
+    #[arg(long)]
+    pub level: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub domain: Option<String>,
+    #[arg(long)]
+    pub category: Option<String>,
+    #[arg(long)]
+    pub plan_level: Option<String>,
+    #[arg(long)]
+    pub plan_kind: Option<String>,
+    /// table (default), csv or json (for XLSX use the API's `?format=xlsx`).
+    #[arg(long, default_value = "table")]
+    pub format: String,
+}
+
+impl StatsArgs {
+    fn filter(&self) -> crate::workflow::stats::StatsFilter {
+        crate::workflow::stats::StatsFilter {
+            year: self.year.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            level: self.level.clone(),
+            region: self.region.clone(),
+            domain: self.domain.clone(),
+            category: self.category.clone(),
+            plan_level: self.plan_level.clone(),
+            plan_kind: self.plan_kind.clone(),
+        }
+    }
+}
+
+/// Runs one figure and prints it as a table, CSV or JSON.
+fn print_stats(db: &Db, clock: &dyn Clock, figure: StatsFigure) -> CliResult {
+    use crate::documents::table::{self as doc, Table};
+    use crate::web::stats_api::tables;
+    use crate::workflow::stats;
+    let mut conn = db.get()?;
+    let now = clock.now_naive();
+    let actor = Actor::system();
+    let (args, json, tables): (StatsArgs, serde_json::Value, Vec<Table>) = match figure {
+        StatsFigure::SamplingRate(a) => {
+            let r = stats::sampling_rate(&mut conn, now, &actor, &a.filter()).map_err(cli_error)?;
+            (
+                a,
+                serde_json::to_value(&r)?,
+                vec![tables::sampling_rate(&r)],
+            )
+        }
+        StatsFigure::Summary(a) => {
+            let r = stats::summary(&mut conn, now, &actor, &a.filter()).map_err(cli_error)?;
+            (a, serde_json::to_value(&r)?, vec![tables::summary(&r)])
+        }
+        StatsFigure::Quality(a) => {
+            let r = stats::quality(&mut conn, now, &actor, &a.filter()).map_err(cli_error)?;
+            (a, serde_json::to_value(&r)?, tables::quality_tables(&r))
+        }
+        StatsFigure::Lab(a) => {
+            let r = stats::lab(&mut conn, now, &actor, &a.filter()).map_err(cli_error)?;
+            (
+                a,
+                serde_json::to_value(&r)?,
+                vec![tables::lab_summary(&r), tables::lab_overdue(&r)],
+            )
+        }
+        StatsFigure::Coverage(a) => {
+            let r = stats::coverage(&mut conn, now, &actor, &a.filter()).map_err(cli_error)?;
+            (
+                a,
+                serde_json::to_value(&r)?,
+                vec![tables::coverage(&r), tables::not_sampled(&r)],
+            )
+        }
+    };
+    match args.format.as_str() {
+        "json" => println!("{}", serde_json::to_string_pretty(&json)?),
+        "csv" => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            for t in &tables {
+                out.write_all(&doc::csv(t)?)?;
+            }
+        }
+        "table" => {
+            for t in &tables {
+                println!("[{}]\n{}", t.name, tables::text_table(t));
+            }
+        }
+        other => return Err(format!("--format must be table, csv or json, not {other}").into()),
+    }
+    Ok(())
+}
+
+/// A use-case error as one line: the message and each field's problem.
+fn cli_error(e: crate::error::AppError) -> Box<dyn std::error::Error> {
+    match e.fields() {
+        Some(f) => format!(
+            "{}: {}",
+            e.message().en,
+            f.iter()
+                .map(|(k, m)| format!("{k} {}", m.en))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+        .into(),
+        None => e.to_string().into(),
+    }
+}
+
+/// Generates demo samples with a progress bar on standard error.
+fn seed_samples(db: &Db, clock: &dyn Clock, n: usize, year: Option<i32>) -> CliResult {
+    use std::io::Write;
+    let mut conn = db.get()?;
+    let now = clock.now_naive();
+    let year = year.unwrap_or_else(|| {
+        use chrono::Datelike;
+        crate::workflow::intake::local_date(now).year()
+    });
+    let started = std::time::Instant::now();
+    let mut progress = |done: usize, total: usize| {
+        let width = 40;
+        let filled = (done * width)
+            .checked_div(total)
+            .unwrap_or(width)
+            .min(width);
+        let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+        eprint!(
+            "\r[{}{}] {done}/{total} samples, {rate:.0}/s",
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
+        let _ = std::io::stderr().flush();
+    };
+    let seed = u64::try_from(now.and_utc().timestamp()).unwrap_or(1);
+    let rep = seed::demo_scale::generate(&mut conn, now, year, n, seed, &mut progress)
+        .map_err(cli_error)?;
+    eprintln!();
+    println!(
+        "demo data for {year}: {} plans, {} entities, {} samples ({} non-compliant) in {:.1} s",
+        rep.plans,
+        rep.entities,
+        rep.samples,
+        rep.non_compliant,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,9 +330,21 @@ pub fn run(cli: Cli) -> CliResult {
             println!("migrations applied ({})", config.database_url);
             Ok(())
         }
-        Command::Seed { demo } => {
+        Command::Seed {
+            demo,
+            samples,
+            year,
+        } => {
             let db = open(&config)?;
-            seed_all(&db, clock.as_ref(), demo)
+            seed_all(&db, clock.as_ref(), demo)?;
+            match samples {
+                Some(n) => seed_samples(&db, clock.as_ref(), n, year),
+                None => Ok(()),
+            }
+        }
+        Command::Stats { figure } => {
+            let db = open(&config)?;
+            print_stats(&db, clock.as_ref(), figure)
         }
         Command::User {
             command: UserCommand::Add(a),

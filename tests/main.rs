@@ -16,6 +16,7 @@ mod public;
 mod reference;
 mod reports;
 mod retention;
+mod stats;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use support::Backend;
@@ -62,6 +63,7 @@ fn main() {
         public::TESTS,
         reports::TESTS,
         disposal::TESTS,
+        stats::TESTS,
         bad_input::TESTS,
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,

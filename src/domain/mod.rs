@@ -12,4 +12,5 @@ pub mod retention;
 pub mod role;
 pub mod rules;
 pub mod sample;
+pub mod stats;
 pub mod uscc;

@@ -2,6 +2,8 @@
 //! Invariant: loading is idempotent. It inserts only what is missing and never
 //! overwrites what an admin has edited, so a second start changes nothing.
 
+pub mod demo_scale;
+
 use std::collections::BTreeSet;
 
 use chrono::NaiveDateTime;

@@ -26,6 +26,8 @@ pub mod retention_api;
 pub mod retention_pages;
 pub mod screening;
 pub mod session;
+pub mod stats_api;
+pub mod stats_pages;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -95,6 +97,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(disposal_api::configure)
                 .configure(public_api::configure)
                 .configure(screening::configure_api)
+                .configure(stats_api::configure)
                 .default_service(web::to(errors::not_found)),
         )
         .configure(pages::configure)
@@ -106,6 +109,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(disposal_pages::configure)
         .configure(public_pages::configure)
         .configure(screening::configure_pages)
+        .configure(stats_pages::configure)
         .default_service(web::to(errors::not_found));
 }
 

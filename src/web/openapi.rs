@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 
 use crate::web::{
     api, disposal_api, intake_api, lab_api, labels, public_api, reports_api, retention_api,
-    screening,
+    screening, stats_api,
 };
 
 #[derive(OpenApi)]
@@ -114,6 +114,11 @@ use crate::web::{
         screening::get,
         screening::add_result,
         screening::slip,
+        stats_api::sampling_rate,
+        stats_api::summary,
+        stats_api::quality,
+        stats_api::lab,
+        stats_api::coverage,
     )
 )]
 pub struct ApiDoc;

@@ -135,6 +135,7 @@ impl Nav {
             if u.roles.has_any(&[Role::Supervisor, Role::Admin]) {
                 add("/disposals", "nav.disposals");
                 add("/nominations", "nav.nominations");
+                add("/stats", "nav.stats");
             }
             add("/samples", "nav.samples");
             if u.roles

@@ -12,6 +12,7 @@ pub mod report_batch;
 pub mod reports;
 pub mod retention;
 pub mod screening;
+pub mod stats;
 
 use crate::domain::region::RegionCode;
 use crate::domain::role::{Role, Roles};
