@@ -170,6 +170,27 @@ impl Db {
     }
 }
 
+/// `sql` written with `?` placeholders, numbered `$1, $2, …` for PostgreSQL. For raw SQL
+/// (`diesel::sql_query`) run on either backend; the text must hold no other `?`.
+pub fn placeholders(conn: &DbConnection, sql: &str) -> String {
+    match conn {
+        DbConnection::Sqlite(_) => sql.to_string(),
+        DbConnection::Pg(_) => {
+            let mut out = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for ch in sql.chars() {
+                if ch == '?' {
+                    n += 1;
+                    out.push_str(&format!("${n}"));
+                } else {
+                    out.push(ch);
+                }
+            }
+            out
+        }
+    }
+}
+
 /// Applies the pending migrations of the connection's backend.
 pub fn run_migrations(conn: &mut DbConnection) -> AppResult<()> {
     let result = match conn {

@@ -7,6 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::db::placeholders;
 use crate::db::schema::{
     disposal_attachments, disposal_cases, disposal_events, entities, plans, regions, samples, users,
 };
@@ -878,26 +879,6 @@ fn rates_where(s: &RateScope) -> (String, Vec<String>) {
         binds.push(s.level.clone());
     }
     (clause, binds)
-}
-
-/// `sql` with PostgreSQL's numbered placeholders when the connection needs them.
-fn placeholders(conn: &DbConnection, sql: &str) -> String {
-    match conn {
-        DbConnection::Sqlite(_) => sql.to_string(),
-        DbConnection::Pg(_) => {
-            let mut out = String::with_capacity(sql.len() + 16);
-            let mut n = 0;
-            for ch in sql.chars() {
-                if ch == '?' {
-                    n += 1;
-                    out.push_str(&format!("${n}"));
-                } else {
-                    out.push(ch);
-                }
-            }
-            out
-        }
-    }
 }
 
 /// The checked filters of a stats request.

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::db::placeholders;
 use crate::db::schema::{categories, plans, region_populations, regions, samples};
 use crate::db::DbConnection;
 use crate::domain::licence::{check_licence, LicenceCheck};
@@ -1275,24 +1276,4 @@ pub fn summary(
         sampling_rate_plan_kinds: kinds.iter().map(|k| k.as_str().to_string()).collect(),
         sampling_rate_definition: source.to_string(),
     })
-}
-
-/// `sql` with PostgreSQL's numbered placeholders when the connection needs them.
-fn placeholders(conn: &DbConnection, sql: &str) -> String {
-    match conn {
-        DbConnection::Sqlite(_) => sql.to_string(),
-        DbConnection::Pg(_) => {
-            let mut out = String::with_capacity(sql.len() + 16);
-            let mut n = 0;
-            for ch in sql.chars() {
-                if ch == '?' {
-                    n += 1;
-                    out.push_str(&format!("${n}"));
-                } else {
-                    out.push(ch);
-                }
-            }
-            out
-        }
-    }
 }
