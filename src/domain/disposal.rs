@@ -931,6 +931,10 @@ pub struct CaseSummary {
 /// One case as the rates see it on `today` (the end of the period counted). A closing
 /// counts as on time when its local date is not after the completion deadline; with
 /// no completion rule in the profile, every closing is on time and no deadline passes.
+/// Working days ahead within which a duty counts as "due soon": the board's due-soon
+/// section and the morning reminder list (SPEC §6 "due within 5 working days").
+pub const DUE_SOON_WORKING_DAYS: i64 = 5;
+
 /// The steps that start disposal by default (SPEC §6: "a risk-control or investigation
 /// step recorded"): risk control, a recall, or an investigation filed.
 pub const DEFAULT_STARTED_BY: [StepKind; 4] = [

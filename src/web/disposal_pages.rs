@@ -130,7 +130,10 @@ async fn board(ctx: PageCtx, q: web::Query<BoardQuery>) -> AppResult<HttpRespons
             closed.push(line);
         } else if line.case.overdue {
             overdue.push(line);
-        } else if line.days_left.is_some_and(|d| d <= 5) {
+        } else if line
+            .days_left
+            .is_some_and(|d| d <= crate::domain::disposal::DUE_SOON_WORKING_DAYS)
+        {
             due_soon.push(line);
         } else {
             open.push(line);

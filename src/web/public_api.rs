@@ -41,18 +41,14 @@ pub const DEVICE_HEADER: &str = "X-Device-Id";
 
 /// Refuses the request with 429 when this client address has used its minute.
 pub fn check_nominate_rate(st: &AppState, req: &HttpRequest) -> AppResult<()> {
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    if st.nominate_limiter.allow(ip, st.clock.now_naive()) {
-        Ok(())
-    } else {
-        Err(AppError::RateLimited(Msg::new(
+    st.nominate_limiter.check(
+        req,
+        st.clock.now_naive(),
+        Msg::new(
             "提交过于频繁，请一分钟后再试",
             "Too many submissions; try again in a minute",
-        )))
-    }
+        ),
+    )
 }
 
 /// A fresh tracking code.

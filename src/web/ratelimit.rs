@@ -30,6 +30,25 @@ impl RateLimiter {
         }
     }
 
+    /// Counts one request from the request's client (its TCP peer) at `now`; a 429 with
+    /// `msg` when it is over the limit.
+    pub fn check(
+        &self,
+        req: &actix_web::HttpRequest,
+        now: NaiveDateTime,
+        msg: crate::error::Msg,
+    ) -> crate::error::AppResult<()> {
+        let ip = req
+            .peer_addr()
+            .map(|a| a.ip())
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        if self.allow(ip, now) {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::RateLimited(msg))
+        }
+    }
+
     /// Counts one request from `client` at `now`; false when it is over the limit.
     pub fn allow(&self, client: IpAddr, now: NaiveDateTime) -> bool {
         let window = now.and_utc().timestamp().div_euclid(self.window_secs);

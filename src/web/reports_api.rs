@@ -376,18 +376,14 @@ pub struct CodeQuery {
 
 /// Counts a public verification against the client's limit (429 over it).
 pub(crate) fn check_rate(st: &AppState, req: &HttpRequest) -> AppResult<()> {
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    if st.verify_limiter.allow(ip, now(st)) {
-        Ok(())
-    } else {
-        Err(AppError::RateLimited(Msg::new(
+    st.verify_limiter.check(
+        req,
+        now(st),
+        Msg::new(
             "核验请求过于频繁，请稍后再试",
             "Too many verification requests; try again in a minute",
-        )))
-    }
+        ),
+    )
 }
 
 /// Public: is this report genuine, and what is its status? No login; rate limited.

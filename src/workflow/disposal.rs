@@ -1911,7 +1911,7 @@ pub struct Reminder {
 }
 
 /// Working days of notice the morning reminder list gives.
-pub const REMINDER_HORIZON: i64 = 5;
+pub const REMINDER_HORIZON: i64 = crate::domain::disposal::DUE_SOON_WORKING_DAYS;
 
 /// The morning list (a page, and an API a mail or SMS gateway can poll): every duty of
 /// the open cases in the actor's scope that is overdue or due within
