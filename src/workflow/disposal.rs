@@ -269,6 +269,16 @@ fn visible_case(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<Ca
     }
 }
 
+/// The case as it stands now, after a write.
+fn reload(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> AppResult<Disposal> {
+    let row = disposal_cases::table
+        .find(id)
+        .select(CaseRow::as_select())
+        .first(conn)?;
+    let cal = work_calendar(conn)?;
+    show(conn, &row, &cal, now)
+}
+
 fn show(
     conn: &mut DbConnection,
     row: &CaseRow,
@@ -1331,12 +1341,7 @@ pub fn approve_extension(
                 ..Change::default()
             },
         )?;
-        let row = disposal_cases::table
-            .find(id)
-            .select(CaseRow::as_select())
-            .first(conn)?;
-        let cal = work_calendar(conn)?;
-        show(conn, &row, &cal, now)
+        reload(conn, id, now)
     })
 }
 
@@ -1413,12 +1418,7 @@ pub fn reopen(
                 reason: Some(&reason),
             },
         )?;
-        let row = disposal_cases::table
-            .find(id)
-            .select(CaseRow::as_select())
-            .first(conn)?;
-        let cal = work_calendar(conn)?;
-        show(conn, &row, &cal, now)
+        reload(conn, id, now)
     })
 }
 
@@ -1771,10 +1771,7 @@ pub fn publish_info(
             published_on: local_date(now),
         };
         let json = serde_json::to_string(&public).map_err(AppError::internal)?;
-        let before: Option<String> = disposal_cases::table
-            .find(id)
-            .select(disposal_cases::public_info)
-            .first(conn)?;
+        let before = fresh.public_info.clone();
         let n = diesel::update(
             disposal_cases::table
                 .find(id)
@@ -1804,12 +1801,7 @@ pub fn publish_info(
                 reason: None,
             },
         )?;
-        let row = disposal_cases::table
-            .find(id)
-            .select(CaseRow::as_select())
-            .first(conn)?;
-        let cal = work_calendar(conn)?;
-        show(conn, &row, &cal, now)
+        reload(conn, id, now)
     })
 }
 
@@ -1830,10 +1822,7 @@ pub fn unpublish_info(
             .find(id)
             .select(CaseRow::as_select())
             .first(conn)?;
-        let before: Option<String> = disposal_cases::table
-            .find(id)
-            .select(disposal_cases::public_info)
-            .first(conn)?;
+        let before = fresh.public_info.clone();
         if before.is_none() {
             return Err(AppError::Conflict(Msg::new(
                 "核查处置信息尚未公开",
@@ -1862,12 +1851,7 @@ pub fn unpublish_info(
                 reason: Some(&reason),
             },
         )?;
-        let row = disposal_cases::table
-            .find(id)
-            .select(CaseRow::as_select())
-            .first(conn)?;
-        let cal = work_calendar(conn)?;
-        show(conn, &row, &cal, now)
+        reload(conn, id, now)
     })
 }
 
