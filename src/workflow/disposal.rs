@@ -300,7 +300,17 @@ fn show_with(
     let events = events_of(conn, row.id)?;
     let case = domain_case(row, &events)?;
     let today = local_date(now);
-    let ids: Vec<i64> = events.iter().map(|e| e.recorded_by).collect();
+    let files: Vec<AttachmentRow> = disposal_attachments::table
+        .filter(disposal_attachments::case_id.eq(row.id))
+        .order(disposal_attachments::id.asc())
+        .select(AttachmentRow::as_select())
+        .load(conn)?;
+    // Everyone named on the page, recorders and uploaders, in one query.
+    let ids: Vec<i64> = events
+        .iter()
+        .map(|e| e.recorded_by)
+        .chain(files.iter().map(|f| f.uploaded_by))
+        .collect();
     let names: Vec<(i64, String)> = users::table
         .filter(users::id.eq_any(&ids))
         .select((users::id, users::display_name))
@@ -355,25 +365,10 @@ fn show_with(
             attachments: Vec::new(),
         });
     }
-    let files: Vec<AttachmentRow> = disposal_attachments::table
-        .filter(disposal_attachments::case_id.eq(row.id))
-        .order(disposal_attachments::id.asc())
-        .select(AttachmentRow::as_select())
-        .load(conn)?;
-    if !files.is_empty() {
-        let uploaders: Vec<i64> = files.iter().map(|f| f.uploaded_by).collect();
-        let more: Vec<(i64, String)> = users::table
-            .filter(users::id.eq_any(&uploaders))
-            .select((users::id, users::display_name))
-            .load(conn)?;
-        for f in files {
-            let by = more
-                .iter()
-                .find(|(i, _)| *i == f.uploaded_by)
-                .map(|(_, n)| n.clone());
-            if let Some(step) = steps.iter_mut().find(|s| s.event_id == Some(f.event_id)) {
-                step.attachments.push(f.view(by));
-            }
+    for f in files {
+        let by = name(f.uploaded_by);
+        if let Some(step) = steps.iter_mut().find(|s| s.event_id == Some(f.event_id)) {
+            step.attachments.push(f.view(by));
         }
     }
     let (sample_no, product_name, entity_name): (String, String, String) = samples::table
