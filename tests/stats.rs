@@ -23,6 +23,7 @@ pub const TESTS: &[Test] = crate::tests![
     bad_filters_are_422_naming_the_field,
     the_sampling_rate_exports_as_csv_with_a_byte_order_mark_and_as_xlsx,
     the_dashboard_shows_the_chart_and_tables_in_both_languages,
+    the_monthly_counts_follow_every_change_to_a_sample,
 ];
 
 fn t(s: &str) -> NaiveDateTime {
@@ -185,7 +186,7 @@ impl Fixture {
 }
 
 /// The fixed set of the hand-computed test (all sampled on 2026-02-10 unless noted).
-fn load_rate_fixture(app: &TestApp) {
+fn load_rate_fixture(app: &TestApp) -> Fixture {
     let mut c = app.db.conn();
     let mut f = Fixture::new(app);
     // 城东区 489,372: 2,000 supervision + 300 evaluation + 147 public request = 2,447
@@ -228,6 +229,7 @@ fn load_rate_fixture(app: &TestApp) {
          WHERE code = '632300'; DELETE FROM region_populations WHERE region_code = '632300';",
     )
     .expect("remove the figure");
+    f
 }
 
 fn row<'a>(rows: &'a Value, code: &str) -> &'a Value {
@@ -575,4 +577,120 @@ fn the_dashboard_shows_the_chart_and_tables_in_both_languages(b: Backend) {
     assert!(html.contains("Batches per thousand residents"), "English");
     let (s, _) = app.page("/stats?level=planet");
     assert_eq!(s, 422);
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct CountCell {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    month: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    region_code: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    plan_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    domain: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    stage: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    conclusion: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    batches: i64,
+}
+
+/// The counts the triggers keep and the same counts taken from `samples` directly.
+fn kept_and_counted(c: &mut DbConnection, b: Backend) -> (Vec<CountCell>, Vec<CountCell>) {
+    let kept: Vec<CountCell> = diesel::sql_query(
+        "SELECT month, region_code, plan_id, domain, stage, conclusion, batches \
+         FROM sample_counts WHERE batches <> 0 \
+         ORDER BY month, region_code, plan_id, domain, stage, conclusion",
+    )
+    .load(c)
+    .expect("kept");
+    let month = match b {
+        Backend::Sqlite => "strftime('%Y-%m', sampled_at, '+8 hours')",
+        Backend::Postgres => "to_char(sampled_at + INTERVAL '8 hours', 'YYYY-MM')",
+    };
+    let counted: Vec<CountCell> = diesel::sql_query(format!(
+        "SELECT {month} AS month, region_code, plan_id, domain, stage, conclusion, \
+         CAST(COUNT(*) AS BIGINT) AS batches FROM samples WHERE status <> 'rejected' \
+         GROUP BY {month}, region_code, plan_id, domain, stage, conclusion \
+         ORDER BY month, region_code, plan_id, domain, stage, conclusion"
+    ))
+    .load(c)
+    .expect("counted");
+    (kept, counted)
+}
+
+fn the_monthly_counts_follow_every_change_to_a_sample(b: Backend) {
+    let app = TestApp::spawn(b);
+    let mut f = load_rate_fixture(&app);
+    let mut c = app.db.conn();
+    let (kept, counted) = kept_and_counted(&mut c, b);
+    assert!(kept.len() > 5, "{kept:?}");
+    assert_eq!(kept, counted);
+
+    // Every kind of change any write path could make, straight in SQL: conclusions,
+    // rejection and its reversal, a move to another month, county and stage, a delete.
+    c.batch_execute(
+        "UPDATE samples SET conclusion = 'non_compliant', status = 'reported' \
+           WHERE id IN (SELECT id FROM samples WHERE region_code = '630102' ORDER BY id LIMIT 7); \
+         UPDATE samples SET conclusion = 'compliant' \
+           WHERE id IN (SELECT id FROM samples WHERE region_code = '630103' ORDER BY id LIMIT 11); \
+         UPDATE samples SET status = 'rejected' \
+           WHERE id IN (SELECT id FROM samples WHERE region_code = '630123' ORDER BY id LIMIT 13); \
+         UPDATE samples SET status = 'registered' WHERE status = 'rejected' AND region_code = '630102'; \
+         UPDATE samples SET sampled_at = '2026-03-01 01:00:00', region_code = '632322', stage = 'catering' \
+           WHERE id IN (SELECT id FROM samples WHERE region_code = '632221' ORDER BY id LIMIT 17); \
+         UPDATE samples SET product_name = 'renamed' WHERE region_code = '632324'; \
+         DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE region_code = '632301' ORDER BY id LIMIT 3);",
+    )
+    .expect("changes");
+    let (kept, counted) = kept_and_counted(&mut c, b);
+    assert_eq!(kept, counted);
+    let negative: i64 = diesel::sql_query(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sample_counts WHERE batches < 0",
+    )
+    .get_result::<N>(&mut c)
+    .expect("negative")
+    .n;
+    assert_eq!(negative, 0);
+
+    // A period with partial months at both ends reads whole months from the counts and
+    // the days at the ends from the samples: the figure is the one counted by hand.
+    add_spread(&mut f, &mut c);
+    let sup = app.user_token("leader", &["supervisor"]);
+    let (s, rows) = app.get(
+        "/api/v1/stats/sampling-rate?from=2026-01-20&to=2026-03-05&level=county&region=630100",
+        &sup,
+    );
+    assert_eq!(s, 200, "{rows}");
+    // 630121 大通: 2 on 19 Jan (out), 3 on 20 Jan, 4 in February, 5 on 5 Mar, 6 on 6 Mar
+    // (out): 12 in the period.
+    assert_eq!(row(&rows, "630121")["batches"], 12);
+}
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Samples of 大通县 (630121) spread across the ends of a period (times in UTC; Xining
+/// is UTC+8).
+fn add_spread(f: &mut Fixture, c: &mut DbConnection) {
+    for (at, n) in [
+        ("2026-01-19 15:59:59", 2), // 19 Jan 23:59:59 local
+        ("2026-01-19 16:00:00", 3), // 20 Jan 00:00 local
+        ("2026-02-14 04:00:00", 4),
+        ("2026-03-05 15:59:59", 5), // 5 Mar 23:59:59 local
+        ("2026-03-05 16:00:00", 6), // 6 Mar 00:00 local
+    ] {
+        f.add(
+            c,
+            Batch {
+                sampled_at: at,
+                ..Batch::new("630121", "supervision", n)
+            },
+        );
+    }
 }

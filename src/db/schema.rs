@@ -179,6 +179,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Batches per local month, county, plan, domain, stage and conclusion; kept by
+    /// triggers on `samples` (migration 000008). Read by the statistics.
+    sample_counts (month, region_code, plan_id, domain, stage, conclusion) {
+        month -> Text,
+        region_code -> Text,
+        plan_id -> BigInt,
+        domain -> Text,
+        stage -> Text,
+        conclusion -> Text,
+        batches -> BigInt,
+    }
+}
+
+diesel::table! {
     sample_sequences (year, county_code) {
         year -> Integer,
         county_code -> Text,
@@ -517,6 +531,7 @@ diesel::joinable!(disposal_events -> disposal_cases (case_id));
 diesel::joinable!(disposal_attachments -> disposal_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    sample_counts,
     regions,
     region_populations,
     holidays,

@@ -156,6 +156,23 @@ pub struct Outcomes {
 }
 
 impl Outcomes {
+    /// `batches` samples of one conclusion (`pending`, `compliant`, `non_compliant`);
+    /// any conclusion but `pending` counts as concluded.
+    pub fn of_conclusion(conclusion: &str, batches: i64) -> Outcomes {
+        let concluded = if conclusion == "pending" { 0 } else { batches };
+        let non_compliant = if conclusion == "non_compliant" {
+            batches
+        } else {
+            0
+        };
+        Outcomes {
+            batches,
+            concluded,
+            compliant: concluded - non_compliant,
+            non_compliant,
+        }
+    }
+
     pub fn add(&mut self, o: &Outcomes) {
         self.batches += o.batches;
         self.concluded += o.concluded;
@@ -248,8 +265,124 @@ pub fn population_year(to: NaiveDate) -> i32 {
     to.year()
 }
 
+/// A period split for the monthly counts: the whole months it covers (first and last,
+/// `YYYY-MM`, inclusive) and the days at its ends outside them (inclusive date ranges,
+/// at most two).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthSpan {
+    pub months: Option<(String, String)>,
+    pub edges: Vec<(NaiveDate, NaiveDate)>,
+}
+
+fn month_key(d: NaiveDate) -> String {
+    format!("{:04}-{:02}", d.year(), d.month())
+}
+
+fn first_of_month(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+fn first_of_next_month(d: NaiveDate) -> Option<NaiveDate> {
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)
+}
+
+/// Splits `from..=to` into whole months and the days at its ends.
+pub fn month_span(from: NaiveDate, to: NaiveDate) -> MonthSpan {
+    if from > to {
+        return MonthSpan {
+            months: None,
+            edges: Vec::new(),
+        };
+    }
+    // The first whole month starts on or after `from`; the last ends on or before `to`.
+    let first = if from.day() == 1 {
+        Some(from)
+    } else {
+        first_of_next_month(from)
+    };
+    let after_to = to.succ_opt();
+    let last_end = match after_to {
+        Some(n) if n.day() == 1 => Some(n),
+        _ => Some(first_of_month(to)),
+    };
+    match (first, last_end) {
+        (Some(first), Some(end)) if first < end => {
+            let mut edges = Vec::new();
+            if from < first {
+                edges.push((from, first.pred_opt().unwrap_or(first)));
+            }
+            if end <= to {
+                edges.push((end, to));
+            }
+            let last_month = end.pred_opt().unwrap_or(end);
+            MonthSpan {
+                months: Some((month_key(first), month_key(last_month))),
+                edges,
+            }
+        }
+        _ => MonthSpan {
+            months: None,
+            edges: vec![(from, to)],
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    fn ymd(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    fn span(from: &str, to: &str) -> MonthSpan {
+        month_span(ymd(from), ymd(to))
+    }
+
+    #[test]
+    fn a_whole_year_is_twelve_months_and_no_edges() {
+        let s = span("2026-01-01", "2026-12-31");
+        assert_eq!(s.months, Some(("2026-01".into(), "2026-12".into())));
+        assert!(s.edges.is_empty());
+    }
+
+    #[test]
+    fn a_year_to_date_reads_the_current_month_from_its_days() {
+        let s = span("2026-01-01", "2026-11-28");
+        assert_eq!(s.months, Some(("2026-01".into(), "2026-10".into())));
+        assert_eq!(s.edges, vec![(ymd("2026-11-01"), ymd("2026-11-28"))]);
+    }
+
+    #[test]
+    fn both_ends_of_a_period_may_be_partial_months() {
+        let s = span("2025-12-15", "2026-02-10");
+        assert_eq!(s.months, Some(("2026-01".into(), "2026-01".into())));
+        assert_eq!(
+            s.edges,
+            vec![
+                (ymd("2025-12-15"), ymd("2025-12-31")),
+                (ymd("2026-02-01"), ymd("2026-02-10"))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_period_inside_one_month_is_all_edge() {
+        let s = span("2026-02-02", "2026-02-27");
+        assert_eq!(s.months, None);
+        assert_eq!(s.edges, vec![(ymd("2026-02-02"), ymd("2026-02-27"))]);
+        let s = span("2026-02-01", "2026-02-28");
+        assert_eq!(s.months, Some(("2026-02".into(), "2026-02".into())));
+        assert!(s.edges.is_empty());
+        let s = span("2026-03-31", "2026-04-01");
+        assert_eq!(s.months, None);
+        assert_eq!(s.edges, vec![(ymd("2026-03-31"), ymd("2026-04-01"))]);
+        assert!(span("2026-04-02", "2026-04-01").edges.is_empty());
+    }
+
     use super::*;
     use crate::domain::calendar::DayKind;
 

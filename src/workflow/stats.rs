@@ -476,21 +476,91 @@ pub struct LeftOutRow {
     pub batches: i64,
 }
 
+/// Batches of one month, county, plan, stage and conclusion (rejected samples are not
+/// counted).
 #[derive(QueryableByName)]
-struct CountRow {
+struct Cell {
+    #[diesel(sql_type = Text)]
+    month: String,
     #[diesel(sql_type = Text)]
     region_code: String,
     #[diesel(sql_type = BigInt)]
     plan_id: i64,
+    #[diesel(sql_type = Text)]
+    stage: String,
+    #[diesel(sql_type = Text)]
+    conclusion: String,
     #[diesel(sql_type = BigInt)]
     batches: i64,
 }
 
-const RATE_SQL: &str = "SELECT region_code, plan_id, COUNT(*) AS batches FROM samples \
- WHERE sampled_at >= ? AND sampled_at < ? AND region_code LIKE ? \
- AND (? = '' OR domain = ?) AND status <> 'rejected' \
- AND (? = '' OR category_code = ? OR category_code LIKE ?) \
- GROUP BY region_code, plan_id";
+/// The filters both branches of the counts share, after `WHERE`.
+const CELLS_FILTER: &str = "region_code LIKE ? AND (? = '' OR domain = ?)";
+
+/// The counts of the period in scope, by month, county, plan, stage and conclusion.
+/// Whole months come from `sample_counts` (kept by triggers, a few rows per county
+/// and plan), the days at the ends of the period and any category filter (the counts
+/// hold no category) from `samples` through `samples_stats_idx`.
+fn cells(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<Cell>> {
+    let month = match conn {
+        DbConnection::Sqlite(_) => "strftime('%Y-%m', sampled_at, '+8 hours')",
+        DbConnection::Pg(_) => "to_char(sampled_at + INTERVAL '8 hours', 'YYYY-MM')",
+    };
+    let span = match s.category {
+        Some(_) => f::MonthSpan {
+            months: None,
+            edges: vec![(s.from, s.to)],
+        },
+        None => f::month_span(s.from, s.to),
+    };
+    let mut parts = Vec::new();
+    if span.months.is_some() {
+        parts.push(format!(
+            "SELECT month, region_code, plan_id, stage, conclusion, batches FROM sample_counts \
+             WHERE month >= ? AND month <= ? AND {CELLS_FILTER}"
+        ));
+    }
+    for _ in &span.edges {
+        parts.push(format!(
+            "SELECT {month} AS month, region_code, plan_id, stage, conclusion, 1 AS batches \
+             FROM samples WHERE sampled_at >= ? AND sampled_at < ? AND {CELLS_FILTER} \
+             AND status <> 'rejected' \
+             AND (? = '' OR category_code = ? OR category_code LIKE ?)"
+        ));
+    }
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT month, region_code, plan_id, stage, conclusion, CAST(SUM(batches) AS BIGINT) AS batches \
+         FROM ({}) c GROUP BY month, region_code, plan_id, stage, conclusion",
+        parts.join(" UNION ALL ")
+    );
+    let mut q = diesel::sql_query(placeholders(conn, &sql))
+        .into_boxed::<<DbConnection as diesel::Connection>::Backend>();
+    let filter = [s.like(), s.domain_text(), s.domain_text()];
+    if let Some((first, last)) = &span.months {
+        q = q
+            .bind::<Text, _>(first.clone())
+            .bind::<Text, _>(last.clone());
+        for t in &filter {
+            q = q.bind::<Text, _>(t.clone());
+        }
+    }
+    for (from, to) in &span.edges {
+        q = q
+            .bind::<Timestamp, _>(utc_of_local_midnight(*from))
+            .bind::<Timestamp, _>(utc_of_local_midnight(to.succ_opt().unwrap_or(*to)));
+        for t in &filter {
+            q = q.bind::<Text, _>(t.clone());
+        }
+        q = q
+            .bind::<Text, _>(s.category_text())
+            .bind::<Text, _>(s.category_text())
+            .bind::<Text, _>(s.category_like());
+    }
+    Ok(q.load(conn)?)
+}
 
 /// Batches per county (the entity's region) of the plans that pass `keep`.
 fn county_batches(
@@ -499,18 +569,8 @@ fn county_batches(
     plans: &HashMap<i64, PlanInfo>,
     keep: impl Fn(&PlanInfo) -> bool,
 ) -> AppResult<BTreeMap<String, i64>> {
-    let rows: Vec<CountRow> = diesel::sql_query(placeholders(conn, RATE_SQL))
-        .bind::<Timestamp, _>(s.start())
-        .bind::<Timestamp, _>(s.end())
-        .bind::<Text, _>(s.like())
-        .bind::<Text, _>(s.domain_text())
-        .bind::<Text, _>(s.domain_text())
-        .bind::<Text, _>(s.category_text())
-        .bind::<Text, _>(s.category_text())
-        .bind::<Text, _>(s.category_like())
-        .load(conn)?;
     let mut out = BTreeMap::new();
-    for r in rows {
+    for r in cells(conn, s)? {
         if plans
             .get(&r.plan_id)
             .is_some_and(|p| s.plan_passes(p) && keep(p))
@@ -661,13 +721,9 @@ fn rate_rows(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<RateRow>> {
 // ---------------------------------------------------------------- quality
 
 #[derive(QueryableByName)]
-struct QualityRow {
-    #[diesel(sql_type = Text)]
-    region_code: String,
+struct CategoryRow {
     #[diesel(sql_type = BigInt)]
     plan_id: i64,
-    #[diesel(sql_type = Text)]
-    stage: String,
     #[diesel(sql_type = Text)]
     category: String,
     #[diesel(sql_type = BigInt)]
@@ -678,16 +734,17 @@ struct QualityRow {
     non_compliant: i64,
 }
 
-/// The quality aggregate; `{top}` is the top-level category of `category_code` (the
-/// part before the first dot: `01.01` → `01`, `D01` → `D01`).
-const QUALITY_SQL: &str = "SELECT region_code, plan_id, stage, {top} AS category, \
+/// Outcomes by plan and top-level category (`{top}`: the part of `category_code`
+/// before the first dot: `01.01` → `01`, `D01` → `D01`). The monthly counts hold no
+/// category, so this one reads `samples`.
+const CATEGORY_SQL: &str = "SELECT plan_id, {top} AS category, \
  COUNT(*) AS batches, \
  SUM(CASE WHEN conclusion <> 'pending' THEN 1 ELSE 0 END) AS concluded, \
  SUM(CASE WHEN conclusion = 'non_compliant' THEN 1 ELSE 0 END) AS non_compliant \
  FROM samples WHERE sampled_at >= ? AND sampled_at < ? AND region_code LIKE ? \
  AND (? = '' OR domain = ?) AND status <> 'rejected' \
  AND (? = '' OR category_code = ? OR category_code LIKE ?) \
- GROUP BY region_code, plan_id, stage, {top}";
+ GROUP BY plan_id, {top}";
 
 /// Pass and non-compliance counts under one key (a category, stage, plan level…).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -783,8 +840,8 @@ fn quality_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Quality> {
         DbConnection::Sqlite(_) => "substr(category_code, 1, instr(category_code || '.', '.') - 1)",
         DbConnection::Pg(_) => "split_part(category_code, '.', 1)",
     };
-    let sql = QUALITY_SQL.replace("{top}", top);
-    let rows: Vec<QualityRow> = diesel::sql_query(placeholders(conn, &sql))
+    let sql = CATEGORY_SQL.replace("{top}", top);
+    let by_cat: Vec<CategoryRow> = diesel::sql_query(placeholders(conn, &sql))
         .bind::<Timestamp, _>(s.start())
         .bind::<Timestamp, _>(s.end())
         .bind::<Text, _>(s.like())
@@ -797,23 +854,22 @@ fn quality_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Quality> {
     let mut sampling = Outcomes::default();
     let mut risk = Outcomes::default();
     let mut by: [BTreeMap<String, Outcomes>; 5] = Default::default();
-    for r in &rows {
-        let Some(p) = plans.get(&r.plan_id).filter(|p| s.plan_passes(p)) else {
+    let mut months: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let passes = |id: i64| plans.get(&id).filter(|p| s.plan_passes(p));
+    for r in cells(conn, s)? {
+        let Some(p) = passes(r.plan_id) else {
             continue;
         };
-        let o = Outcomes {
-            batches: r.batches,
-            concluded: r.concluded,
-            compliant: r.concluded - r.non_compliant,
-            non_compliant: r.non_compliant,
-        };
+        let o = Outcomes::of_conclusion(&r.conclusion, r.batches);
+        let m = months.entry(r.month.clone()).or_default();
+        m.0 += o.batches;
+        m.1 += o.non_compliant;
         by[3].entry(p.kind.clone()).or_default().add(&o);
         if p.kind == PlanKind::RiskMonitoring.as_str() {
             risk.add(&o);
             continue;
         }
         sampling.add(&o);
-        by[0].entry(r.category.clone()).or_default().add(&o);
         by[1].entry(r.stage.clone()).or_default().add(&o);
         by[2].entry(p.level.clone()).or_default().add(&o);
         let region_key = RegionCode::parse(&r.region_code)
@@ -821,6 +877,27 @@ fn quality_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Quality> {
             .unwrap_or_else(|_| r.region_code.clone());
         by[4].entry(region_key).or_default().add(&o);
     }
+    for r in &by_cat {
+        let Some(p) = passes(r.plan_id) else {
+            continue;
+        };
+        if p.kind != PlanKind::RiskMonitoring.as_str() {
+            by[0].entry(r.category.clone()).or_default().add(&Outcomes {
+                batches: r.batches,
+                concluded: r.concluded,
+                compliant: r.concluded - r.non_compliant,
+                non_compliant: r.non_compliant,
+            });
+        }
+    }
+    let monthly = months
+        .into_iter()
+        .map(|(month, (batches, non_compliant))| MonthRow {
+            month,
+            batches,
+            non_compliant,
+        })
+        .collect();
     let rows_of = |m: &BTreeMap<String, Outcomes>, name: &dyn Fn(&str) -> String| {
         m.iter()
             .map(|(k, o)| outcome_row(k, name(k), o))
@@ -828,7 +905,6 @@ fn quality_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Quality> {
     };
     let same = |k: &str| k.to_string();
     let failing_items = failing_items(conn, s)?;
-    let monthly = monthly(conn, s)?;
     Ok(Quality {
         from: s.from,
         to: s.to,
@@ -905,31 +981,6 @@ fn failing_items(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<FailingIte
         .bind::<Text, _>(&kind)
         .bind::<Text, _>(&kind)
         .bind::<BigInt, _>(TOP_ITEMS)
-        .load(conn)?)
-}
-
-fn monthly(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<MonthRow>> {
-    let month = match conn {
-        DbConnection::Sqlite(_) => "strftime('%Y-%m', sampled_at, '+8 hours')",
-        DbConnection::Pg(_) => "to_char(sampled_at + INTERVAL '8 hours', 'YYYY-MM')",
-    };
-    let sql = format!(
-        "SELECT {month} AS month, COUNT(*) AS batches, \
-         SUM(CASE WHEN conclusion = 'non_compliant' THEN 1 ELSE 0 END) AS non_compliant \
-         FROM samples WHERE sampled_at >= ? AND sampled_at < ? AND region_code LIKE ? \
-         AND (? = '' OR domain = ?) AND status <> 'rejected' \
-         AND (? = '' OR category_code = ? OR category_code LIKE ?) \
-         GROUP BY {month} ORDER BY month"
-    );
-    Ok(diesel::sql_query(placeholders(conn, &sql))
-        .bind::<Timestamp, _>(s.start())
-        .bind::<Timestamp, _>(s.end())
-        .bind::<Text, _>(s.like())
-        .bind::<Text, _>(s.domain_text())
-        .bind::<Text, _>(s.domain_text())
-        .bind::<Text, _>(s.category_text())
-        .bind::<Text, _>(s.category_text())
-        .bind::<Text, _>(s.category_like())
         .load(conn)?)
 }
 
