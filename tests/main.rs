@@ -1,12 +1,15 @@
 //! The one integration test binary. Every test runs on SQLite and on PostgreSQL, each
 //! on a fresh database. PostgreSQL: `LIMS_TEST_PG_URL` (default the local server);
 //! when unreachable the PostgreSQL half is skipped with a clear notice, except under
-//! `CI=true`, where it is required and the run fails.
+//! `CI=true`, where it is required and the run fails. The browser tests (browser.rs)
+//! need Chromium and chromedriver in the same way: skipped with a notice when missing,
+//! required under `CI=true`.
 
 mod support;
 
 mod accounts;
 mod bad_input;
+mod browser;
 mod disposal;
 mod foundation;
 mod intake;
@@ -53,6 +56,17 @@ fn main() {
         ),
         (Ok(()), _) => {}
     }
+    let chrome = support::webdriver::available();
+    match (&chrome, ci) {
+        (Err(e), true) => {
+            eprintln!("Chromium and chromedriver are required under CI=true: {e}");
+            std::process::exit(1);
+        }
+        (Err(e), false) => eprintln!(
+            "\n*** Browser tests SKIPPED: Chromium or chromedriver is missing ({e}). Install the Debian packages chromium and chromium-driver to run them. ***\n"
+        ),
+        (Ok(()), _) => {}
+    }
     let all: Vec<Test> = [
         foundation::TESTS,
         accounts::TESTS,
@@ -69,10 +83,14 @@ fn main() {
         pages::INTAKE_PAGE_TESTS,
     ]
     .concat();
+    // (test, whether it needs the browser)
+    let all =
+        (all.into_iter().map(|t| (t, false))).chain(browser::TESTS.iter().map(|&t| (t, true)));
     let mut trials = Vec::new();
-    for (name, f) in all {
+    for ((name, f), in_browser) in all {
         for (backend, label) in [(Backend::Sqlite, "sqlite"), (Backend::Postgres, "postgres")] {
-            let skip = backend == Backend::Postgres && pg.is_err();
+            let skip =
+                (backend == Backend::Postgres && pg.is_err()) || (in_browser && chrome.is_err());
             trials.push(
                 Trial::test(format!("{label}::{name}"), move || {
                     std::panic::catch_unwind(|| f(backend)).map_err(|p| {

@@ -107,6 +107,12 @@ fn pages_are_chinese_by_default_and_switch_to_english(b: Backend) {
     assert_eq!(r.headers()["location"], "/login");
     let (_, html) = app.page("/login");
     assert!(html.contains("lang=\"en\"") && html.contains("Password"));
+    // The switch comes back with the page's query (a verification link keeps its code).
+    let (_, html) = app.page("/login?next=%2Fstats");
+    assert!(
+        html.contains("/lang/zh-CN?next=%2Flogin%3Fnext%3D%252Fstats"),
+        "{html}"
+    );
     // An open redirect is refused: the target stays on this site.
     let r = app
         .client

@@ -113,6 +113,8 @@ pub struct PageCtx {
     /// A CSRF cookie to set, when the request had none.
     pub new_csrf_cookie: Option<Cookie<'static>>,
     pub path: String,
+    /// The query string (without `?`), empty when there is none.
+    pub query: String,
     pub state: web::Data<AppState>,
 }
 
@@ -203,6 +205,7 @@ impl FromRequest for PageCtx {
                 csrf,
                 new_csrf_cookie,
                 path: req.path().to_string(),
+                query: req.query_string().to_string(),
                 state: st,
             })
         })

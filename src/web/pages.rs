@@ -77,7 +77,8 @@ pub struct NavLink {
 pub struct Nav {
     pub lang: Lang,
     pub csrf: String,
-    pub path: String,
+    /// The page's path and query, where switching the language comes back to.
+    pub here: String,
     pub user_name: Option<String>,
     pub roles: Vec<&'static str>,
     pub scope: Option<String>,
@@ -165,7 +166,11 @@ impl Nav {
         Nav {
             lang,
             csrf: ctx.csrf.clone(),
-            path: ctx.path.clone(),
+            here: if ctx.query.is_empty() {
+                ctx.path.clone()
+            } else {
+                format!("{}?{}", ctx.path, ctx.query)
+            },
             user_name: ctx.user.as_ref().map(|u| u.display_name.clone()),
             roles,
             scope: ctx.user.as_ref().map(|u| match &u.region {
@@ -191,7 +196,7 @@ impl Nav {
             Lang::Zh => "en",
             Lang::En => "zh-CN",
         };
-        format!("/lang/{code}?next={}", i18n::url_encode(&self.path))
+        format!("/lang/{code}?next={}", i18n::url_encode(&self.here))
     }
 
     /// A bilingual message in the page's language.

@@ -498,3 +498,6 @@ pub fn pdf_qr_codes(pdf: &[u8], page: usize) -> Vec<String> {
     found.sort();
     found.into_iter().map(|f| f.1).collect()
 }
+
+/// Driving headless Chromium through chromedriver (the browser tests).
+pub mod webdriver;
