@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::connection::SimpleConnection;
 
 use crate::db::schema::{
     categories, entities, plans, regions, sample_sequences, sample_tests, samples, test_items,
@@ -431,6 +432,12 @@ pub fn generate(
         .into_iter()
         .collect();
     let existing: Vec<String> = seq.keys().cloned().collect();
+    // Each sample touches a dozen indexes at random places: on SQLite a page cache of
+    // 256 MB for this connection (default 2 MB) keeps them in memory while generating.
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    if sqlite {
+        conn.batch_execute("PRAGMA cache_size = -262144")?;
+    }
     while done < n {
         let take = TX_ROWS.min(n - done);
         let mut rows = Vec::with_capacity(take);
@@ -594,6 +601,9 @@ pub fn generate(
         done += take;
         rep.samples = done;
         progress(done, n);
+    }
+    if sqlite {
+        conn.batch_execute("PRAGMA cache_size = -2000")?;
     }
     let summary = serde_json::json!({
         "year": year, "plans": rep.plans, "entities": rep.entities,
