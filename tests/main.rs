@@ -17,6 +17,7 @@ mod public;
 mod reference;
 mod reports;
 mod retention;
+mod security;
 mod stats;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -69,6 +70,7 @@ fn main() {
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,
         authz::TESTS,
+        security::TESTS,
     ]
     .concat();
     let mut trials = Vec::new();
