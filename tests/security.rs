@@ -1,7 +1,7 @@
 //! Security properties that SECURITY.md names and no other test file proves: SQL
 //! metacharacters stay text, the login form is throttled and never sends anyone off
-//! site, secrets are stored only as hashes, deactivation ends a session at once, and
-//! cookies are Secure behind an https address.
+//! site, secrets are stored only as hashes, deactivation ends a session at once,
+//! cookies are Secure behind an https address, and the server secret is long and private.
 
 use std::sync::Arc;
 
@@ -25,6 +25,9 @@ pub const TESTS: &[Test] = crate::tests![
     passwords_are_stored_as_argon2id_and_tokens_only_as_their_sha256,
     a_deactivated_users_session_ends_at_once,
     cookies_are_secure_when_the_public_address_is_https,
+    a_short_server_secret_is_refused_and_a_created_one_is_private,
+    an_unknown_user_and_a_wrong_password_get_the_same_answer,
+    a_body_over_one_megabyte_is_refused_and_writes_nothing,
 ];
 
 fn sql_metacharacters_in_searches_and_filters_are_only_text(b: Backend) {
@@ -227,4 +230,71 @@ fn cookies_are_secure_when_the_public_address_is_https(b: Backend) {
         assert_eq!(session.http_only(), Some(true));
         assert_eq!(session.same_site(), Some(actix_web::cookie::SameSite::Lax));
     });
+}
+
+fn a_short_server_secret_is_refused_and_a_created_one_is_private(_b: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path().to_string_lossy().to_string();
+    let short = d.clone();
+    let env = move |k: &str| match k {
+        "LIMS_DATA_DIR" => Some(short.clone()),
+        "LIMS_SECRET" => Some("only sixteen chr".to_string()),
+        _ => None,
+    };
+    let e = Config::from_sources(&env, None)
+        .err()
+        .expect("a short secret is refused");
+    assert!(e.0.contains("32"), "{}", e.0);
+    let env = move |k: &str| (k == "LIMS_DATA_DIR").then(|| d.clone());
+    let c = Config::from_sources(&env, None).expect("config");
+    assert_eq!(c.secret.len(), 32, "32 random bytes");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("secret"))
+            .expect("secret file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "readable by its owner only: {mode:o}");
+    }
+    // A second start reads the same secret: cookies and printed codes stay valid.
+    assert_eq!(
+        Config::from_sources(&env, None).expect("config").secret,
+        c.secret
+    );
+}
+
+fn an_unknown_user_and_a_wrong_password_get_the_same_answer(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.user("wang", &["sampler"]);
+    let login = |username: &str| {
+        app.send(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            json!({"username": username, "password": "not the password"}),
+        )
+    };
+    let (st_known, known) = login("wang");
+    let (st_unknown, unknown) = login("nobody");
+    assert_eq!((st_known, st_unknown), (401, 401));
+    assert_eq!(
+        known, unknown,
+        "the answer does not tell whether the user exists"
+    );
+}
+
+fn a_body_over_one_megabyte_is_refused_and_writes_nothing(b: Backend) {
+    let app = TestApp::spawn(b);
+    let before = app.audit_count();
+    let reason = "很".repeat(400_000);
+    let (st, e) = app.send(
+        "POST",
+        "/api/v1/public/nominations",
+        None,
+        json!({"product": "散装白酒", "place": "市场", "reason": reason, "region_code": "630104"}),
+    );
+    assert_eq!(st, 400, "{e}");
+    assert_eq!(e["error"]["code"], "bad_request");
+    assert_eq!(app.audit_count(), before);
 }
