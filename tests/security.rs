@@ -22,7 +22,7 @@ use crate::Test;
 pub const TESTS: &[Test] = crate::tests![
     sql_metacharacters_in_searches_and_filters_are_only_text,
     the_login_form_is_throttled_and_never_redirects_off_site,
-    passwords_are_stored_as_argon2id_and_tokens_only_as_their_sha256,
+    passwords_of_ten_characters_or_more_are_stored_as_argon2id_and_tokens_as_their_sha256,
     a_deactivated_users_session_ends_at_once,
     cookies_are_secure_when_the_public_address_is_https,
     a_short_server_secret_is_refused_and_a_created_one_is_private,
@@ -129,10 +129,22 @@ fn the_login_form_is_throttled_and_never_redirects_off_site(b: Backend) {
     assert_eq!(login_form(&app, "wang", PASSWORD).status(), 303);
 }
 
-fn passwords_are_stored_as_argon2id_and_tokens_only_as_their_sha256(b: Backend) {
+fn passwords_of_ten_characters_or_more_are_stored_as_argon2id_and_tokens_as_their_sha256(
+    b: Backend,
+) {
     use lims::db::schema::{api_tokens, users};
     let app = TestApp::spawn(b);
     let token = app.user_token("wang", &["sampler"]);
+    // Nine characters are too few.
+    let admin = app.user_token("root", &["admin"]);
+    let (st, e) = app.send(
+        "POST",
+        "/api/v1/users",
+        Some(&admin),
+        json!({"username": "li", "display_name": "李", "password": "123456789", "roles": ["sampler"]}),
+    );
+    assert_eq!(st, 422, "{e}");
+    assert!(e["error"]["fields"]["password"].is_string(), "{e}");
     let mut conn = app.db.conn();
     let hash: String = users::table
         .filter(users::username.eq("wang"))
@@ -142,6 +154,8 @@ fn passwords_are_stored_as_argon2id_and_tokens_only_as_their_sha256(b: Backend) 
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains(PASSWORD));
     let stored: Vec<String> = api_tokens::table
+        .inner_join(users::table)
+        .filter(users::username.eq("wang"))
         .select(api_tokens::token_hash)
         .load(&mut *conn)
         .expect("tokens");
