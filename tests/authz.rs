@@ -150,8 +150,10 @@ impl Row {
         self.other = Exp::Refuse;
         self
     }
-    /// Only its owner (the signatory who made it) and admins see the thing; others 404.
+    /// Only its owner (the signatory who made it) and province-wide admins see the
+    /// thing; others, the other prefecture's admin included, get 404.
     fn owner_and_admins(mut self) -> Row {
+        self.other = Exp::Hidden;
         for id in [Sampler, Custodian, Technician, Reviewer, Supervisor] {
             self.except.push((id, Exp::Hidden));
         }
