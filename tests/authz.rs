@@ -113,6 +113,9 @@ struct Row {
     other: Exp,
     /// Cells that differ from `who` (an owner, the user itself).
     except: Vec<(Id, Exp)>,
+    /// A list or a dashboard: the other prefecture's user gets it, but nothing of the
+    /// fixtures (their numbers, codes and USCC) may be in it.
+    scoped: bool,
 }
 
 impl Row {
@@ -126,6 +129,7 @@ impl Row {
             who,
             other: Exp::Allow,
             except: Vec::new(),
+            scoped: false,
         }
     }
     fn json(mut self, v: Value) -> Row {
@@ -138,6 +142,10 @@ impl Row {
     }
     fn bytes(mut self, ct: &'static str, b: Vec<u8>) -> Row {
         self.body = Body::Bytes(ct, b);
+        self
+    }
+    fn scoped(mut self) -> Row {
+        self.scoped = true;
         self
     }
     /// The other prefecture's user does not see the thing (404).
@@ -217,6 +225,22 @@ struct Fx {
     item: i64,
     /// A valid registration body (the intake fixture's plan, entity and samplers).
     sample_body: Value,
+}
+
+impl Fx {
+    /// What no answer to the other prefecture's user may contain.
+    fn markers(&self) -> Vec<String> {
+        vec![
+            self.registered.clone(),
+            self.testing.clone(),
+            self.reported.clone(),
+            self.report.clone(),
+            self.screening.clone(),
+            self.tracking.clone(),
+            "QH-2026-supervision".into(),
+            "91630104MA752K8R2Q".into(),
+        ]
+    }
 }
 
 fn api(method: &'static str, route: &'static str, path: String, who: Who) -> Row {
@@ -325,20 +349,20 @@ fn rows(f: &Fx) -> Vec<Row> {
             .json(json!({"rules": [], "version": 999})),
         api("GET", "/audit/verify", s("/audit/verify"), Roles(ADMIN)),
         // ------------------------------------------------------------ API: intake
-        api("GET", "/plans", s("/plans"), Users),
+        api("GET", "/plans", s("/plans"), Users).scoped(),
         api("POST", "/plans", s("/plans"), Roles(SUPERVISION)).json(new_plan),
         api("GET", "/plans/{id}", format!("/plans/{}", f.plan), Users).hidden(),
         api("PATCH", "/plans/{id}", format!("/plans/{}", f.plan), Roles(SUPERVISION))
             .json(as_json(&stale_plan))
             .region_refused(),
-        api("GET", "/entities", s("/entities"), Users),
+        api("GET", "/entities", s("/entities"), Users).scoped(),
         api("POST", "/entities", s("/entities"), Roles(&[Sampler, Supervisor, Admin]))
             .json(new_entity),
         api("GET", "/entities/{id}", format!("/entities/{}", f.entity), Users).hidden(),
         api("PATCH", "/entities/{id}", format!("/entities/{}", f.entity), Roles(&[Sampler, Supervisor, Admin]))
             .json(as_json(&stale_entity))
             .region_refused(),
-        api("GET", "/samples", s("/samples"), Users),
+        api("GET", "/samples", s("/samples"), Users).scoped(),
         api("POST", "/samples", s("/samples"), Roles(&[Sampler])).json(one_sampler),
         api("GET", "/samples/{sample_no}", format!("/samples/{reg}"), Users).hidden(),
         api("PATCH", "/samples/{sample_no}", format!("/samples/{reg}"), Roles(&[Sampler]))
@@ -365,7 +389,7 @@ fn rows(f: &Fx) -> Vec<Row> {
             .json(json!({}))
             .hidden(),
         api("GET", "/samples/{no}/timeline", format!("/samples/{rep}/timeline"), Users).hidden(),
-        api("GET", "/tests", s("/tests"), Users),
+        api("GET", "/tests", s("/tests"), Users).scoped(),
         api("POST", "/tests/results", s("/tests/results"), Roles(&[Technician])).json(json!({"results": []})),
         api("PATCH", "/tests/{id}", format!("/tests/{}", f.open_test), Roles(&[Custodian, Reviewer, Admin]))
             .json(json!({"version": 999}))
@@ -389,7 +413,7 @@ fn rows(f: &Fx) -> Vec<Row> {
             .hidden(),
         api("GET", "/retention/discardable", s("/retention/discardable"), Roles(&[Custodian, Supervisor, Admin])),
         // ------------------------------------------------------------ API: reports
-        api("GET", "/reports", s("/reports"), Users),
+        api("GET", "/reports", s("/reports"), Users).scoped(),
         api("POST", "/reports/batch", s("/reports/batch"), Users).json(json!({"report_nos": []})),
         api("GET", "/reports/{report_no}", format!("/reports/{rno}"), Users).hidden(),
         api("POST", "/reports/{report_no}/revoke", format!("/reports/{rno}/revoke"), Roles(&[Signatory]))
@@ -409,8 +433,8 @@ fn rows(f: &Fx) -> Vec<Row> {
         api("GET", "/verify/{report_no}", format!("/verify/{rno}?k={k}"), Public),
         api("GET", "/public/results", s("/public/results"), Public),
         // ------------------------------------------------------------ API: disposal
-        api("GET", "/disposals", s("/disposals"), Roles(SUPERVISION)),
-        api("GET", "/disposals/reminders", s("/disposals/reminders"), Roles(SUPERVISION)),
+        api("GET", "/disposals", s("/disposals"), Roles(SUPERVISION)).scoped(),
+        api("GET", "/disposals/reminders", s("/disposals/reminders"), Roles(SUPERVISION)).scoped(),
         api("GET", "/disposals/{id}", format!("/disposals/{case}"), Roles(SUPERVISION)).hidden(),
         api("POST", "/disposals/{id}/events", format!("/disposals/{case}/events"), Roles(&[Supervisor]))
             .json(bad_event)
@@ -443,7 +467,7 @@ fn rows(f: &Fx) -> Vec<Row> {
         api("GET", "/public/nominations", s("/public/nominations"), Public),
         api("GET", "/public/nominations/{code}", format!("/public/nominations/{}", f.tracking), Public),
         api("POST", "/public/nominations/{code}/support", format!("/public/nominations/{}/support", f.tracking), Public),
-        api("GET", "/nominations", s("/nominations"), Roles(SUPERVISION)),
+        api("GET", "/nominations", s("/nominations"), Roles(SUPERVISION)).scoped(),
         api("POST", "/nominations/{id}/accept", format!("/nominations/{}/accept", f.nomination), Roles(&[Supervisor]))
             .json(json!({}))
             .hidden(),
@@ -460,7 +484,7 @@ fn rows(f: &Fx) -> Vec<Row> {
         // ------------------------------------------------------------ API: screenings
         api("POST", "/screenings", s("/screenings"), Roles(&[Custodian]))
             .json(json!({"item_name": "", "region_code": "630104"})),
-        api("GET", "/screenings", s("/screenings"), Roles(&[Custodian, Technician, Supervisor])),
+        api("GET", "/screenings", s("/screenings"), Roles(&[Custodian, Technician, Supervisor])).scoped(),
         api("GET", "/screenings/{no}", format!("/screenings/{}", f.screening), Roles(&[Custodian, Technician, Supervisor]))
             .hidden(),
         api("POST", "/screenings/{no}/results", format!("/screenings/{}/results", f.screening), Roles(&[Custodian, Technician]))
@@ -483,7 +507,7 @@ fn rows(f: &Fx) -> Vec<Row> {
             .form(&[("username", "wangfang"), ("password", PASSWORD), ("next", "/")]),
         page("POST", "/logout", s("/logout"), Public).form(&[]),
         page("GET", "/lang/{code}", s("/lang/en?next=/"), Public),
-        page("GET", "/", s("/"), Users),
+        page("GET", "/", s("/"), Users).scoped(),
         page("GET", "/search", format!("/search?q={reg}"), Users),
         // ------------------------------------------------------------ pages: admin
         page("GET", "/admin/users", s("/admin/users"), Roles(ADMIN)),
@@ -510,19 +534,19 @@ fn rows(f: &Fx) -> Vec<Row> {
         page("GET", "/admin/lab", s("/admin/lab"), Roles(ADMIN)),
         page("POST", "/admin/lab", s("/admin/lab"), Roles(ADMIN)).form(&[("version", "999")]),
         // ------------------------------------------------------------ pages: intake
-        page("GET", "/plans", s("/plans"), Users),
+        page("GET", "/plans", s("/plans"), Users).scoped(),
         page("POST", "/plans", s("/plans"), Roles(SUPERVISION)).form(&[]),
         page("GET", "/plans/{id}", format!("/plans/{}", f.plan), Users).hidden(),
         page("POST", "/plans/{id}", format!("/plans/{}", f.plan), Roles(SUPERVISION))
             .form(&stale_plan)
             .region_refused(),
-        page("GET", "/entities", s("/entities"), Users),
+        page("GET", "/entities", s("/entities"), Users).scoped(),
         page("POST", "/entities", s("/entities"), Roles(&[Sampler, Supervisor, Admin])).form(&[]),
         page("GET", "/entities/{id}", format!("/entities/{}", f.entity), Users).hidden(),
         page("POST", "/entities/{id}", format!("/entities/{}", f.entity), Roles(&[Sampler, Supervisor, Admin]))
             .form(&stale_entity)
             .region_refused(),
-        page("GET", "/samples", s("/samples"), Users),
+        page("GET", "/samples", s("/samples"), Users).scoped(),
         page("GET", "/samples/new", s("/samples/new"), Roles(&[Sampler])),
         page("POST", "/samples/new", s("/samples/new"), Roles(&[Sampler])).form(&[]),
         page("GET", "/samples/{no}", format!("/samples/{reg}"), Users).hidden(),
@@ -531,31 +555,31 @@ fn rows(f: &Fx) -> Vec<Row> {
             .form(&stale_sample_form)
             .hidden(),
         page("GET", "/s/{no}", format!("/s/{reg}"), Users),
-        page("GET", "/receipts", s("/receipts"), Roles(&[Custodian])),
+        page("GET", "/receipts", s("/receipts"), Roles(&[Custodian])).scoped(),
         page("POST", "/receipts", s("/receipts"), Roles(&[Custodian]))
             .form(&[("scan", rep), ("seal_intact", "on"), ("condition_ok", "on")])
             .hidden(),
         page("POST", "/labels/batch", s("/labels/batch"), Users).form(&[("sample_nos", reg)]).hidden(),
         // ------------------------------------------------------------ pages: lab
-        page("GET", "/worklist", s("/worklist"), Roles(&[Technician])),
+        page("GET", "/worklist", s("/worklist"), Roles(&[Technician])).scoped(),
         page("POST", "/worklist", s("/worklist"), Roles(&[Technician])).form(&[]),
-        page("GET", "/review", s("/review"), Roles(&[Reviewer])),
+        page("GET", "/review", s("/review"), Roles(&[Reviewer])).scoped(),
         page("POST", "/review/{id}", format!("/review/{}", f.open_test), Roles(&[Reviewer]))
             .form(&[("decision", "maybe")])
             .hidden(),
-        page("GET", "/assign", s("/assign"), Roles(&[Custodian, Reviewer, Admin])),
+        page("GET", "/assign", s("/assign"), Roles(&[Custodian, Reviewer, Admin])).scoped(),
         page("POST", "/assign", s("/assign"), Roles(&[Custodian, Reviewer, Admin])).form(&[("sample_no", rep)]),
-        page("GET", "/approvals", s("/approvals"), Roles(&[Signatory])),
+        page("GET", "/approvals", s("/approvals"), Roles(&[Signatory])).scoped(),
         page("POST", "/approvals/{no}", format!("/approvals/{tst}"), Roles(&[Signatory])).form(&[]).hidden(),
         page("GET", "/samples/{no}/timeline", format!("/samples/{rep}/timeline"), Users).hidden(),
         // ------------------------------------------------------------ pages: retention
-        page("GET", "/retention", s("/retention"), Roles(&[Custodian])),
+        page("GET", "/retention", s("/retention"), Roles(&[Custodian])).scoped(),
         page("POST", "/retention", s("/retention"), Roles(&[Custodian])).form(&[("sample_no", rep), ("place", "")]),
         page("POST", "/retention/{no}/discard", format!("/retention/{rep}/discard"), Roles(&[Custodian]))
             .form(&[("reason", "过期")])
             .hidden(),
         // ------------------------------------------------------------ pages: reports
-        page("GET", "/reports", s("/reports"), Users),
+        page("GET", "/reports", s("/reports"), Users).scoped(),
         page("POST", "/reports/batch", s("/reports/batch"), Users).form(&[]),
         page("GET", "/reports/batches/{id}", format!("/reports/batches/{}", f.batch), Users).owner_and_admins(),
         page("GET", "/reports/batches/{id}/download", format!("/reports/batches/{}/download", f.batch), Users).owner_and_admins(),
@@ -572,8 +596,8 @@ fn rows(f: &Fx) -> Vec<Row> {
         page("GET", "/verify/{no}/pdf", format!("/verify/{rno}/pdf?k={k}"), Public),
         page("GET", "/public/results", s("/public/results"), Public),
         // ------------------------------------------------------------ pages: disposal
-        page("GET", "/disposals", s("/disposals"), Roles(SUPERVISION)),
-        page("GET", "/disposals/reminders", s("/disposals/reminders"), Roles(SUPERVISION)),
+        page("GET", "/disposals", s("/disposals"), Roles(SUPERVISION)).scoped(),
+        page("GET", "/disposals/reminders", s("/disposals/reminders"), Roles(SUPERVISION)).scoped(),
         page("GET", "/disposals/{id}", format!("/disposals/{case}"), Roles(SUPERVISION)).hidden(),
         page("POST", "/disposals/{id}/events", format!("/disposals/{case}/events"), Roles(&[Supervisor]))
             .form(&[("kind", "tea_break"), ("at", "2026-03-02T10:00")])
@@ -603,12 +627,12 @@ fn rows(f: &Fx) -> Vec<Row> {
         page("GET", "/public/nominations/{code}", format!("/public/nominations/{}", f.tracking), Public),
         page("POST", "/public/nominations/{code}/support", format!("/public/nominations/{}/support", f.tracking), Public)
             .form(&[]),
-        page("GET", "/nominations", s("/nominations"), Roles(SUPERVISION)),
+        page("GET", "/nominations", s("/nominations"), Roles(SUPERVISION)).scoped(),
         page("POST", "/nominations/{id}/{action}", format!("/nominations/{}/accept", f.nomination), Roles(&[Supervisor]))
             .form(&[])
             .hidden(),
         // ------------------------------------------------------------ pages: screenings, statistics
-        page("GET", "/screenings", s("/screenings"), Roles(&[Custodian, Technician, Supervisor])),
+        page("GET", "/screenings", s("/screenings"), Roles(&[Custodian, Technician, Supervisor])).scoped(),
         page("POST", "/screenings", s("/screenings"), Roles(&[Custodian])).form(&[("region_code", "630104")]),
         page("GET", "/screenings/{no}", format!("/screenings/{}", f.screening), Roles(&[Custodian, Technician, Supervisor]))
             .hidden(),
@@ -618,7 +642,7 @@ fn rows(f: &Fx) -> Vec<Row> {
         page("GET", "/screenings/{no}/slip.pdf", format!("/screenings/{}/slip.pdf", f.screening),
             Roles(&[Custodian, Technician, Supervisor]))
             .hidden(),
-        page("GET", "/stats", s("/stats"), Roles(SUPERVISION)),
+        page("GET", "/stats", s("/stats"), Roles(SUPERVISION)).scoped(),
     ]
 }
 
@@ -856,10 +880,7 @@ fn call(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let body: String = String::from_utf8_lossy(&r.bytes().unwrap_or_default())
-        .chars()
-        .take(300)
-        .collect();
+    let body = String::from_utf8_lossy(&r.bytes().unwrap_or_default()).to_string();
     (status, location, body)
 }
 
@@ -916,13 +937,22 @@ fn every_route_is_allowed_or_refused_for_every_role_as_the_matrix_says(b: Backen
                     c.id
                 );
             }
-            if let Err(why) = judge(row, c, exp, status, &location) {
+            let mut verdict = judge(row, c, exp, status, &location);
+            if verdict.is_ok() && row.scoped && c.id == Other && status == 200 {
+                if let Some(m) = f.markers().iter().find(|m| body.contains(m.as_str())) {
+                    verdict = Err(format!("shows {m} of another prefecture"));
+                }
+            }
+            if let Err(why) = verdict {
                 failures.push(format!(
                     "{} {} as {:?}: {why}\n    {}",
                     row.method,
                     row.full_path(),
                     c.id,
-                    body.replace('\n', " ")
+                    body.chars()
+                        .take(300)
+                        .collect::<String>()
+                        .replace('\n', " ")
                 ));
             }
         }
