@@ -255,9 +255,9 @@ fn a_short_server_secret_is_refused_and_a_created_one_is_private(_b: Backend) {
         "LIMS_SECRET" => Some("only sixteen chr".to_string()),
         _ => None,
     };
-    let e = Config::from_sources(&env, None)
-        .err()
-        .expect("a short secret is refused");
+    let Err(e) = Config::from_sources(&env, None) else {
+        panic!("a short secret is refused");
+    };
     assert!(e.0.contains("32"), "{}", e.0);
     let env = move |k: &str| (k == "LIMS_DATA_DIR").then(|| d.clone());
     let c = Config::from_sources(&env, None).expect("config");
