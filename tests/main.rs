@@ -8,6 +8,7 @@
 mod support;
 
 mod accounts;
+mod authz;
 mod bad_input;
 mod browser;
 mod disposal;
@@ -19,6 +20,7 @@ mod public;
 mod reference;
 mod reports;
 mod retention;
+mod security;
 mod stats;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -81,6 +83,8 @@ fn main() {
         bad_input::TESTS,
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,
+        authz::TESTS,
+        security::TESTS,
     ]
     .concat();
     // (test, whether it needs the browser)

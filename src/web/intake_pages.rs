@@ -1131,6 +1131,8 @@ async fn sample_new_submit(
 ) -> AppResult<HttpResponse> {
     ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
+    // The role before the form is read: a non-sampler gets 403, as on the API.
+    actor.require(&[Role::Sampler])?;
     let fields = fields_from_form(&form);
     let result = match input_from_fields(&fields) {
         Ok(input) => {
@@ -1203,6 +1205,7 @@ async fn sample_edit_submit(
 ) -> AppResult<HttpResponse> {
     ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
+    actor.require(&[Role::Sampler])?;
     let no = path.into_inner();
     let fields = fields_from_form(&form);
     let n = no.clone();
