@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod backup;
 mod bad_input;
 mod disposal;
 mod foundation;
@@ -67,6 +68,7 @@ fn main() {
         bad_input::TESTS,
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,
+        backup::TESTS,
     ]
     .concat();
     let mut trials = Vec::new();
