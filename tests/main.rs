@@ -8,6 +8,7 @@ mod support;
 mod accounts;
 mod backup;
 mod bad_input;
+mod crash;
 mod disposal;
 mod foundation;
 mod intake;
@@ -69,6 +70,7 @@ fn main() {
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,
         backup::TESTS,
+        crash::TESTS,
     ]
     .concat();
     let mut trials = Vec::new();
