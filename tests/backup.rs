@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use diesel::prelude::*;
@@ -131,18 +131,22 @@ fn a_backup_taken_while_samples_are_registered_restores_to_one_consistent_moment
     let work = tempfile::tempdir().expect("temp dir");
     let file = work.path().join("lims.backup");
 
-    // A sampler keeps registering; the backup starts after five of its registrations
-    // and the sampler stops five registrations after the backup has finished.
+    // A sampler keeps registering. The backup starts once five registrations are
+    // answered (so they are in it); the sampler stops once five more have *started*
+    // after the backup finished (so they are not): the one running while the backup
+    // ends may fall on either side.
     let stop = AtomicBool::new(false);
+    let done = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel();
     let backup_out = std::thread::scope(|s| {
         let writer = s.spawn(|| {
             while !stop.load(Ordering::SeqCst) {
                 register(&app, &lab.intake);
+                done.fetch_add(1, Ordering::SeqCst);
                 let _ = tx.send(());
             }
         });
-        for _ in 0..5 {
+        while done.load(Ordering::SeqCst) < 5 {
             rx.recv().expect("a registration");
         }
         let out = run_ok(
@@ -151,7 +155,8 @@ fn a_backup_taken_while_samples_are_registered_restores_to_one_consistent_moment
                 .arg("--to")
                 .arg(&file),
         );
-        for _ in 0..5 {
+        let at_end = done.load(Ordering::SeqCst);
+        while done.load(Ordering::SeqCst) < at_end + 6 {
             rx.recv().expect("a registration");
         }
         stop.store(true, Ordering::SeqCst);
