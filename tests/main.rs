@@ -9,8 +9,10 @@ mod support;
 
 mod accounts;
 mod authz;
+mod backup;
 mod bad_input;
 mod browser;
+mod crash;
 mod disposal;
 mod foundation;
 mod intake;
@@ -85,6 +87,8 @@ fn main() {
         pages::INTAKE_PAGE_TESTS,
         authz::TESTS,
         security::TESTS,
+        backup::TESTS,
+        crash::TESTS,
     ]
     .concat();
     // (test, whether it needs the browser)

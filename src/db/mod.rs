@@ -8,6 +8,7 @@
 //! - Blocking diesel calls run on actix's blocking pool ([`Db::run`]), never on the
 //!   async executor.
 
+pub mod backup;
 pub mod schema;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};

@@ -501,3 +501,45 @@ pub fn pdf_qr_codes(pdf: &[u8], page: usize) -> Vec<String> {
 
 /// Driving headless Chromium through chromedriver (the browser tests).
 pub mod webdriver;
+
+/// The `lims` binary as an operator runs it against `url`: the data directory, the
+/// working directory and the secret in `dir`, nothing from this machine's environment.
+pub fn lims_command(url: &DatabaseUrl, dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lims"));
+    let url = match url {
+        DatabaseUrl::Sqlite(p) => p.to_string_lossy().to_string(),
+        DatabaseUrl::Postgres(u) => u.clone(),
+    };
+    cmd.current_dir(dir)
+        .env("DATABASE_URL", url)
+        .env("LIMS_DATA_DIR", dir)
+        .env(
+            "LIMS_SECRET",
+            "test secret that is long enough for hmac use",
+        )
+        .env("RUST_LOG", "warn")
+        .env_remove("LIMS_CONFIG")
+        .env_remove("LIMS_BIND")
+        .env_remove("LIMS_BASE_URL");
+    cmd
+}
+
+/// Whether the PostgreSQL client programs (`pg_dump`, `pg_restore`) are on PATH. Under
+/// `CI=true` they must be: the run fails rather than skipping.
+pub fn pg_client_tools() -> bool {
+    let found = ["pg_dump", "pg_restore"].iter().all(|p| {
+        std::process::Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(
+        found || !ci,
+        "pg_dump and pg_restore are required under CI=true (apt-get install postgresql-client)"
+    );
+    if !found {
+        eprintln!("*** pg_dump/pg_restore not on PATH: PostgreSQL backup test SKIPPED ***");
+    }
+    found
+}
