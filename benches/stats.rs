@@ -46,12 +46,30 @@ fn bench(c: &mut Criterion) {
         level: Some("county".into()),
         ..Default::default()
     };
+    let to_date = StatsFilter {
+        from: Some("2026-01-01".into()),
+        to: Some("2026-11-28".into()),
+        level: Some("county".into()),
+        ..Default::default()
+    };
     let mut g = c.benchmark_group("stats");
     g.sample_size(20).measurement_time(Duration::from_secs(10));
     g.bench_function("sampling rate by county, one year", |b| {
         b.iter(|| {
             let mut conn = db.get().expect("conn");
             black_box(stats::sampling_rate(&mut conn, now, &actor, &year).expect("rate"))
+        })
+    });
+    g.bench_function("sampling rate by county, 1 Jan to 28 Nov", |b| {
+        b.iter(|| {
+            let mut conn = db.get().expect("conn");
+            black_box(stats::sampling_rate(&mut conn, now, &actor, &to_date).expect("rate"))
+        })
+    });
+    g.bench_function("lab, one year", |b| {
+        b.iter(|| {
+            let mut conn = db.get().expect("conn");
+            black_box(stats::lab(&mut conn, now, &actor, &year).expect("lab"))
         })
     });
     g.bench_function("quality, one year", |b| {

@@ -494,6 +494,14 @@ struct Cell {
     batches: i64,
 }
 
+/// How finely `cells` groups: by every column, or by county and plan only (the
+/// sampling rate; month, stage and conclusion come back empty).
+#[derive(Clone, Copy)]
+enum CellsBy {
+    All,
+    RegionPlan,
+}
+
 /// The filters both branches of the counts share, after `WHERE`.
 const CELLS_FILTER: &str = "region_code LIKE ? AND (? = '' OR domain = ?)";
 
@@ -501,7 +509,7 @@ const CELLS_FILTER: &str = "region_code LIKE ? AND (? = '' OR domain = ?)";
 /// Whole months come from `sample_counts` (kept by triggers, a few rows per county
 /// and plan), the days at the ends of the period and any category filter (the counts
 /// hold no category) from `samples` through `samples_stats_idx`.
-fn cells(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<Cell>> {
+fn cells(conn: &mut DbConnection, s: &Scope, by: CellsBy) -> AppResult<Vec<Cell>> {
     let month = match conn {
         DbConnection::Sqlite(_) => "strftime('%Y-%m', sampled_at, '+8 hours')",
         DbConnection::Pg(_) => "to_char(sampled_at + INTERVAL '8 hours', 'YYYY-MM')",
@@ -531,11 +539,20 @@ fn cells(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<Cell>> {
     if parts.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT month, region_code, plan_id, stage, conclusion, CAST(SUM(batches) AS BIGINT) AS batches \
-         FROM ({}) c GROUP BY month, region_code, plan_id, stage, conclusion",
-        parts.join(" UNION ALL ")
-    );
+    let sql = match by {
+        CellsBy::All => format!(
+            "SELECT month, region_code, plan_id, stage, conclusion, \
+             CAST(SUM(batches) AS BIGINT) AS batches \
+             FROM ({}) c GROUP BY month, region_code, plan_id, stage, conclusion",
+            parts.join(" UNION ALL ")
+        ),
+        CellsBy::RegionPlan => format!(
+            "SELECT '' AS month, region_code, plan_id, '' AS stage, '' AS conclusion, \
+             CAST(SUM(batches) AS BIGINT) AS batches \
+             FROM ({}) c GROUP BY region_code, plan_id",
+            parts.join(" UNION ALL ")
+        ),
+    };
     let mut q = diesel::sql_query(placeholders(conn, &sql))
         .into_boxed::<<DbConnection as diesel::Connection>::Backend>();
     let filter = [s.like(), s.domain_text(), s.domain_text()];
@@ -570,7 +587,7 @@ fn county_batches(
     keep: impl Fn(&PlanInfo) -> bool,
 ) -> AppResult<BTreeMap<String, i64>> {
     let mut out = BTreeMap::new();
-    for r in cells(conn, s)? {
+    for r in cells(conn, s, CellsBy::RegionPlan)? {
         if plans
             .get(&r.plan_id)
             .is_some_and(|p| s.plan_passes(p) && keep(p))
@@ -856,7 +873,7 @@ fn quality_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Quality> {
     let mut by: [BTreeMap<String, Outcomes>; 5] = Default::default();
     let mut months: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let passes = |id: i64| plans.get(&id).filter(|p| s.plan_passes(p));
-    for r in cells(conn, s)? {
+    for r in cells(conn, s, CellsBy::All)? {
         let Some(p) = passes(r.plan_id) else {
             continue;
         };

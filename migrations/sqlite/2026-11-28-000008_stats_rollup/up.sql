@@ -61,3 +61,6 @@ END;
 -- one on the report time alone, so a year's reports are read from the index only.
 DROP INDEX samples_reported_at_idx;
 CREATE INDEX samples_reported_at_idx ON samples(reported_at, received_at, due_on, region_code, domain, category_code);
+-- Delivery to the lab reads the samples received in a period: likewise covering.
+DROP INDEX samples_received_at_idx;
+CREATE INDEX samples_received_at_idx ON samples(received_at, delivered_late, region_code, domain, category_code);
