@@ -12,6 +12,7 @@ mod bad_input;
 mod browser;
 mod disposal;
 mod foundation;
+mod fuzz_replay;
 mod intake;
 mod lab;
 mod pages;
@@ -79,6 +80,7 @@ fn main() {
         disposal::TESTS,
         stats::TESTS,
         bad_input::TESTS,
+        fuzz_replay::TESTS,
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,
     ]
