@@ -10,8 +10,11 @@ use lims::documents::labels::{labels_for, parse_template, render_svg, render_zpl
 use lims::domain::judgment::{parse_result, read_and_judge, Dec, Limit, LimitKind, MicroPlan};
 use lims::domain::sample::{check_quantity, looks_like_sample_no, parse_scan, ScannedPortion};
 
+/// What a target does with one input.
+pub type Target = fn(&[u8]);
+
 /// The targets, by the name of their corpus folder.
-pub const TARGETS: [(&str, fn(&[u8])); 4] = [
+pub const TARGETS: [(&str, Target); 4] = [
     ("result", result),
     ("scan", scan),
     ("template", template),
@@ -119,7 +122,13 @@ pub fn scan(data: &[u8]) {
             parse_scan(&format!("{url}#B")),
             Some((no.clone(), ScannedPortion::Backup))
         );
-        let _ = portion;
+        // Scanned as written, its portion reads back the same in a URL.
+        let written = if portion == ScannedPortion::Backup {
+            format!("{url}#b")
+        } else {
+            url
+        };
+        assert_eq!(parse_scan(&written), Some((no, portion)));
     }
 }
 
@@ -136,16 +145,17 @@ pub fn template(data: &[u8]) {
             let (x, y) = t.slot_origin_mm(slot);
             assert!(x.is_finite() && y.is_finite());
         }
-        // Whatever it accepts, it prints: the ZPL and SVG of a sample's labels.
+        // Whatever it accepts, it prints: as ZPL and as SVG.
         let sample: LabelSample = serde_json::from_str(
             r#"{"sample_no": "F202663010200123", "product_name": "散装白酒（高粱酒）五十二度",
                 "sampled_on": "2026-03-02", "storage": "常温", "entity_name": "城中区某某商行",
                 "has_backup": true}"#,
         )
         .expect("a fixed sample");
+        // One portion (its label and its seal strip): the backup's differ only in words.
         let labels = labels_for(&sample, "https://lims.example");
-        let _ = render_zpl(&t, &labels);
-        for label in &labels {
+        let _ = render_zpl(&t, &labels[..2]);
+        for label in &labels[..2] {
             let _ = render_svg(&t, label);
         }
     }
@@ -191,7 +201,9 @@ pub fn bodies(data: &[u8]) {
                         assert_eq!(check_quantity(&checked), Some(checked.clone()));
                     }
                 }
-                let _ = s.sampled_at.naive_utc();
+                // The dates are compared in China's time.
+                let day = lims::workflow::intake::local_date(s.sampled_at.naive_utc());
+                std::hint::black_box(s.production_date.map(|produced| produced > day));
             }
         }
         1 => {
@@ -217,7 +229,7 @@ pub fn bodies(data: &[u8]) {
             if let Ok(e) = serde_json::from_slice::<EventInput>(json) {
                 let _ = e.kind.trim().parse::<lims::domain::disposal::StepKind>();
                 let _ = clean_text(e.note.as_deref().unwrap_or(""), 1000, false);
-                let _ = e.at.naive_utc();
+                let _ = lims::domain::disposal::local_date(e.at.naive_utc());
             }
         }
         _ => {
