@@ -15,6 +15,7 @@ mod browser;
 mod crash;
 mod disposal;
 mod foundation;
+mod fuzz_replay;
 mod intake;
 mod lab;
 mod pages;
@@ -83,6 +84,7 @@ fn main() {
         disposal::TESTS,
         stats::TESTS,
         bad_input::TESTS,
+        fuzz_replay::TESTS,
         pages::TESTS,
         pages::INTAKE_PAGE_TESTS,
         authz::TESTS,
