@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
-use diesel::prelude::*;
 use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
 
 use crate::db::schema::{
     categories, entities, plans, regions, sample_sequences, sample_tests, samples, test_items,
