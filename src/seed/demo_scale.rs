@@ -442,7 +442,7 @@ pub fn generate(
         let take = TX_ROWS.min(n - done);
         let mut rows = Vec::with_capacity(take);
         let mut failing: Vec<(usize, usize)> = Vec::new();
-        for _ in 0..take {
+        for k in 0..take {
             let ci = county_at(unit(&mut rng));
             let county = &counties[ci];
             let drug_pool = drug_by_pref.get(&county.prefecture);
@@ -476,7 +476,9 @@ pub fn generate(
                 .get(&(county.prefecture.clone(), domain, kind, level))
                 .copied()
                 .unwrap_or(plan_ids[0]);
-            let day = first + Duration::days(rng.below(span) as i64);
+            // Samples come in date order, as they are registered: sample numbers rise
+            // with the date, and the time-ordered indexes grow at their ends.
+            let day = first + Duration::days(((done + k) as u64 * span / n.max(1) as u64) as i64);
             let sampled_at = day
                 .and_hms_opt(1 + rng.below(8) as u32, rng.below(60) as u32, 0)
                 .unwrap_or_default();
