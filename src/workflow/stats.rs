@@ -83,7 +83,7 @@ impl Scope {
         utc_of_local_midnight(self.from)
     }
     fn end(&self) -> NaiveDateTime {
-        utc_of_local_midnight(self.to.succ_opt().unwrap_or(self.to))
+        utc_after_local_day(self.to)
     }
     fn like(&self) -> String {
         self.region
@@ -109,8 +109,37 @@ impl Scope {
 }
 
 /// Local (Asia/Shanghai, UTC+8, no daylight saving) midnight of `d` in UTC.
+/// A raw query as the connection's backend boxes it, binds added one by one.
+type ScopedQuery = diesel::query_builder::BoxedSqlQuery<
+    'static,
+    <DbConnection as diesel::Connection>::Backend,
+    diesel::query_builder::SqlQuery,
+>;
+
+/// `sql` with the scope bound to its first eight placeholders, in the order every
+/// figure's WHERE clause takes them: the period (from, to), `region_code LIKE`, the
+/// domain (twice: `? = '' OR domain = ?`) and the category (`? = '' OR category_code
+/// = ? OR category_code LIKE ?`).
+fn scoped_query(conn: &DbConnection, sql: &str, s: &Scope) -> ScopedQuery {
+    diesel::sql_query(placeholders(conn, sql))
+        .into_boxed()
+        .bind::<Timestamp, _>(s.start())
+        .bind::<Timestamp, _>(s.end())
+        .bind::<Text, _>(s.like())
+        .bind::<Text, _>(s.domain_text())
+        .bind::<Text, _>(s.domain_text())
+        .bind::<Text, _>(s.category_text())
+        .bind::<Text, _>(s.category_text())
+        .bind::<Text, _>(s.category_like())
+}
+
 fn utc_of_local_midnight(d: NaiveDate) -> NaiveDateTime {
     d.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8)
+}
+
+/// The end (exclusive, UTC) of local day `d`: the next local midnight.
+fn utc_after_local_day(d: NaiveDate) -> NaiveDateTime {
+    utc_of_local_midnight(d.succ_opt().unwrap_or(d))
 }
 
 fn invalid(field: &str, zh: &str, en: &str) -> AppError {
@@ -567,7 +596,7 @@ fn cells(conn: &mut DbConnection, s: &Scope, by: CellsBy) -> AppResult<Vec<Cell>
     for (from, to) in &span.edges {
         q = q
             .bind::<Timestamp, _>(utc_of_local_midnight(*from))
-            .bind::<Timestamp, _>(utc_of_local_midnight(to.succ_opt().unwrap_or(*to)));
+            .bind::<Timestamp, _>(utc_after_local_day(*to));
         for t in &filter {
             q = q.bind::<Text, _>(t.clone());
         }
@@ -858,16 +887,7 @@ fn quality_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Quality> {
         DbConnection::Pg(_) => "split_part(category_code, '.', 1)",
     };
     let sql = CATEGORY_SQL.replace("{top}", top);
-    let by_cat: Vec<CategoryRow> = diesel::sql_query(placeholders(conn, &sql))
-        .bind::<Timestamp, _>(s.start())
-        .bind::<Timestamp, _>(s.end())
-        .bind::<Text, _>(s.like())
-        .bind::<Text, _>(s.domain_text())
-        .bind::<Text, _>(s.domain_text())
-        .bind::<Text, _>(s.category_text())
-        .bind::<Text, _>(s.category_text())
-        .bind::<Text, _>(s.category_like())
-        .load(conn)?;
+    let by_cat: Vec<CategoryRow> = scoped_query(conn, &sql, s).load(conn)?;
     let mut sampling = Outcomes::default();
     let mut risk = Outcomes::default();
     let mut by: [BTreeMap<String, Outcomes>; 5] = Default::default();
@@ -984,19 +1004,11 @@ fn failing_items(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<FailingIte
         .plan_kind
         .map(|k| k.as_str().to_string())
         .unwrap_or_default();
-    Ok(diesel::sql_query(placeholders(conn, FAILING_SQL))
-        .bind::<Timestamp, _>(s.start())
-        .bind::<Timestamp, _>(s.end())
-        .bind::<Text, _>(s.like())
-        .bind::<Text, _>(s.domain_text())
-        .bind::<Text, _>(s.domain_text())
-        .bind::<Text, _>(s.category_text())
-        .bind::<Text, _>(s.category_text())
-        .bind::<Text, _>(s.category_like())
-        .bind::<Text, _>(&level)
-        .bind::<Text, _>(&level)
-        .bind::<Text, _>(&kind)
-        .bind::<Text, _>(&kind)
+    Ok(scoped_query(conn, FAILING_SQL, s)
+        .bind::<Text, _>(level.clone())
+        .bind::<Text, _>(level)
+        .bind::<Text, _>(kind.clone())
+        .bind::<Text, _>(kind)
         .bind::<BigInt, _>(TOP_ITEMS)
         .load(conn)?)
 }
@@ -1077,16 +1089,7 @@ fn lab_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Lab> {
          AND (? = '' OR category_code = ? OR category_code LIKE ?) \
          GROUP BY {recv}, {rep}, due_on"
     );
-    let rows: Vec<TurnRow> = diesel::sql_query(placeholders(conn, &sql))
-        .bind::<Timestamp, _>(s.start())
-        .bind::<Timestamp, _>(s.end())
-        .bind::<Text, _>(s.like())
-        .bind::<Text, _>(s.domain_text())
-        .bind::<Text, _>(s.domain_text())
-        .bind::<Text, _>(s.category_text())
-        .bind::<Text, _>(s.category_text())
-        .bind::<Text, _>(s.category_like())
-        .load(conn)?;
+    let rows: Vec<TurnRow> = scoped_query(conn, &sql, s).load(conn)?;
     let cal = work_calendar(conn)?;
     let mut dist: BTreeMap<i64, i64> = BTreeMap::new();
     let (mut reports, mut on_time, mut provisional) = (0, 0, false);
@@ -1100,21 +1103,14 @@ fn lab_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Lab> {
         }
     }
     let dist: Vec<(i64, i64)> = dist.into_iter().collect();
-    let delivery: DeliveryRow = diesel::sql_query(placeholders(
+    let delivery: DeliveryRow = scoped_query(
         conn,
         "SELECT COUNT(*) AS received, \
          COALESCE(SUM(CASE WHEN delivered_late THEN 1 ELSE 0 END), 0) AS late FROM samples \
          WHERE received_at >= ? AND received_at < ? AND region_code LIKE ? \
          AND (? = '' OR domain = ?) AND (? = '' OR category_code = ? OR category_code LIKE ?)",
-    ))
-    .bind::<Timestamp, _>(s.start())
-    .bind::<Timestamp, _>(s.end())
-    .bind::<Text, _>(s.like())
-    .bind::<Text, _>(s.domain_text())
-    .bind::<Text, _>(s.domain_text())
-    .bind::<Text, _>(s.category_text())
-    .bind::<Text, _>(s.category_text())
-    .bind::<Text, _>(s.category_like())
+        s,
+    )
     .get_result(conn)?;
     let open = ["received", "testing", "review"];
     let overdue_q = || {
