@@ -22,17 +22,11 @@ use serde::{Deserialize, Serialize};
 use super::calendar::{add_hours, Deadline, WorkCalendar};
 use super::rules::{string_enum, RuleProfile, RuleUnit};
 
-/// Hours between UTC and Asia/Shanghai time (no daylight saving since 1991).
-const SHANGHAI_OFFSET_HOURS: i64 = 8;
-
-/// The Asia/Shanghai local date of a naive UTC time: deadlines are counted on the
-/// date people in the bureau see on their calendar.
-pub fn local_date(t: NaiveDateTime) -> NaiveDate {
-    add_hours(t, SHANGHAI_OFFSET_HOURS).date()
-}
+pub use super::local_time::local_date;
+use super::local_time::OFFSET_HOURS;
 
 fn local_text(t: NaiveDateTime) -> String {
-    add_hours(t, SHANGHAI_OFFSET_HOURS)
+    add_hours(t, OFFSET_HOURS)
         .format("%Y-%m-%d %H:%M")
         .to_string()
 }

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod disposal;
 pub mod judgment;
 pub mod licence;
+pub mod local_time;
 pub mod nomination;
 pub mod region;
 pub mod report;

@@ -946,9 +946,7 @@ fn rate_scope(actor: &Actor, f: &StatsFilter) -> AppResult<RateScope> {
             ));
         }
     }
-    // Asia/Shanghai midnight is 16:00 UTC the day before (no daylight saving).
-    let utc_midnight =
-        |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN) - chrono::Duration::hours(8);
+    let utc_midnight = crate::domain::local_time::utc_of_local_midnight;
     // Open ends are bounds both databases store and compare as timestamps (chrono's own
     // extremes are out of PostgreSQL's range and do not sort as SQLite text).
     let bound = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or_default();

@@ -2,7 +2,7 @@
 //! delivery deadline, edits while registered, and receipt at the lab by scan.
 //! Every write is one transaction with its audit row; lists respect region scope.
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -24,21 +24,7 @@ use crate::workflow::audit::{self, Change};
 use crate::workflow::reference::{get_profile, work_calendar};
 use crate::workflow::{clean_text, Actor};
 
-/// China Standard Time: the bureaus' clock for dates, deadlines and sample years.
-pub fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600)
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
-}
-
-/// A stored UTC time as shown to people: RFC 3339 in +08:00.
-pub fn to_local(t: NaiveDateTime) -> DateTime<FixedOffset> {
-    Utc.from_utc_datetime(&t).with_timezone(&shanghai())
-}
-
-/// The local (Shanghai) date of a stored UTC time.
-pub fn local_date(t: NaiveDateTime) -> NaiveDate {
-    to_local(t).date_naive()
-}
+pub use crate::domain::local_time::{local_date, shanghai, to_local};
 
 fn to_json<T: Serialize>(v: &T) -> AppResult<serde_json::Value> {
     serde_json::to_value(v).map_err(AppError::internal)
@@ -1518,10 +1504,7 @@ pub struct SampleFilter {
     pub overdue: Option<bool>,
 }
 
-fn start_of_local_day(d: NaiveDate) -> NaiveDateTime {
-    let local = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-    local - chrono::Duration::hours(8)
-}
+use crate::domain::local_time::utc_of_local_midnight as start_of_local_day;
 
 /// Samples the actor may see, filtered and paged, newest first.
 pub fn list_samples(

@@ -325,8 +325,7 @@ pub fn list_reports(
 pub(crate) fn year_range(year: i32) -> (NaiveDateTime, NaiveDateTime) {
     let start = |y: i32| {
         NaiveDate::from_ymd_opt(y, 1, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t - chrono::Duration::hours(8))
+            .map(crate::domain::local_time::utc_of_local_midnight)
             .unwrap_or_default()
     };
     (start(year), start(year + 1))

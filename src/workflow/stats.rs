@@ -14,6 +14,7 @@ use crate::db::placeholders;
 use crate::db::schema::{categories, plans, region_populations, regions, samples};
 use crate::db::DbConnection;
 use crate::domain::licence::{check_licence, LicenceCheck};
+use crate::domain::local_time::{utc_after_local_day, utc_of_local_midnight};
 use crate::domain::region::{RegionCode, RegionLevel};
 use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind};
@@ -131,15 +132,6 @@ fn scoped_query(conn: &DbConnection, sql: &str, s: &Scope) -> ScopedQuery {
         .bind::<Text, _>(s.category_text())
         .bind::<Text, _>(s.category_text())
         .bind::<Text, _>(s.category_like())
-}
-
-fn utc_of_local_midnight(d: NaiveDate) -> NaiveDateTime {
-    d.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8)
-}
-
-/// The end (exclusive, UTC) of local day `d`: the next local midnight.
-fn utc_after_local_day(d: NaiveDate) -> NaiveDateTime {
-    utc_of_local_midnight(d.succ_opt().unwrap_or(d))
 }
 
 fn invalid(field: &str, zh: &str, en: &str) -> AppError {
