@@ -313,8 +313,8 @@ fn seed_all(db: &Db, clock: &dyn Clock, demo: bool) -> CliResult {
     let rep = seed::load_reference(&mut conn, clock.now_naive())?;
     if rep.total() > 0 {
         println!(
-            "reference data loaded: {} regions, {} population figures, {} calendar days ({} years), {} categories, {} test items, {} rule profiles",
-            rep.regions, rep.populations, rep.holidays, rep.calendar_years, rep.categories, rep.test_items, rep.rule_profiles
+            "reference data loaded: {} regions, {} population figures, {} calendar days ({} years), {} categories, {} test items, {} rule profiles, {} report turnarounds",
+            rep.regions, rep.populations, rep.holidays, rep.calendar_years, rep.categories, rep.test_items, rep.rule_profiles, rep.turnarounds
         );
     }
     if demo {

@@ -180,6 +180,24 @@ fn a_sample_goes_from_registration_to_a_non_compliant_report(b: Backend) {
     assert_eq!(s["status"], "reported");
     assert_eq!(s["conclusion"], "non_compliant");
     assert_eq!(s["report_no"], report_no.as_str());
+    // Approval stores the turnaround the lab figures count (received and approved on the
+    // same day of the test clock: 0 working days), and the monthly report counts hold it.
+    {
+        use diesel::prelude::*;
+        use lims::db::schema::{report_counts, samples};
+        let mut c = app.db.conn();
+        let turnaround: (Option<i64>, bool) = samples::table
+            .filter(samples::sample_no.eq(&no))
+            .select((samples::turnaround_days, samples::turnaround_provisional))
+            .first(&mut c)
+            .unwrap();
+        assert_eq!(turnaround, (Some(0), false));
+        let counted: Vec<(i64, i64)> = report_counts::table
+            .select((report_counts::turnaround_days, report_counts::reports))
+            .load(&mut c)
+            .unwrap();
+        assert_eq!(counted, vec![(0, 1)]);
+    }
     let (st, r) = app.get(&format!("/api/v1/reports/{report_no}"), &lab.signatory);
     assert_eq!(st, 200);
     assert_eq!(r["sample_no"], no.as_str());

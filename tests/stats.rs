@@ -176,6 +176,10 @@ impl Fixture {
                         .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date")),
                     due_provisional: false,
                     reported_at: b.reported_at.map(t),
+                    // Written as before migration 000009: the figures count these from
+                    // their dates until `fill_missing_turnaround` stores them.
+                    turnaround_days: None,
+                    turnaround_provisional: false,
                     version: 1,
                     updated_at: sampled_at,
                 }
@@ -435,6 +439,70 @@ fn quality_and_lab_figures_follow_the_samples(b: Backend) {
     assert_eq!(l["overdue_count"], 1);
     assert_eq!(l["overdue"][0]["region_code"], "630103");
 
+    // Those reports were written without a stored turnaround (as before migration 000009)
+    // and were counted from their dates. Once stored, the counts kept by the triggers
+    // give the same figures, over whole months and over days at a period's ends alike.
+    let filled = lims::workflow::stats::fill_missing_turnaround(&mut app.db.conn()).expect("fill");
+    assert_eq!(filled, 4);
+    assert_eq!(
+        lims::workflow::stats::fill_missing_turnaround(&mut app.db.conn()).expect("again"),
+        0
+    );
+    for (query, received) in [
+        ("year=2026", 5),
+        ("from=2026-01-15&to=2026-03-05", 5),
+        ("from=2026-02-05&to=2026-03-05", 0),
+    ] {
+        let (s, l) = app.get(&format!("/api/v1/stats/lab?{query}"), &sup);
+        assert_eq!(s, 200, "{l}");
+        assert_eq!(l["reports"], 4, "{query}");
+        assert_eq!(l["median_working_days"], 5.0, "{query}");
+        assert_eq!(l["p90_working_days"].as_i64(), Some(p90), "{query}");
+        assert_eq!(l["on_time"], 3, "{query}");
+        assert_eq!(l["received"], received, "{query}: received on 2 February");
+    }
+    // Reloading 2026's calendar with 4 February as a holiday recounts the stored
+    // turnarounds: 3 → 2, 5 → 4, 5 → 4, p90 → p90 - 1.
+    let admin = app.user_token("calendar_admin", &["admin"]);
+    let csv: String = std::iter::once("date,kind,name".to_string())
+        .chain(
+            lims::seed::HOLIDAYS_CSV
+                .lines()
+                .filter(|l| l.starts_with("2026-"))
+                .map(str::to_string),
+        )
+        .chain(std::iter::once("2026-02-04,holiday,test".to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (s, r) = app.send(
+        "PUT",
+        "/api/v1/calendar-years/2026",
+        Some(&admin),
+        serde_json::json!({"source": "test", "csv": csv}),
+    );
+    assert_eq!(s, 200, "{r}");
+    let (s, l) = app.get("/api/v1/stats/lab?year=2026", &sup);
+    assert_eq!(s, 200, "{l}");
+    assert_eq!(l["median_working_days"], 4.0, "{l}");
+    assert_eq!(l["p90_working_days"].as_i64(), Some(p90 - 1), "{l}");
+    assert_rollups_match(&mut app.db.conn(), b);
+
+    let (s, l) = app.get("/api/v1/stats/lab?from=2026-02-06&to=2026-03-04", &sup);
+    assert_eq!(s, 200, "{l}");
+    assert_eq!(l["reports"], 2, "reported on 9 February");
+    assert_eq!(l["received"], 0);
+    let (s, l) = app.get("/api/v1/stats/lab?year=2026&category=01", &sup);
+    assert_eq!((s, l["reports"].as_i64()), (200, Some(4)), "{l}");
+    let (s, l) = app.get("/api/v1/stats/lab?year=2026&category=02", &sup);
+    assert_eq!((s, l["reports"].as_i64()), (200, Some(0)), "{l}");
+    let (s, q) = app.get(
+        "/api/v1/stats/quality?from=2026-01-15&to=2026-03-05&category=01",
+        &sup,
+    );
+    assert_eq!(s, 200, "{q}");
+    assert_eq!(q["by_category"][0]["key"], "01");
+    assert_eq!(q["by_category"][0]["batches"], 5);
+
     let (s, sum) = app.get("/api/v1/stats/summary?year=2026&region=630100", &sup);
     assert_eq!(s, 200, "{sum}");
     assert_eq!(sum["region_name"], "西宁市");
@@ -579,58 +647,165 @@ fn the_dashboard_shows_the_chart_and_tables_in_both_languages(b: Backend) {
     assert_eq!(s, 422);
 }
 
+/// One row of a rollup: its key columns as one text, and its count.
 #[derive(QueryableByName, Debug, PartialEq)]
 struct CountCell {
     #[diesel(sql_type = diesel::sql_types::Text)]
-    month: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    region_code: String,
+    key: String,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    plan_id: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    domain: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    stage: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    conclusion: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    batches: i64,
+    n: i64,
 }
 
-/// The counts the triggers keep and the same counts taken from `samples` directly.
-fn kept_and_counted(c: &mut DbConnection, b: Backend) -> (Vec<CountCell>, Vec<CountCell>) {
-    let kept: Vec<CountCell> = diesel::sql_query(
-        "SELECT month, region_code, plan_id, domain, stage, conclusion, batches \
-         FROM sample_counts WHERE batches <> 0 \
-         ORDER BY month, region_code, plan_id, domain, stage, conclusion",
-    )
-    .load(c)
-    .expect("kept");
-    let month = match b {
-        Backend::Sqlite => "strftime('%Y-%m', sampled_at, '+8 hours')",
-        Backend::Postgres => "to_char(sampled_at + INTERVAL '8 hours', 'YYYY-MM')",
+/// The rollups the triggers keep: table, key columns, count column, and the same keys,
+/// the counted samples, over `samples` (`{month}`: a time column's local month; `{top}`:
+/// the top-level category).
+const ROLLUPS: [(&str, &str, &str, &str, &str); 4] = [
+    (
+        "sample_counts",
+        "month, region_code, plan_id, domain, stage, conclusion",
+        "batches",
+        "{month:sampled_at}, region_code, plan_id, domain, stage, conclusion",
+        "status <> 'rejected'",
+    ),
+    (
+        "category_counts",
+        "month, region_code, plan_id, domain, category, conclusion",
+        "batches",
+        "{month:sampled_at}, region_code, plan_id, domain, {top}, conclusion",
+        "status <> 'rejected'",
+    ),
+    (
+        "report_counts",
+        "month, region_code, domain, category, turnaround_days, provisional, on_time",
+        "reports",
+        "{month:reported_at}, region_code, domain, {top}, turnaround_days, \
+         turnaround_provisional, {on_time}",
+        "reported_at IS NOT NULL AND received_at IS NOT NULL AND turnaround_days IS NOT NULL",
+    ),
+    (
+        "receipt_counts",
+        "month, region_code, domain, category, late",
+        "received",
+        "{month:received_at}, region_code, domain, {top}, {late}",
+        "received_at IS NOT NULL",
+    ),
+];
+
+/// For each rollup: the counts the triggers keep and the same counts taken from
+/// `samples` directly.
+fn kept_and_counted(
+    c: &mut DbConnection,
+    b: Backend,
+) -> Vec<(&'static str, Vec<CountCell>, Vec<CountCell>)> {
+    let (sqlite, text) = (b == Backend::Sqlite, |col: &str| {
+        format!("CAST({col} AS TEXT)")
+    });
+    let month = |col: &str| match sqlite {
+        true => format!("strftime('%Y-%m', {col}, '+8 hours')"),
+        false => format!("to_char({col} + INTERVAL '8 hours', 'YYYY-MM')"),
     };
-    let counted: Vec<CountCell> = diesel::sql_query(format!(
-        "SELECT {month} AS month, region_code, plan_id, domain, stage, conclusion, \
-         CAST(COUNT(*) AS BIGINT) AS batches FROM samples WHERE status <> 'rejected' \
-         GROUP BY {month}, region_code, plan_id, domain, stage, conclusion \
-         ORDER BY month, region_code, plan_id, domain, stage, conclusion"
-    ))
-    .load(c)
-    .expect("counted");
-    (kept, counted)
+    let mut out = Vec::new();
+    for (table, keys, count, exprs, counted) in ROLLUPS {
+        let exprs = exprs
+            .replace("{month:sampled_at}", &month("sampled_at"))
+            .replace("{month:reported_at}", &month("reported_at"))
+            .replace("{month:received_at}", &month("received_at"))
+            .replace(
+                "{top}",
+                match sqlite {
+                    true => "substr(category_code, 1, instr(category_code || '.', '.') - 1)",
+                    false => "split_part(category_code, '.', 1)",
+                },
+            )
+            .replace(
+                "{on_time}",
+                match sqlite {
+                    true => "COALESCE(date(reported_at, '+8 hours') <= due_on, 0)",
+                    false => {
+                        "COALESCE(CAST(reported_at + INTERVAL '8 hours' AS DATE) <= due_on, FALSE)"
+                    }
+                },
+            )
+            .replace(
+                "{late}",
+                match sqlite {
+                    true => "COALESCE(delivered_late, 0)",
+                    false => "COALESCE(delivered_late, FALSE)",
+                },
+            );
+        let joined = |cols: &str| {
+            cols.split(", ")
+                .map(|c| text(c.trim()))
+                .collect::<Vec<_>>()
+                .join(" || '|' || ")
+        };
+        let kept: Vec<CountCell> = diesel::sql_query(format!(
+            "SELECT {} AS key, {count} AS n FROM {table} WHERE {count} <> 0 ORDER BY 1",
+            joined(keys)
+        ))
+        .load(c)
+        .expect("kept");
+        // Split the expressions at top-level commas only (none of them nests a comma
+        // outside parentheses except inside function calls).
+        let mut parts = Vec::new();
+        let (mut depth, mut cur) = (0, String::new());
+        for ch in exprs.chars() {
+            match ch {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            if ch == ',' && depth == 0 {
+                parts.push(std::mem::take(&mut cur));
+            } else {
+                cur.push(ch);
+            }
+        }
+        parts.push(cur);
+        let key = parts
+            .iter()
+            .map(|p| text(p.trim()))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ");
+        let counted: Vec<CountCell> = diesel::sql_query(format!(
+            "SELECT {key} AS key, CAST(COUNT(*) AS BIGINT) AS n FROM samples WHERE {counted} \
+             GROUP BY {key} ORDER BY 1"
+        ))
+        .load(c)
+        .expect("counted");
+        out.push((table, kept, counted));
+    }
+    out
+}
+
+/// Asserts that every rollup equals the count taken from `samples`, and that none
+/// holds a negative count.
+fn assert_rollups_match(c: &mut DbConnection, b: Backend) {
+    for (table, kept, counted) in kept_and_counted(c, b) {
+        assert_eq!(kept, counted, "{table}");
+        let negative: i64 = diesel::sql_query(format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table} WHERE {} < 0",
+            ROLLUPS.iter().find(|r| r.0 == table).map_or("", |r| r.2)
+        ))
+        .get_result::<N>(c)
+        .expect("negative")
+        .n;
+        assert_eq!(negative, 0, "{table}");
+    }
 }
 
 fn the_monthly_counts_follow_every_change_to_a_sample(b: Backend) {
     let app = TestApp::spawn(b);
     let mut f = load_rate_fixture(&app);
     let mut c = app.db.conn();
-    let (kept, counted) = kept_and_counted(&mut c, b);
-    assert!(kept.len() > 5, "{kept:?}");
-    assert_eq!(kept, counted);
+    let first = kept_and_counted(&mut c, b);
+    assert!(first[0].1.len() > 5, "{:?}", first[0].1);
+    assert_rollups_match(&mut c, b);
 
     // Every kind of change any write path could make, straight in SQL: conclusions,
-    // rejection and its reversal, a move to another month, county and stage, a delete.
+    // rejection and its reversal, a move to another month, county, stage and category,
+    // receipt (late or not), a report with its turnaround and deadline, a recount of a
+    // turnaround, a report withdrawn, an unrelated change, a delete.
     c.batch_execute(
         "UPDATE samples SET conclusion = 'non_compliant', status = 'reported' \
            WHERE id IN (SELECT id FROM samples WHERE region_code = '630102' ORDER BY id LIMIT 7); \
@@ -639,21 +814,33 @@ fn the_monthly_counts_follow_every_change_to_a_sample(b: Backend) {
          UPDATE samples SET status = 'rejected' \
            WHERE id IN (SELECT id FROM samples WHERE region_code = '630123' ORDER BY id LIMIT 13); \
          UPDATE samples SET status = 'registered' WHERE status = 'rejected' AND region_code = '630102'; \
-         UPDATE samples SET sampled_at = '2026-03-01 01:00:00', region_code = '632322', stage = 'catering' \
+         UPDATE samples SET sampled_at = '2026-03-01 01:00:00', region_code = '632322', stage = 'catering', \
+           category_code = '02.01' \
            WHERE id IN (SELECT id FROM samples WHERE region_code = '632221' ORDER BY id LIMIT 17); \
+         UPDATE samples SET received_at = '2026-02-11 01:00:00', due_on = '2026-03-04' \
+           WHERE id IN (SELECT id FROM samples WHERE region_code = '630102' ORDER BY id LIMIT 40); \
+         UPDATE samples SET delivered_late = (id % 2 = 0) \
+           WHERE id IN (SELECT id FROM samples WHERE region_code = '630102' ORDER BY id LIMIT 20); \
+         UPDATE samples SET reported_at = '2026-02-27 16:30:00', turnaround_days = 8 \
+           WHERE id IN (SELECT id FROM samples WHERE region_code = '630102' ORDER BY id LIMIT 30); \
+         UPDATE samples SET turnaround_days = 9, turnaround_provisional = (id % 3 = 0) \
+           WHERE id IN (SELECT id FROM samples WHERE region_code = '630102' ORDER BY id LIMIT 10); \
+         UPDATE samples SET due_on = '2026-02-27' \
+           WHERE id IN (SELECT id FROM samples WHERE region_code = '630102' ORDER BY id LIMIT 5); \
+         UPDATE samples SET category_code = '03.02', region_code = '630103' \
+           WHERE id IN (SELECT id FROM samples WHERE region_code = '630102' ORDER BY id LIMIT 3); \
+         UPDATE samples SET reported_at = NULL \
+           WHERE id IN (SELECT id FROM samples WHERE turnaround_days = 9 ORDER BY id LIMIT 2); \
          UPDATE samples SET product_name = 'renamed' WHERE region_code = '632324'; \
-         DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE region_code = '632301' ORDER BY id LIMIT 3);",
+         DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE region_code = '632301' ORDER BY id LIMIT 3); \
+         DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE turnaround_days = 8 ORDER BY id LIMIT 2);",
     )
     .expect("changes");
-    let (kept, counted) = kept_and_counted(&mut c, b);
-    assert_eq!(kept, counted);
-    let negative: i64 = diesel::sql_query(
-        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sample_counts WHERE batches < 0",
-    )
-    .get_result::<N>(&mut c)
-    .expect("negative")
-    .n;
-    assert_eq!(negative, 0);
+    let counted = kept_and_counted(&mut c, b);
+    for (table, kept, _) in &counted {
+        assert!(!kept.is_empty(), "{table} holds rows");
+    }
+    assert_rollups_match(&mut c, b);
 
     // A period with partial months at both ends reads whole months from the counts and
     // the days at the ends from the samples: the figure is the one counted by hand.

@@ -193,6 +193,49 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Batches per local month of sampling, county, plan, domain, top-level category and
+    /// conclusion; kept by triggers on `samples` (migration 000009).
+    category_counts (month, region_code, plan_id, domain, category, conclusion) {
+        month -> Text,
+        region_code -> Text,
+        plan_id -> BigInt,
+        domain -> Text,
+        category -> Text,
+        conclusion -> Text,
+        batches -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Reports per local month of issue, county, domain, top-level category, turnaround
+    /// in working days (and whether provisional) and whether on time; kept by triggers
+    /// on `samples` (migration 000009).
+    report_counts (month, region_code, domain, category, turnaround_days, provisional, on_time) {
+        month -> Text,
+        region_code -> Text,
+        domain -> Text,
+        category -> Text,
+        turnaround_days -> BigInt,
+        provisional -> Bool,
+        on_time -> Bool,
+        reports -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Samples per local month of receipt, county, domain, top-level category and
+    /// whether late; kept by triggers on `samples` (migration 000009).
+    receipt_counts (month, region_code, domain, category, late) {
+        month -> Text,
+        region_code -> Text,
+        domain -> Text,
+        category -> Text,
+        late -> Bool,
+        received -> BigInt,
+    }
+}
+
+diesel::table! {
     sample_sequences (year, county_code) {
         year -> Integer,
         county_code -> Text,
@@ -245,6 +288,8 @@ diesel::table! {
         report_no -> Nullable<Text>,
         version -> Integer,
         updated_at -> Timestamp,
+        turnaround_days -> Nullable<BigInt>,
+        turnaround_provisional -> Bool,
     }
 }
 
@@ -532,6 +577,9 @@ diesel::joinable!(disposal_attachments -> disposal_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sample_counts,
+    category_counts,
+    report_counts,
+    receipt_counts,
     regions,
     region_populations,
     holidays,

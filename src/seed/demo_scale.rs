@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::workflow::intake::local_date;
 use crate::workflow::reference::work_calendar;
 
-/// Rows per multi-row INSERT: 1,000 samples × 24 columns stays below both databases'
+/// Rows per multi-row INSERT: 1,000 samples × 26 columns stays below both databases'
 /// limits on bound parameters (SQLite 32,766; PostgreSQL 65,535).
 pub const CHUNK: usize = 1_000;
 /// Rows per transaction.
@@ -88,6 +88,8 @@ pub struct NewSample {
     pub due_on: Option<NaiveDate>,
     pub due_provisional: bool,
     pub reported_at: Option<NaiveDateTime>,
+    pub turnaround_days: Option<i64>,
+    pub turnaround_provisional: bool,
     pub version: i32,
     pub updated_at: NaiveDateTime,
 }
@@ -514,6 +516,8 @@ pub fn generate(
                     Some(reported_at),
                 )
             };
+            // The turnaround approval stores with the report.
+            let turn = reported.map(|r| deadline.turnaround(received_on, local_date(r)));
             let y = day.year();
             let s = seq.entry(entity_region.clone()).or_insert(0);
             *s += 1;
@@ -553,6 +557,8 @@ pub fn generate(
                 due_on: received.map(|_| due),
                 due_provisional: false,
                 reported_at: reported,
+                turnaround_days: turn.map(|t| t.0),
+                turnaround_provisional: turn.is_some_and(|t| t.1),
                 version: 1,
                 updated_at: reported.or(received).unwrap_or(sampled_at),
             });
@@ -653,6 +659,7 @@ pub fn generate(
 struct Deadlines<'a> {
     cal: &'a WorkCalendar,
     memo: HashMap<(NaiveDate, u32), NaiveDate>,
+    turns: HashMap<(NaiveDate, NaiveDate), (i64, bool)>,
 }
 
 impl<'a> Deadlines<'a> {
@@ -660,6 +667,7 @@ impl<'a> Deadlines<'a> {
         Deadlines {
             cal,
             memo: HashMap::new(),
+            turns: HashMap::new(),
         }
     }
     fn after(&mut self, start: NaiveDate, days: u32) -> NaiveDate {
@@ -668,6 +676,14 @@ impl<'a> Deadlines<'a> {
             .memo
             .entry((start, days))
             .or_insert_with(|| cal.add_working_days(start, days).date)
+    }
+    /// Working days from receipt to report (`domain::stats::turnaround_days`).
+    fn turnaround(&mut self, received: NaiveDate, reported: NaiveDate) -> (i64, bool) {
+        let cal = self.cal;
+        *self
+            .turns
+            .entry((received, reported))
+            .or_insert_with(|| crate::domain::stats::turnaround_days(cal, received, reported))
     }
 }
 

@@ -115,6 +115,9 @@ pub struct SeedReport {
     pub categories: usize,
     pub test_items: usize,
     pub rule_profiles: usize,
+    /// Reports whose turnaround was stored or recounted (calendar years added, or
+    /// reports issued before the turnaround was stored).
+    pub turnarounds: usize,
 }
 
 impl SeedReport {
@@ -126,6 +129,7 @@ impl SeedReport {
             + self.categories
             + self.test_items
             + self.rule_profiles
+            + self.turnarounds
     }
 }
 
@@ -249,6 +253,7 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
                 ))
                 .execute(conn)?;
             rep.calendar_years += 1;
+            rep.turnarounds += crate::workflow::stats::recount_turnaround(conn, y.year)?;
         }
         let have_cats: BTreeSet<String> = categories::table
             .select(categories::code)
@@ -327,6 +332,7 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
                 .execute(conn)?;
             rep.rule_profiles += 1;
         }
+        rep.turnarounds += crate::workflow::stats::fill_missing_turnaround(conn)?;
         if rep.total() > 0 {
             audit::append(
                 conn,
@@ -340,7 +346,7 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
                         "regions": rep.regions, "populations": rep.populations,
                         "holidays": rep.holidays, "calendar_years": rep.calendar_years,
                         "categories": rep.categories, "test_items": rep.test_items,
-                        "rule_profiles": rep.rule_profiles,
+                        "rule_profiles": rep.rule_profiles, "turnarounds": rep.turnarounds,
                     })),
                     ..Change::default()
                 },

@@ -15,6 +15,7 @@ use crate::domain::sample::{conclude, transition, SampleAction, SampleStatus};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, AuditRow, Change};
 use crate::workflow::intake::{self, to_local, SampleRow};
+use crate::workflow::reference::work_calendar;
 use crate::workflow::reports::{Issuer, Report};
 use crate::workflow::{clean_text, Actor};
 
@@ -1236,6 +1237,16 @@ pub fn approve(
                 report.report_no, report.conclusion
             )));
         }
+        // The turnaround the lab figures count, on today's calendar (SQL cannot count
+        // working days; reloading a calendar year recounts it).
+        let turnaround = match fresh.received_at {
+            Some(received) => Some(crate::workflow::stats::turnaround_of(
+                &work_calendar(conn)?,
+                received,
+                now,
+            )),
+            None => None,
+        };
         let n = diesel::update(
             samples::table
                 .find(s.id)
@@ -1246,6 +1257,8 @@ pub fn approve(
             samples::status.eq(SampleStatus::Reported.as_str()),
             samples::conclusion.eq(conclusion),
             samples::reported_at.eq(Some(now)),
+            samples::turnaround_days.eq(turnaround.map(|t| t.0)),
+            samples::turnaround_provisional.eq(turnaround.is_some_and(|t| t.1)),
             samples::report_no.eq(Some(&report.report_no)),
             samples::version.eq(s.version + 1),
             samples::updated_at.eq(now),
@@ -1265,9 +1278,10 @@ pub fn approve(
                 entity_kind: "sample",
                 entity_id: s.sample_no.clone(),
                 before: Some(serde_json::json!({ "status": "review", "conclusion": "pending" })),
-                after: Some(
-                    serde_json::json!({ "status": "reported", "conclusion": conclusion, "report_no": report.report_no }),
-                ),
+                after: Some(serde_json::json!({
+                    "status": "reported", "conclusion": conclusion, "report_no": report.report_no,
+                    "turnaround_working_days": turnaround.map(|t| t.0),
+                })),
                 reason: None,
             },
         )?;

@@ -294,6 +294,7 @@ pub fn load_calendar_year(
             .execute(conn)?;
         let after = list_holidays(conn, Some(year))?;
         crate::workflow::intake::recompute_provisional_deadlines(conn, now, actor)?;
+        crate::workflow::stats::recount_turnaround(conn, year)?;
         audit::append(
             conn,
             now,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::placeholders;
 use crate::db::schema::{categories, plans, region_populations, regions, samples};
 use crate::db::DbConnection;
+use crate::domain::calendar::WorkCalendar;
 use crate::domain::licence::{check_licence, LicenceCheck};
 use crate::domain::local_time::{utc_after_local_day, utc_of_local_midnight};
 use crate::domain::region::{RegionCode, RegionLevel};
@@ -523,73 +524,132 @@ enum CellsBy {
     RegionPlan,
 }
 
-/// The filters both branches of the counts share, after `WHERE`.
-const CELLS_FILTER: &str = "region_code LIKE ? AND (? = '' OR domain = ?)";
+/// SQL over `samples` for one backend: a column's local (UTC+8) month and day, and a
+/// category code's top-level code (`01.02` → `01`), as the rollups of migrations 000008
+/// and 000009 key them.
+fn local_month(conn: &DbConnection, col: &str) -> String {
+    match conn {
+        DbConnection::Sqlite(_) => format!("strftime('%Y-%m', {col}, '+8 hours')"),
+        DbConnection::Pg(_) => format!("to_char({col} + INTERVAL '8 hours', 'YYYY-MM')"),
+    }
+}
 
-/// The counts of the period in scope, by month, county, plan, stage and conclusion.
-/// Whole months come from `sample_counts` (kept by triggers, a few rows per county
-/// and plan), the days at the ends of the period and any category filter (the counts
-/// hold no category) from `samples` through `samples_stats_idx`.
-fn cells(conn: &mut DbConnection, s: &Scope, by: CellsBy) -> AppResult<Vec<Cell>> {
-    let month = match conn {
-        DbConnection::Sqlite(_) => "strftime('%Y-%m', sampled_at, '+8 hours')",
-        DbConnection::Pg(_) => "to_char(sampled_at + INTERVAL '8 hours', 'YYYY-MM')",
+fn local_day(conn: &DbConnection, col: &str) -> String {
+    match conn {
+        DbConnection::Sqlite(_) => format!("date({col}, '+8 hours')"),
+        DbConnection::Pg(_) => format!("CAST({col} + INTERVAL '8 hours' AS DATE)"),
+    }
+}
+
+fn top_category(conn: &DbConnection) -> &'static str {
+    match conn {
+        DbConnection::Sqlite(_) => "substr(category_code, 1, instr(category_code || '.', '.') - 1)",
+        DbConnection::Pg(_) => "split_part(category_code, '.', 1)",
+    }
+}
+
+/// A monthly rollup kept by triggers on `samples`, and how `samples` gives the same
+/// rows for the days a rollup cannot answer.
+struct Rollup<'a> {
+    table: &'a str,
+    /// The time column of `samples` whose local month keys the rollup.
+    time: &'a str,
+    /// The rows' columns: name, its value in the rollup, its value over `samples`.
+    keys: Vec<(&'a str, String, String)>,
+    /// The rollup's count column (the output's name for the count); a sample counts 1.
+    count: &'a str,
+    /// Which samples the rollup counts.
+    counted: &'a str,
+    /// Whether the rollup holds the top-level category.
+    by_category: bool,
+}
+
+/// The counts of the period in scope from rollup `r`, grouped by its keys. Whole months
+/// come from the rollup (a few rows per county and month); the days at the ends of the
+/// period come from `samples` through its time-ordered covering indexes; so does the
+/// whole period when a category filter is finer than the rollup (or it holds none).
+fn rolled_up<T>(conn: &mut DbConnection, s: &Scope, r: &Rollup) -> AppResult<Vec<T>>
+where
+    T: QueryableByName<<DbConnection as diesel::Connection>::Backend> + 'static,
+{
+    let rollup_answers = match &s.category {
+        None => true,
+        Some(c) => r.by_category && !c.contains('.'),
     };
-    let span = match s.category {
-        Some(_) => f::MonthSpan {
+    let span = if rollup_answers {
+        f::month_span(s.from, s.to)
+    } else {
+        f::MonthSpan {
             months: None,
             edges: vec![(s.from, s.to)],
-        },
-        None => f::month_span(s.from, s.to),
+        }
     };
+    let names: Vec<&str> = r.keys.iter().map(|k| k.0).collect();
+    let of_rollup: Vec<String> = r
+        .keys
+        .iter()
+        .map(|k| format!("{} AS {}", k.1, k.0))
+        .collect();
+    let of_samples: Vec<String> = r
+        .keys
+        .iter()
+        .map(|k| format!("{} AS {}", k.2, k.0))
+        .collect();
+    let filter = "region_code LIKE ? AND (? = '' OR domain = ?)";
     let mut parts = Vec::new();
     if span.months.is_some() {
         parts.push(format!(
-            "SELECT month, region_code, plan_id, stage, conclusion, batches FROM sample_counts \
-             WHERE month >= ? AND month <= ? AND {CELLS_FILTER}"
+            "SELECT {}, {count} AS {count} FROM {} WHERE month >= ? AND month <= ? AND {filter}{}",
+            of_rollup.join(", "),
+            r.table,
+            if r.by_category {
+                " AND (? = '' OR category = ?)"
+            } else {
+                ""
+            },
+            count = r.count,
         ));
     }
     for _ in &span.edges {
         parts.push(format!(
-            "SELECT {month} AS month, region_code, plan_id, stage, conclusion, 1 AS batches \
-             FROM samples WHERE sampled_at >= ? AND sampled_at < ? AND {CELLS_FILTER} \
-             AND status <> 'rejected' \
-             AND (? = '' OR category_code = ? OR category_code LIKE ?)"
+            "SELECT {}, 1 AS {count} FROM samples WHERE {time} >= ? AND {time} < ? AND {filter} \
+             AND {counted} AND (? = '' OR category_code = ? OR category_code LIKE ?)",
+            of_samples.join(", "),
+            count = r.count,
+            time = r.time,
+            counted = r.counted,
         ));
     }
     if parts.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = match by {
-        CellsBy::All => format!(
-            "SELECT month, region_code, plan_id, stage, conclusion, \
-             CAST(SUM(batches) AS BIGINT) AS batches \
-             FROM ({}) c GROUP BY month, region_code, plan_id, stage, conclusion",
-            parts.join(" UNION ALL ")
-        ),
-        CellsBy::RegionPlan => format!(
-            "SELECT '' AS month, region_code, plan_id, '' AS stage, '' AS conclusion, \
-             CAST(SUM(batches) AS BIGINT) AS batches \
-             FROM ({}) c GROUP BY region_code, plan_id",
-            parts.join(" UNION ALL ")
-        ),
-    };
+    let sql = format!(
+        "SELECT {keys}, CAST(SUM({count}) AS BIGINT) AS {count} FROM ({}) c GROUP BY {keys}",
+        parts.join(" UNION ALL "),
+        keys = names.join(", "),
+        count = r.count,
+    );
     let mut q = diesel::sql_query(placeholders(conn, &sql))
         .into_boxed::<<DbConnection as diesel::Connection>::Backend>();
-    let filter = [s.like(), s.domain_text(), s.domain_text()];
+    let scope = [s.like(), s.domain_text(), s.domain_text()];
     if let Some((first, last)) = &span.months {
         q = q
             .bind::<Text, _>(first.clone())
             .bind::<Text, _>(last.clone());
-        for t in &filter {
+        for t in &scope {
             q = q.bind::<Text, _>(t.clone());
+        }
+        if r.by_category {
+            q = q
+                .bind::<Text, _>(s.category_text())
+                .bind::<Text, _>(s.category_text());
         }
     }
     for (from, to) in &span.edges {
         q = q
             .bind::<Timestamp, _>(utc_of_local_midnight(*from))
             .bind::<Timestamp, _>(utc_after_local_day(*to));
-        for t in &filter {
+        for t in &scope {
             q = q.bind::<Text, _>(t.clone());
         }
         q = q
@@ -598,6 +658,45 @@ fn cells(conn: &mut DbConnection, s: &Scope, by: CellsBy) -> AppResult<Vec<Cell>
             .bind::<Text, _>(s.category_like());
     }
     Ok(q.load(conn)?)
+}
+
+/// The counts of the period in scope, by month, county, plan, stage and conclusion,
+/// from `sample_counts` (migration 000008).
+fn cells(conn: &mut DbConnection, s: &Scope, by: CellsBy) -> AppResult<Vec<Cell>> {
+    let key = |name: &'static str| (name, name.to_string(), name.to_string());
+    let blank = |name: &'static str| (name, "''".to_string(), "''".to_string());
+    let keys = match by {
+        CellsBy::All => vec![
+            (
+                "month",
+                "month".to_string(),
+                local_month(conn, "sampled_at"),
+            ),
+            key("region_code"),
+            key("plan_id"),
+            key("stage"),
+            key("conclusion"),
+        ],
+        CellsBy::RegionPlan => vec![
+            blank("month"),
+            key("region_code"),
+            key("plan_id"),
+            blank("stage"),
+            blank("conclusion"),
+        ],
+    };
+    rolled_up(
+        conn,
+        s,
+        &Rollup {
+            table: "sample_counts",
+            time: "sampled_at",
+            keys,
+            count: "batches",
+            counted: "status <> 'rejected'",
+            by_category: false,
+        },
+    )
 }
 
 /// Batches per county (the entity's region) of the plans that pass `keep`.
@@ -758,31 +857,44 @@ fn rate_rows(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<RateRow>> {
 
 // ---------------------------------------------------------------- quality
 
+/// Batches of one plan, top-level category and conclusion.
 #[derive(QueryableByName)]
 struct CategoryRow {
     #[diesel(sql_type = BigInt)]
     plan_id: i64,
     #[diesel(sql_type = Text)]
     category: String,
+    #[diesel(sql_type = Text)]
+    conclusion: String,
     #[diesel(sql_type = BigInt)]
     batches: i64,
-    #[diesel(sql_type = BigInt)]
-    concluded: i64,
-    #[diesel(sql_type = BigInt)]
-    non_compliant: i64,
 }
 
-/// Outcomes by plan and top-level category (`{top}`: the part of `category_code`
-/// before the first dot: `01.01` → `01`, `D01` → `D01`). The monthly counts hold no
-/// category, so this one reads `samples`.
-const CATEGORY_SQL: &str = "SELECT plan_id, {top} AS category, \
- COUNT(*) AS batches, \
- SUM(CASE WHEN conclusion <> 'pending' THEN 1 ELSE 0 END) AS concluded, \
- SUM(CASE WHEN conclusion = 'non_compliant' THEN 1 ELSE 0 END) AS non_compliant \
- FROM samples WHERE sampled_at >= ? AND sampled_at < ? AND region_code LIKE ? \
- AND (? = '' OR domain = ?) AND status <> 'rejected' \
- AND (? = '' OR category_code = ? OR category_code LIKE ?) \
- GROUP BY plan_id, {top}";
+/// Outcomes by plan and top-level category, from `category_counts` (migration 000009).
+fn category_rows(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<CategoryRow>> {
+    let key = |name: &'static str| (name, name.to_string(), name.to_string());
+    let keys = vec![
+        key("plan_id"),
+        (
+            "category",
+            "category".to_string(),
+            top_category(conn).to_string(),
+        ),
+        key("conclusion"),
+    ];
+    rolled_up(
+        conn,
+        s,
+        &Rollup {
+            table: "category_counts",
+            time: "sampled_at",
+            keys,
+            count: "batches",
+            counted: "status <> 'rejected'",
+            by_category: true,
+        },
+    )
+}
 
 /// Pass and non-compliance counts under one key (a category, stage, plan level…).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -874,12 +986,7 @@ fn quality_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Quality> {
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
-    let top = match conn {
-        DbConnection::Sqlite(_) => "substr(category_code, 1, instr(category_code || '.', '.') - 1)",
-        DbConnection::Pg(_) => "split_part(category_code, '.', 1)",
-    };
-    let sql = CATEGORY_SQL.replace("{top}", top);
-    let by_cat: Vec<CategoryRow> = scoped_query(conn, &sql, s).load(conn)?;
+    let by_cat = category_rows(conn, s)?;
     let mut sampling = Outcomes::default();
     let mut risk = Outcomes::default();
     let mut by: [BTreeMap<String, Outcomes>; 5] = Default::default();
@@ -911,12 +1018,10 @@ fn quality_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Quality> {
             continue;
         };
         if p.kind != PlanKind::RiskMonitoring.as_str() {
-            by[0].entry(r.category.clone()).or_default().add(&Outcomes {
-                batches: r.batches,
-                concluded: r.concluded,
-                compliant: r.concluded - r.non_compliant,
-                non_compliant: r.non_compliant,
-            });
+            by[0]
+                .entry(r.category.clone())
+                .or_default()
+                .add(&Outcomes::of_conclusion(&r.conclusion, r.batches));
         }
     }
     let monthly = months
@@ -1007,8 +1112,22 @@ fn failing_items(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<FailingIte
 
 // ---------------------------------------------------------------- lab
 
+/// Reports of one turnaround (working days), provisional or not, on time or not.
 #[derive(QueryableByName)]
 struct TurnRow {
+    #[diesel(sql_type = BigInt)]
+    turnaround_days: i64,
+    #[diesel(sql_type = Bool)]
+    provisional: bool,
+    #[diesel(sql_type = Bool)]
+    on_time: bool,
+    #[diesel(sql_type = BigInt)]
+    reports: i64,
+}
+
+/// Reports still without a stored turnaround, by receipt day, report day and deadline.
+#[derive(QueryableByName)]
+struct UncountedRow {
     #[diesel(sql_type = Date)]
     received_on: NaiveDate,
     #[diesel(sql_type = Date)]
@@ -1019,12 +1138,13 @@ struct TurnRow {
     n: i64,
 }
 
+/// Samples received, late or not.
 #[derive(QueryableByName)]
 struct DeliveryRow {
+    #[diesel(sql_type = Bool)]
+    late: bool,
     #[diesel(sql_type = BigInt)]
     received: i64,
-    #[diesel(sql_type = BigInt)]
-    late: i64,
 }
 
 /// A sample past its report deadline without a report.
@@ -1069,24 +1189,54 @@ pub fn lab(
 }
 
 fn lab_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Lab> {
-    let local = |col: &str| match conn {
-        DbConnection::Sqlite(_) => format!("date({col}, '+8 hours')"),
-        DbConnection::Pg(_) => format!("CAST({col} + INTERVAL '8 hours' AS DATE)"),
+    let key = |name: &'static str| (name, name.to_string(), name.to_string());
+    let on_time = match conn {
+        DbConnection::Sqlite(_) => "COALESCE(date(reported_at, '+8 hours') <= due_on, 0)",
+        DbConnection::Pg(_) => {
+            "COALESCE(CAST(reported_at + INTERVAL '8 hours' AS DATE) <= due_on, FALSE)"
+        }
     };
-    let (recv, rep) = (local("received_at"), local("reported_at"));
-    let sql = format!(
-        "SELECT {recv} AS received_on, {rep} AS reported_on, due_on, COUNT(*) AS n FROM samples \
-         WHERE reported_at >= ? AND reported_at < ? AND received_at IS NOT NULL \
-         AND region_code LIKE ? AND (? = '' OR domain = ?) \
-         AND (? = '' OR category_code = ? OR category_code LIKE ?) \
-         GROUP BY {recv}, {rep}, due_on"
-    );
-    let rows: Vec<TurnRow> = scoped_query(conn, &sql, s).load(conn)?;
-    let cal = work_calendar(conn)?;
+    let turns: Vec<TurnRow> = rolled_up(
+        conn,
+        s,
+        &Rollup {
+            table: "report_counts",
+            time: "reported_at",
+            keys: vec![
+                key("turnaround_days"),
+                (
+                    "provisional",
+                    "provisional".into(),
+                    "turnaround_provisional".into(),
+                ),
+                ("on_time", "on_time".into(), on_time.into()),
+            ],
+            count: "reports",
+            counted: "received_at IS NOT NULL AND turnaround_days IS NOT NULL",
+            by_category: true,
+        },
+    )?;
     let mut dist: BTreeMap<i64, i64> = BTreeMap::new();
     let (mut reports, mut on_time, mut provisional) = (0, 0, false);
-    for r in &rows {
-        let (days, prov) = f::turnaround_days(&cal, r.received_on, r.reported_on);
+    for r in &turns {
+        provisional |= r.provisional;
+        *dist.entry(r.turnaround_days).or_insert(0) += r.reports;
+        reports += r.reports;
+        if r.on_time {
+            on_time += r.reports;
+        }
+    }
+    // Reports written before their turnaround was stored are counted from their dates.
+    let uncounted = uncounted_reports(conn, s)?;
+    let cal = match uncounted.is_empty() {
+        true => None,
+        false => Some(work_calendar(conn)?),
+    };
+    for (r, cal) in uncounted
+        .iter()
+        .zip(std::iter::repeat(cal.as_ref()).flatten())
+    {
+        let (days, prov) = f::turnaround_days(cal, r.received_on, r.reported_on);
         provisional |= prov;
         *dist.entry(days).or_insert(0) += r.n;
         reports += r.n;
@@ -1095,15 +1245,32 @@ fn lab_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Lab> {
         }
     }
     let dist: Vec<(i64, i64)> = dist.into_iter().collect();
-    let delivery: DeliveryRow = scoped_query(
+    let delivered: Vec<DeliveryRow> = rolled_up(
         conn,
-        "SELECT COUNT(*) AS received, \
-         COALESCE(SUM(CASE WHEN delivered_late THEN 1 ELSE 0 END), 0) AS late FROM samples \
-         WHERE received_at >= ? AND received_at < ? AND region_code LIKE ? \
-         AND (? = '' OR domain = ?) AND (? = '' OR category_code = ? OR category_code LIKE ?)",
         s,
-    )
-    .get_result(conn)?;
+        &Rollup {
+            table: "receipt_counts",
+            time: "received_at",
+            keys: vec![(
+                "late",
+                "late".into(),
+                match conn {
+                    DbConnection::Sqlite(_) => "COALESCE(delivered_late, 0)",
+                    DbConnection::Pg(_) => "COALESCE(delivered_late, FALSE)",
+                }
+                .into(),
+            )],
+            count: "received",
+            counted: "received_at IS NOT NULL",
+            by_category: true,
+        },
+    )?;
+    let received: i64 = delivered.iter().map(|d| d.received).sum();
+    let late: i64 = delivered
+        .iter()
+        .filter(|d| d.late)
+        .map(|d| d.received)
+        .sum();
     let open = ["received", "testing", "review"];
     let overdue_q = || {
         let mut q = samples::table
@@ -1128,7 +1295,7 @@ fn lab_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Lab> {
             samples::due_on,
         ))
         .load(conn)?;
-    let delivered_on_time = delivery.received - delivery.late;
+    let delivered_on_time = received - late;
     Ok(Lab {
         from: s.from,
         to: s.to,
@@ -1138,12 +1305,138 @@ fn lab_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Lab> {
         provisional,
         on_time,
         on_time_rate: f::ratio(on_time, reports),
-        received: delivery.received,
+        received,
         delivered_on_time,
-        delivery_on_time_rate: f::ratio(delivered_on_time, delivery.received),
+        delivery_on_time_rate: f::ratio(delivered_on_time, received),
         overdue_count,
         overdue,
     })
+}
+
+/// The reports of the period in scope that have no stored turnaround (issued before
+/// migration 000009 and not yet filled), through their partial index.
+fn uncounted_reports(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<UncountedRow>> {
+    let (recv, rep) = (
+        local_day(conn, "received_at"),
+        local_day(conn, "reported_at"),
+    );
+    let indexed = match conn {
+        DbConnection::Sqlite(_) => " INDEXED BY samples_turnaround_missing_idx",
+        DbConnection::Pg(_) => "",
+    };
+    let sql = format!(
+        "SELECT {recv} AS received_on, {rep} AS reported_on, due_on, COUNT(*) AS n \
+         FROM samples{indexed} \
+         WHERE reported_at >= ? AND reported_at < ? AND region_code LIKE ? \
+         AND (? = '' OR domain = ?) AND (? = '' OR category_code = ? OR category_code LIKE ?) \
+         AND reported_at IS NOT NULL AND turnaround_days IS NULL AND received_at IS NOT NULL \
+         GROUP BY {recv}, {rep}, due_on"
+    );
+    Ok(scoped_query(conn, &sql, s).load(conn)?)
+}
+
+/// The turnaround the lab figures count for a report: working days from the local day
+/// of receipt to the local day of the report, and whether a day in an unknown calendar
+/// year made that count provisional.
+pub fn turnaround_of(
+    cal: &WorkCalendar,
+    received_at: NaiveDateTime,
+    reported_at: NaiveDateTime,
+) -> (i64, bool) {
+    f::turnaround_days(cal, local_date(received_at), local_date(reported_at))
+}
+
+/// Stores the turnaround of reports on today's calendar where it differs: of those
+/// without one (`only_missing`), or of those reported from `range.0` and received before
+/// `range.1`. Returns how many changed. Writes through the caller's transaction; the
+/// triggers of migration 000009 move the counts.
+fn store_turnaround(
+    conn: &mut DbConnection,
+    only_missing: bool,
+    range: Option<(NaiveDateTime, NaiveDateTime)>,
+) -> AppResult<usize> {
+    let cal = work_calendar(conn)?;
+    let mut changed = 0;
+    let mut after = 0_i64;
+    loop {
+        let mut q = samples::table
+            .filter(samples::id.gt(after))
+            .filter(samples::reported_at.is_not_null())
+            .filter(samples::received_at.is_not_null())
+            .into_boxed();
+        if only_missing {
+            q = q.filter(samples::turnaround_days.is_null());
+        }
+        if let Some((reported_from, received_before)) = range {
+            q = q
+                .filter(samples::reported_at.ge(reported_from))
+                .filter(samples::received_at.lt(received_before));
+        }
+        let rows: Vec<StoredTurnaround> = q
+            .order(samples::id.asc())
+            .limit(TURNAROUND_CHUNK)
+            .select((
+                samples::id,
+                samples::received_at,
+                samples::reported_at,
+                samples::turnaround_days,
+                samples::turnaround_provisional,
+            ))
+            .load(conn)?;
+        let Some(last) = rows.last() else {
+            return Ok(changed);
+        };
+        after = last.0;
+        for (id, received, reported, days, prov) in rows {
+            let (Some(received), Some(reported)) = (received, reported) else {
+                continue;
+            };
+            let (d, p) = turnaround_of(&cal, received, reported);
+            if days != Some(d) || prov != p {
+                diesel::update(samples::table.find(id))
+                    .set((
+                        samples::turnaround_days.eq(Some(d)),
+                        samples::turnaround_provisional.eq(p),
+                    ))
+                    .execute(conn)?;
+                changed += 1;
+            }
+        }
+    }
+}
+
+/// A report's id, receipt and report times, and stored turnaround.
+type StoredTurnaround = (
+    i64,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<i64>,
+    bool,
+);
+
+/// How many reports `store_turnaround` reads at a time.
+const TURNAROUND_CHUNK: i64 = 10_000;
+
+/// Stores the turnaround of every report that has none (those issued before migration
+/// 000009); run when reference data is loaded at start. Returns how many were stored.
+pub fn fill_missing_turnaround(conn: &mut DbConnection) -> AppResult<usize> {
+    store_turnaround(conn, true, None)
+}
+
+/// Recounts the turnaround of the reports whose days from receipt to report touch
+/// calendar `year`, after that year's holidays were loaded or reloaded.
+pub fn recount_turnaround(conn: &mut DbConnection, year: i32) -> AppResult<usize> {
+    let (Some(first), Some(last)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
+        return Ok(0);
+    };
+    store_turnaround(
+        conn,
+        false,
+        Some((utc_of_local_midnight(first), utc_after_local_day(last))),
+    )
 }
 
 // ---------------------------------------------------------------- coverage

@@ -1,0 +1,17 @@
+DROP INDEX samples_turnaround_missing_idx;
+DROP INDEX samples_reported_at_idx;
+CREATE INDEX samples_reported_at_idx ON samples(reported_at, received_at, due_on, region_code, domain, category_code);
+DROP TRIGGER receipt_counts_delete;
+DROP TRIGGER receipt_counts_update;
+DROP TRIGGER receipt_counts_insert;
+DROP TABLE receipt_counts;
+DROP TRIGGER report_counts_delete;
+DROP TRIGGER report_counts_update;
+DROP TRIGGER report_counts_insert;
+DROP TABLE report_counts;
+DROP TRIGGER category_counts_delete;
+DROP TRIGGER category_counts_update;
+DROP TRIGGER category_counts_insert;
+DROP TABLE category_counts;
+ALTER TABLE samples DROP COLUMN turnaround_provisional;
+ALTER TABLE samples DROP COLUMN turnaround_days;
