@@ -502,6 +502,27 @@ fn quality_and_lab_figures_follow_the_samples(b: Backend) {
     assert_eq!(s, 200, "{q}");
     assert_eq!(q["by_category"][0]["key"], "01");
     assert_eq!(q["by_category"][0]["batches"], 5);
+    // With a plan filter the counts by category come from the samples themselves.
+    for (query, batches, failed) in [
+        ("year=2026&plan_kind=supervision", 5, 1),
+        ("year=2026&plan_level=provincial", 5, 1),
+        ("year=2026&plan_kind=evaluation", 0, 0),
+        ("year=2026", 5, 1),
+    ] {
+        let (s, q) = app.get(&format!("/api/v1/stats/quality?{query}"), &sup);
+        assert_eq!(s, 200, "{q}");
+        let row = &q["by_category"][0];
+        assert_eq!(
+            row["batches"].as_i64().unwrap_or(0),
+            batches,
+            "{query}: {q}"
+        );
+        assert_eq!(
+            row["non_compliant"].as_i64().unwrap_or(0),
+            failed,
+            "{query}: {q}"
+        );
+    }
 
     let (s, sum) = app.get("/api/v1/stats/summary?year=2026&region=630100", &sup);
     assert_eq!(s, 200, "{sum}");
@@ -647,49 +668,95 @@ fn the_dashboard_shows_the_chart_and_tables_in_both_languages(b: Backend) {
     assert_eq!(s, 422);
 }
 
-/// One row of a rollup: its key columns as one text, and its count.
+/// One row of a rollup: its key columns as one text, and its counts as one text.
 #[derive(QueryableByName, Debug, PartialEq)]
 struct CountCell {
     #[diesel(sql_type = diesel::sql_types::Text)]
     key: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    n: String,
 }
 
-/// The rollups the triggers keep: table, key columns, count column, and the same keys,
-/// the counted samples, over `samples` (`{month}`: a time column's local month; `{top}`:
-/// the top-level category).
-const ROLLUPS: [(&str, &str, &str, &str, &str); 4] = [
-    (
-        "sample_counts",
-        "month, region_code, plan_id, domain, stage, conclusion",
-        "batches",
-        "{month:sampled_at}, region_code, plan_id, domain, stage, conclusion",
-        "status <> 'rejected'",
-    ),
-    (
-        "category_counts",
-        "month, region_code, plan_id, domain, category, conclusion",
-        "batches",
-        "{month:sampled_at}, region_code, plan_id, domain, {top}, conclusion",
-        "status <> 'rejected'",
-    ),
-    (
-        "report_counts",
-        "month, region_code, domain, category, turnaround_days, provisional, on_time",
-        "reports",
-        "{month:reported_at}, region_code, domain, {top}, turnaround_days, \
-         turnaround_provisional, {on_time}",
-        "reported_at IS NOT NULL AND received_at IS NOT NULL AND turnaround_days IS NOT NULL",
-    ),
-    (
-        "receipt_counts",
-        "month, region_code, domain, category, late",
-        "received",
-        "{month:received_at}, region_code, domain, {top}, {late}",
-        "received_at IS NOT NULL",
-    ),
+/// A rollup the triggers keep, and the same counts over `samples`.
+struct RollupCheck {
+    table: &'static str,
+    keys: &'static str,
+    /// The count columns; the first one is never 0 in a kept row.
+    counts: &'static str,
+    /// The keys over `samples` (`{month:col}`: a time column's local month; `{top}`: the
+    /// top-level category; `{on_time}`, `{late}`).
+    sample_keys: &'static str,
+    sample_counts: &'static str,
+    counted: &'static str,
+}
+
+const ROLLUPS: [RollupCheck; 4] = [
+    RollupCheck {
+        table: "sample_counts",
+        keys: "month, region_code, plan_id, domain, stage, conclusion",
+        counts: "batches",
+        sample_keys: "{month:sampled_at}, region_code, plan_id, domain, stage, conclusion",
+        sample_counts: "COUNT(*)",
+        counted: "status <> 'rejected'",
+    },
+    RollupCheck {
+        table: "category_counts",
+        keys: "month, region_code, domain, category",
+        counts: "batches, concluded, non_compliant",
+        sample_keys: "{month:sampled_at}, region_code, domain, {top}",
+        sample_counts: "COUNT(*), SUM(CASE WHEN conclusion <> 'pending' THEN 1 ELSE 0 END), \
+                        SUM(CASE WHEN conclusion = 'non_compliant' THEN 1 ELSE 0 END)",
+        counted: "status <> 'rejected' \
+                  AND plan_id NOT IN (SELECT id FROM plans WHERE kind = 'risk_monitoring')",
+    },
+    RollupCheck {
+        table: "report_counts",
+        keys: "month, region_code, domain, turnaround_days, provisional, on_time",
+        counts: "reports",
+        sample_keys: "{month:reported_at}, region_code, domain, turnaround_days, \
+                      turnaround_provisional, {on_time}",
+        sample_counts: "COUNT(*)",
+        counted:
+            "reported_at IS NOT NULL AND received_at IS NOT NULL AND turnaround_days IS NOT NULL",
+    },
+    RollupCheck {
+        table: "receipt_counts",
+        keys: "month, region_code, domain, late",
+        counts: "received",
+        sample_keys: "{month:received_at}, region_code, domain, {late}",
+        sample_counts: "COUNT(*)",
+        counted: "received_at IS NOT NULL",
+    },
 ];
+
+/// Splits SQL expressions at the commas outside parentheses.
+fn split_exprs(exprs: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let (mut depth, mut cur) = (0, String::new());
+    for ch in exprs.chars() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if ch == ',' && depth == 0 {
+            parts.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(ch);
+        }
+    }
+    parts.push(cur);
+    parts.into_iter().map(|p| p.trim().to_string()).collect()
+}
+
+/// The expressions as one text: each cast to text, joined by `|`.
+fn as_text(exprs: &str) -> String {
+    split_exprs(exprs)
+        .iter()
+        .map(|e| format!("CAST({e} AS TEXT)"))
+        .collect::<Vec<_>>()
+        .join(" || '|' || ")
+}
 
 /// For each rollup: the counts the triggers keep and the same counts taken from
 /// `samples` directly.
@@ -697,16 +764,15 @@ fn kept_and_counted(
     c: &mut DbConnection,
     b: Backend,
 ) -> Vec<(&'static str, Vec<CountCell>, Vec<CountCell>)> {
-    let (sqlite, text) = (b == Backend::Sqlite, |col: &str| {
-        format!("CAST({col} AS TEXT)")
-    });
+    let sqlite = b == Backend::Sqlite;
     let month = |col: &str| match sqlite {
         true => format!("strftime('%Y-%m', {col}, '+8 hours')"),
         false => format!("to_char({col} + INTERVAL '8 hours', 'YYYY-MM')"),
     };
     let mut out = Vec::new();
-    for (table, keys, count, exprs, counted) in ROLLUPS {
-        let exprs = exprs
+    for r in &ROLLUPS {
+        let keys = r
+            .sample_keys
             .replace("{month:sampled_at}", &month("sampled_at"))
             .replace("{month:reported_at}", &month("reported_at"))
             .replace("{month:received_at}", &month("received_at"))
@@ -733,47 +799,24 @@ fn kept_and_counted(
                     false => "COALESCE(delivered_late, FALSE)",
                 },
             );
-        let joined = |cols: &str| {
-            cols.split(", ")
-                .map(|c| text(c.trim()))
-                .collect::<Vec<_>>()
-                .join(" || '|' || ")
-        };
+        let first = split_exprs(r.counts)[0].clone();
         let kept: Vec<CountCell> = diesel::sql_query(format!(
-            "SELECT {} AS key, {count} AS n FROM {table} WHERE {count} <> 0 ORDER BY 1",
-            joined(keys)
+            "SELECT {} AS key, {} AS n FROM {} WHERE {first} <> 0 ORDER BY 1",
+            as_text(r.keys),
+            as_text(r.counts),
+            r.table
         ))
         .load(c)
         .expect("kept");
-        // Split the expressions at top-level commas only (none of them nests a comma
-        // outside parentheses except inside function calls).
-        let mut parts = Vec::new();
-        let (mut depth, mut cur) = (0, String::new());
-        for ch in exprs.chars() {
-            match ch {
-                '(' => depth += 1,
-                ')' => depth -= 1,
-                _ => {}
-            }
-            if ch == ',' && depth == 0 {
-                parts.push(std::mem::take(&mut cur));
-            } else {
-                cur.push(ch);
-            }
-        }
-        parts.push(cur);
-        let key = parts
-            .iter()
-            .map(|p| text(p.trim()))
-            .collect::<Vec<_>>()
-            .join(" || '|' || ");
         let counted: Vec<CountCell> = diesel::sql_query(format!(
-            "SELECT {key} AS key, CAST(COUNT(*) AS BIGINT) AS n FROM samples WHERE {counted} \
-             GROUP BY {key} ORDER BY 1"
+            "SELECT {key} AS key, {n} AS n FROM samples WHERE {} GROUP BY {keys} ORDER BY 1",
+            r.counted,
+            key = as_text(&keys),
+            n = as_text(r.sample_counts),
         ))
         .load(c)
         .expect("counted");
-        out.push((table, kept, counted));
+        out.push((r.table, kept, counted));
     }
     out
 }
@@ -783,9 +826,14 @@ fn kept_and_counted(
 fn assert_rollups_match(c: &mut DbConnection, b: Backend) {
     for (table, kept, counted) in kept_and_counted(c, b) {
         assert_eq!(kept, counted, "{table}");
+        let r = ROLLUPS.iter().find(|r| r.table == table).expect("a rollup");
         let negative: i64 = diesel::sql_query(format!(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table} WHERE {} < 0",
-            ROLLUPS.iter().find(|r| r.0 == table).map_or("", |r| r.2)
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table} WHERE {}",
+            split_exprs(r.counts)
+                .iter()
+                .map(|c| format!("{c} < 0"))
+                .collect::<Vec<_>>()
+                .join(" OR ")
         ))
         .get_result::<N>(c)
         .expect("negative")
@@ -841,6 +889,19 @@ fn the_monthly_counts_follow_every_change_to_a_sample(b: Backend) {
         assert!(!kept.is_empty(), "{table} holds rows");
     }
     assert_rollups_match(&mut c, b);
+
+    // A plan that becomes risk monitoring leaves the counts by category; back, it returns.
+    for (evaluation, risk) in [
+        ("risk_monitoring", "supervision"),
+        ("evaluation", "risk_monitoring"),
+    ] {
+        c.batch_execute(&format!(
+            "UPDATE plans SET kind = '{evaluation}' WHERE code = 'T-evaluation'; \
+             UPDATE plans SET kind = '{risk}' WHERE code = 'T-risk_monitoring';"
+        ))
+        .expect("plan kinds");
+        assert_rollups_match(&mut c, b);
+    }
 
     // A period with partial months at both ends reads whole months from the counts and
     // the days at the ends from the samples: the figure is the one counted by hand.

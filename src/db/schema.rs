@@ -193,28 +193,28 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Batches per local month of sampling, county, plan, domain, top-level category and
-    /// conclusion; kept by triggers on `samples` (migration 000009).
-    category_counts (month, region_code, plan_id, domain, category, conclusion) {
+    /// Batches, concluded and non-compliant batches per local month of sampling, county,
+    /// domain and top-level category, of plans other than risk monitoring; kept by
+    /// triggers on `samples` and `plans` (migration 000009).
+    category_counts (month, region_code, domain, category) {
         month -> Text,
         region_code -> Text,
-        plan_id -> BigInt,
         domain -> Text,
         category -> Text,
-        conclusion -> Text,
         batches -> BigInt,
+        concluded -> BigInt,
+        non_compliant -> BigInt,
     }
 }
 
 diesel::table! {
-    /// Reports per local month of issue, county, domain, top-level category, turnaround
-    /// in working days (and whether provisional) and whether on time; kept by triggers
-    /// on `samples` (migration 000009).
-    report_counts (month, region_code, domain, category, turnaround_days, provisional, on_time) {
+    /// Reports per local month of issue, county, domain, turnaround in working days
+    /// (and whether provisional) and whether on time; kept by triggers on `samples`
+    /// (migration 000009).
+    report_counts (month, region_code, domain, turnaround_days, provisional, on_time) {
         month -> Text,
         region_code -> Text,
         domain -> Text,
-        category -> Text,
         turnaround_days -> BigInt,
         provisional -> Bool,
         on_time -> Bool,
@@ -223,13 +223,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Samples per local month of receipt, county, domain, top-level category and
-    /// whether late; kept by triggers on `samples` (migration 000009).
-    receipt_counts (month, region_code, domain, category, late) {
+    /// Samples per local month of receipt, county, domain and whether late; kept by
+    /// triggers on `samples` (migration 000009).
+    receipt_counts (month, region_code, domain, late) {
         month -> Text,
         region_code -> Text,
         domain -> Text,
-        category -> Text,
         late -> Bool,
         received -> BigInt,
     }

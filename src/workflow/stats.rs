@@ -556,26 +556,30 @@ struct Rollup<'a> {
     time: &'a str,
     /// The rows' columns: name, its value in the rollup, its value over `samples`.
     keys: Vec<(&'a str, String, String)>,
-    /// The rollup's count column (the output's name for the count); a sample counts 1.
-    count: &'a str,
+    /// The rollup's count columns (the output's names), and what one sample adds to each.
+    counts: Vec<(&'a str, &'a str)>,
     /// Which samples the rollup counts.
-    counted: &'a str,
+    counted: String,
     /// Whether the rollup holds the top-level category.
     by_category: bool,
+    /// Whether the rollup can answer the scope's other filters (plan level and kind).
+    usable: bool,
 }
 
 /// The counts of the period in scope from rollup `r`, grouped by its keys. Whole months
 /// come from the rollup (a few rows per county and month); the days at the ends of the
 /// period come from `samples` through its time-ordered covering indexes; so does the
-/// whole period when a category filter is finer than the rollup (or it holds none).
+/// whole period when the rollup cannot answer a filter (a category finer than it holds,
+/// or a plan filter).
 fn rolled_up<T>(conn: &mut DbConnection, s: &Scope, r: &Rollup) -> AppResult<Vec<T>>
 where
     T: QueryableByName<<DbConnection as diesel::Connection>::Backend> + 'static,
 {
-    let rollup_answers = match &s.category {
-        None => true,
-        Some(c) => r.by_category && !c.contains('.'),
-    };
+    let rollup_answers = r.usable
+        && match &s.category {
+            None => true,
+            Some(c) => r.by_category && !c.contains('.'),
+        };
     let span = if rollup_answers {
         f::month_span(s.from, s.to)
     } else {
@@ -589,17 +593,24 @@ where
         .keys
         .iter()
         .map(|k| format!("{} AS {}", k.1, k.0))
+        .chain(r.counts.iter().map(|c| c.0.to_string()))
         .collect();
     let of_samples: Vec<String> = r
         .keys
         .iter()
         .map(|k| format!("{} AS {}", k.2, k.0))
+        .chain(r.counts.iter().map(|c| format!("{} AS {}", c.1, c.0)))
+        .collect();
+    let sums: Vec<String> = r
+        .counts
+        .iter()
+        .map(|c| format!("CAST(SUM({0}) AS BIGINT) AS {0}", c.0))
         .collect();
     let filter = "region_code LIKE ? AND (? = '' OR domain = ?)";
     let mut parts = Vec::new();
     if span.months.is_some() {
         parts.push(format!(
-            "SELECT {}, {count} AS {count} FROM {} WHERE month >= ? AND month <= ? AND {filter}{}",
+            "SELECT {} FROM {} WHERE month >= ? AND month <= ? AND {filter}{}",
             of_rollup.join(", "),
             r.table,
             if r.by_category {
@@ -607,15 +618,13 @@ where
             } else {
                 ""
             },
-            count = r.count,
         ));
     }
     for _ in &span.edges {
         parts.push(format!(
-            "SELECT {}, 1 AS {count} FROM samples WHERE {time} >= ? AND {time} < ? AND {filter} \
+            "SELECT {} FROM samples WHERE {time} >= ? AND {time} < ? AND {filter} \
              AND {counted} AND (? = '' OR category_code = ? OR category_code LIKE ?)",
             of_samples.join(", "),
-            count = r.count,
             time = r.time,
             counted = r.counted,
         ));
@@ -624,10 +633,10 @@ where
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {keys}, CAST(SUM({count}) AS BIGINT) AS {count} FROM ({}) c GROUP BY {keys}",
+        "SELECT {keys}, {} FROM ({}) c GROUP BY {keys}",
+        sums.join(", "),
         parts.join(" UNION ALL "),
         keys = names.join(", "),
-        count = r.count,
     );
     let mut q = diesel::sql_query(placeholders(conn, &sql))
         .into_boxed::<<DbConnection as diesel::Connection>::Backend>();
@@ -692,9 +701,10 @@ fn cells(conn: &mut DbConnection, s: &Scope, by: CellsBy) -> AppResult<Vec<Cell>
             table: "sample_counts",
             time: "sampled_at",
             keys,
-            count: "batches",
-            counted: "status <> 'rejected'",
+            counts: vec![("batches", "1")],
+            counted: "status <> 'rejected'".into(),
             by_category: false,
+            usable: true,
         },
     )
 }
@@ -857,41 +867,57 @@ fn rate_rows(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<RateRow>> {
 
 // ---------------------------------------------------------------- quality
 
-/// Batches of one plan, top-level category and conclusion.
+/// Batches, concluded and non-compliant batches of one top-level category.
 #[derive(QueryableByName)]
 struct CategoryRow {
-    #[diesel(sql_type = BigInt)]
-    plan_id: i64,
     #[diesel(sql_type = Text)]
     category: String,
-    #[diesel(sql_type = Text)]
-    conclusion: String,
     #[diesel(sql_type = BigInt)]
     batches: i64,
+    #[diesel(sql_type = BigInt)]
+    concluded: i64,
+    #[diesel(sql_type = BigInt)]
+    non_compliant: i64,
 }
 
-/// Outcomes by plan and top-level category, from `category_counts` (migration 000009).
-fn category_rows(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<CategoryRow>> {
-    let key = |name: &'static str| (name, name.to_string(), name.to_string());
-    let keys = vec![
-        key("plan_id"),
-        (
-            "category",
-            "category".to_string(),
-            top_category(conn).to_string(),
-        ),
-        key("conclusion"),
-    ];
+/// Outcomes by top-level category of the plans in `plan_ids` (those passing the plan
+/// filters, risk monitoring apart), from `category_counts` (migration 000009), which
+/// counts every plan but risk monitoring: with a plan filter, from `samples`.
+fn category_rows(
+    conn: &mut DbConnection,
+    s: &Scope,
+    plan_ids: &[i64],
+) -> AppResult<Vec<CategoryRow>> {
+    let ids = match plan_ids.is_empty() {
+        true => "NULL".to_string(),
+        false => plan_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let top = top_category(conn).to_string();
     rolled_up(
         conn,
         s,
         &Rollup {
             table: "category_counts",
             time: "sampled_at",
-            keys,
-            count: "batches",
-            counted: "status <> 'rejected'",
+            keys: vec![("category", "category".into(), top)],
+            counts: vec![
+                ("batches", "1"),
+                (
+                    "concluded",
+                    "CASE WHEN conclusion <> 'pending' THEN 1 ELSE 0 END",
+                ),
+                (
+                    "non_compliant",
+                    "CASE WHEN conclusion = 'non_compliant' THEN 1 ELSE 0 END",
+                ),
+            ],
+            counted: format!("status <> 'rejected' AND plan_id IN ({ids})"),
             by_category: true,
+            usable: s.plan_level.is_none() && s.plan_kind.is_none(),
         },
     )
 }
@@ -986,7 +1012,13 @@ fn quality_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Quality> {
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
-    let by_cat = category_rows(conn, s)?;
+    let mut plan_ids: Vec<i64> = plans
+        .iter()
+        .filter(|(_, p)| s.plan_passes(p) && p.kind != PlanKind::RiskMonitoring.as_str())
+        .map(|(id, _)| *id)
+        .collect();
+    plan_ids.sort_unstable();
+    let by_cat = category_rows(conn, s, &plan_ids)?;
     let mut sampling = Outcomes::default();
     let mut risk = Outcomes::default();
     let mut by: [BTreeMap<String, Outcomes>; 5] = Default::default();
@@ -1014,15 +1046,12 @@ fn quality_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Quality> {
         by[4].entry(region_key).or_default().add(&o);
     }
     for r in &by_cat {
-        let Some(p) = passes(r.plan_id) else {
-            continue;
-        };
-        if p.kind != PlanKind::RiskMonitoring.as_str() {
-            by[0]
-                .entry(r.category.clone())
-                .or_default()
-                .add(&Outcomes::of_conclusion(&r.conclusion, r.batches));
-        }
+        by[0].entry(r.category.clone()).or_default().add(&Outcomes {
+            batches: r.batches,
+            concluded: r.concluded,
+            compliant: r.concluded - r.non_compliant,
+            non_compliant: r.non_compliant,
+        });
     }
     let monthly = months
         .into_iter()
@@ -1211,9 +1240,10 @@ fn lab_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Lab> {
                 ),
                 ("on_time", "on_time".into(), on_time.into()),
             ],
-            count: "reports",
-            counted: "received_at IS NOT NULL AND turnaround_days IS NOT NULL",
-            by_category: true,
+            counts: vec![("reports", "1")],
+            counted: "received_at IS NOT NULL AND turnaround_days IS NOT NULL".into(),
+            by_category: false,
+            usable: true,
         },
     )?;
     let mut dist: BTreeMap<i64, i64> = BTreeMap::new();
@@ -1260,9 +1290,10 @@ fn lab_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Lab> {
                 }
                 .into(),
             )],
-            count: "received",
-            counted: "received_at IS NOT NULL",
-            by_category: true,
+            counts: vec![("received", "1")],
+            counted: "received_at IS NOT NULL".into(),
+            by_category: false,
+            usable: true,
         },
     )?;
     let received: i64 = delivered.iter().map(|d| d.received).sum();

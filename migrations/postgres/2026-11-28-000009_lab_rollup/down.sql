@@ -11,6 +11,8 @@ DROP TRIGGER report_counts_insert_delete ON samples;
 DROP FUNCTION report_counts_keep();
 DROP FUNCTION report_counts_add(samples, BIGINT);
 DROP TABLE report_counts;
+DROP TRIGGER category_counts_plan_kind ON plans;
+DROP FUNCTION category_counts_plan_kind();
 DROP TRIGGER category_counts_update ON samples;
 DROP TRIGGER category_counts_insert_delete ON samples;
 DROP FUNCTION category_counts_keep();

@@ -9,6 +9,7 @@ DROP TRIGGER report_counts_delete;
 DROP TRIGGER report_counts_update;
 DROP TRIGGER report_counts_insert;
 DROP TABLE report_counts;
+DROP TRIGGER category_counts_plan_kind;
 DROP TRIGGER category_counts_delete;
 DROP TRIGGER category_counts_update;
 DROP TRIGGER category_counts_insert;
