@@ -79,9 +79,19 @@ async fn dashboard(ctx: PageCtx, q: web::Query<StatsFilter>) -> AppResult<HttpRe
         .state
         .db
         .run(move |c| {
+            // Each figure's time, for `RUST_LOG=lims=debug` (BENCHMARKS.md, "Statistics").
+            let mut took = Vec::new();
+            let mut lap = std::time::Instant::now();
+            let mut mark = |name: &'static str| {
+                took.push((name, lap.elapsed()));
+                lap = std::time::Instant::now();
+            };
             let rates = stats::sampling_rate(c, now, &actor, &f)?;
+            mark("rate");
             let quality = stats::quality(c, now, &actor, &f)?;
+            mark("quality");
             let lab = stats::lab(c, now, &actor, &f)?;
+            mark("lab");
             let coverage = stats::coverage(
                 c,
                 now,
@@ -92,6 +102,7 @@ async fn dashboard(ctx: PageCtx, q: web::Query<StatsFilter>) -> AppResult<HttpRe
                     ..f.clone()
                 },
             )?;
+            mark("coverage");
             let disposal = crate::workflow::disposal::stats(
                 c,
                 now,
@@ -108,6 +119,8 @@ async fn dashboard(ctx: PageCtx, q: web::Query<StatsFilter>) -> AppResult<HttpRe
                 &actor,
                 &crate::workflow::nominations::FigureFilter { year: Some(year) },
             )?;
+            mark("disposal and nominations");
+            log::debug!("dashboard figures: {took:?}");
             Ok((rates, quality, lab, coverage, disposal, nominations))
         })
         .await?;

@@ -1,3 +1,5 @@
+DROP INDEX samples_entity_idx;
+CREATE INDEX samples_entity_idx ON samples(entity_id);
 DROP INDEX samples_turnaround_missing_idx;
 DROP INDEX samples_reported_at_idx;
 CREATE INDEX samples_reported_at_idx ON samples(reported_at, received_at, due_on, region_code, domain, category_code);

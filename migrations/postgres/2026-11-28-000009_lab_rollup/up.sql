@@ -195,3 +195,7 @@ CREATE INDEX samples_reported_at_idx ON samples(reported_at, received_at, region
 -- Reports still without a stored turnaround (written before this migration).
 CREATE INDEX samples_turnaround_missing_idx ON samples(reported_at)
 WHERE reported_at IS NOT NULL AND turnaround_days IS NULL;
+-- Drug producer coverage asks, per producer, whether it was ever sampled in the drug
+-- domain and whether in the period: answered from this index alone.
+DROP INDEX samples_entity_idx;
+CREATE INDEX samples_entity_idx ON samples(entity_id, domain, sampled_at, status);
