@@ -235,7 +235,7 @@ fn a_backup_taken_while_samples_are_registered_restores_to_one_consistent_moment
             // The writer's county counter: checked against the samples below.
             "sample_sequences" => continue,
             // The statistics' monthly counts follow the samples: checked below.
-            "sample_counts" => continue,
+            "sample_counts" | "category_counts" | "report_counts" | "receipt_counts" => continue,
             _ => String::new(),
         };
         let want = rows(&mut src, &table, &filter);
@@ -272,6 +272,39 @@ fn a_backup_taken_while_samples_are_registered_restores_to_one_consistent_moment
             "SELECT count(*) AS n FROM samples WHERE status <> 'rejected'"
         )
     );
+    // The writer registers samples of plans other than risk monitoring, none received.
+    assert_eq!(
+        count(
+            &mut dst,
+            "SELECT CAST(COALESCE(SUM(batches), 0) AS BIGINT) AS n FROM category_counts"
+        ),
+        count(
+            &mut dst,
+            "SELECT count(*) AS n FROM samples WHERE status <> 'rejected' AND plan_id NOT IN \
+             (SELECT id FROM plans WHERE kind = 'risk_monitoring')"
+        )
+    );
+    for (rollup, counted) in [("report_counts", "reports"), ("receipt_counts", "received")] {
+        assert_eq!(
+            count(
+                &mut dst,
+                &format!("SELECT CAST(COALESCE(SUM({counted}), 0) AS BIGINT) AS n FROM {rollup}")
+            ),
+            count(
+                &mut dst,
+                &format!(
+                    "SELECT count(*) AS n FROM samples WHERE {}",
+                    match rollup {
+                        "report_counts" =>
+                            "reported_at IS NOT NULL AND received_at IS NOT NULL \
+                                            AND turnaround_days IS NOT NULL",
+                        _ => "received_at IS NOT NULL",
+                    }
+                )
+            ),
+            "{rollup}"
+        );
+    }
     let max_no = lines(
         &mut dst,
         "SELECT max(sample_no) AS line FROM samples WHERE region_code = '630104'",
