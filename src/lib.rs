@@ -8,6 +8,8 @@ pub mod db;
 pub mod documents;
 pub mod domain;
 pub mod error;
+pub mod forms;
+pub mod msg;
 pub mod seed;
 pub mod web;
 pub mod workflow;

@@ -4,7 +4,8 @@
 //!
 //! This file is compiled twice: by the fuzz crate (fuzz/), and by the normal test suite
 //! (tests/fuzz_replay.rs), which replays the committed corpora and regressions through
-//! these same functions. So it uses only `lims` and `serde_json`.
+//! these same functions. So it uses only `serde_json` and the `lims` paths that the fuzz
+//! crate compiles too (`domain`, `forms`, `documents::labels`; see fuzz/src/lib.rs).
 
 use lims::documents::labels::{labels_for, parse_template, render_svg, render_zpl, LabelSample};
 use lims::domain::judgment::{parse_result, read_and_judge, Dec, Limit, LimitKind, MicroPlan};
@@ -165,12 +166,9 @@ pub fn template(data: &[u8]) {
 /// is the JSON. A body that deserializes goes through the checks the server runs on it
 /// before it reads the database.
 pub fn bodies(data: &[u8]) {
-    use lims::web::lab_api::BulkInput;
-    use lims::workflow::clean_text;
-    use lims::workflow::disposal::EventInput;
-    use lims::workflow::intake::SampleInput;
-    use lims::workflow::lab::{ResultInput, ReviewInput};
-    use lims::workflow::nominations::NominationInput;
+    use lims::forms::{
+        clean_text, BulkInput, EventInput, NominationInput, ResultInput, ReviewInput, SampleInput,
+    };
 
     let Some((&pick, json)) = data.split_first() else {
         return;
@@ -202,7 +200,7 @@ pub fn bodies(data: &[u8]) {
                     }
                 }
                 // The dates are compared in China's time.
-                let day = lims::workflow::intake::local_date(s.sampled_at.naive_utc());
+                let day = lims::domain::local_time::local_date(s.sampled_at.naive_utc());
                 std::hint::black_box(s.production_date.map(|produced| produced > day));
             }
         }
@@ -234,9 +232,7 @@ pub fn bodies(data: &[u8]) {
         }
         _ => {
             if let Ok(n) = serde_json::from_slice::<NominationInput>(json) {
-                use lims::workflow::nominations::{
-                    CONTACT_MAX, PLACE_MAX, PRODUCT_MAX, REASON_MAX,
-                };
+                use lims::forms::{CONTACT_MAX, PLACE_MAX, PRODUCT_MAX, REASON_MAX};
                 let _ = clean_text(&n.product, PRODUCT_MAX, true);
                 let _ = clean_text(&n.place, PLACE_MAX, true);
                 let _ = clean_text(&n.reason, REASON_MAX, false);

@@ -1,5 +1,7 @@
 //! The bundled CJK font (a subset of Noto Sans CJK SC, SIL OFL 1.1), parsed once per process
 //! and shared by the PDF, ZPL and SVG renderers, with text measurement by glyph advances.
+//! The PDF writer's own parse of it lives with that writer (`pdf.rs`), so this file
+//! needs no printpdf.
 //!
 //! Invariant: every renderer measures text with the same advances that the PDF viewer uses
 //! (the font's `hmtx`), so a line wrapped here never overflows its box there.
@@ -21,7 +23,6 @@ pub const FONT_FAMILY: &str = "Noto Sans CJK SC";
 pub const MM_PER_PT: f32 = 25.4 / 72.0;
 
 struct Shared {
-    pdf: printpdf::ParsedFont,
     outline: FontRef<'static>,
     units_per_em: f32,
 }
@@ -30,24 +31,15 @@ fn shared() -> Result<&'static Shared, DocError> {
     static SHARED: OnceLock<Result<Shared, String>> = OnceLock::new();
     SHARED
         .get_or_init(|| {
-            let mut warnings = Vec::new();
-            let pdf = printpdf::ParsedFont::from_bytes(FONT_BYTES, 0, &mut warnings)
-                .ok_or_else(|| format!("printpdf could not parse the font: {warnings:?}"))?;
             let outline = FontRef::try_from_slice(FONT_BYTES).map_err(|e| e.to_string())?;
             let units_per_em = outline.units_per_em().unwrap_or(1000.0);
             Ok(Shared {
-                pdf,
                 outline,
                 units_per_em,
             })
         })
         .as_ref()
         .map_err(|e| DocError::Font(e.clone()))
-}
-
-/// The font as printpdf wants it, parsed once; clone it into each document.
-pub fn pdf_font() -> Result<&'static printpdf::ParsedFont, DocError> {
-    Ok(&shared()?.pdf)
 }
 
 /// The font as an outline source for rasterising (ZPL graphics).

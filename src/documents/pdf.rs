@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use printpdf::{
     Codepoint, CurTransMat, DictItem, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument,
@@ -308,6 +309,19 @@ impl QrForms {
     }
 }
 
+/// The bundled font as printpdf wants it, parsed once per process; clone it into each
+/// document.
+fn pdf_font() -> Result<&'static printpdf::ParsedFont, DocError> {
+    static FONT: OnceLock<Result<printpdf::ParsedFont, String>> = OnceLock::new();
+    FONT.get_or_init(|| {
+        let mut warnings = Vec::new();
+        printpdf::ParsedFont::from_bytes(fonts::FONT_BYTES, 0, &mut warnings)
+            .ok_or_else(|| format!("printpdf could not parse the font: {warnings:?}"))
+    })
+    .as_ref()
+    .map_err(|e| DocError::Font(e.clone()))
+}
+
 /// A document with the bundled font registered under a fixed resource name.
 pub(crate) fn new_document(title: &str) -> Result<PdfDocument, DocError> {
     let mut doc = PdfDocument::new(title);
@@ -315,7 +329,7 @@ pub(crate) fn new_document(title: &str) -> Result<PdfDocument, DocError> {
     doc.metadata.info.creator = "lims".into();
     doc.resources.fonts.map.insert(
         FontId(FONT_RESOURCE.into()),
-        PdfFont::new(fonts::pdf_font()?.clone()),
+        PdfFont::new(pdf_font()?.clone()),
     );
     Ok(doc)
 }
@@ -404,7 +418,7 @@ pub(crate) fn save_with_own_font(
     forms: QrForms,
     level: u32,
 ) -> Result<Vec<u8>, DocError> {
-    let font = fonts::pdf_font()?;
+    let font = pdf_font()?;
     let mut used: BTreeMap<u16, String> = BTreeMap::new();
     for op in doc.pages.iter().flat_map(|p| p.ops.iter()) {
         if let Op::ShowText { items } = op {

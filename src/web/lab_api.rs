@@ -8,10 +8,12 @@ use crate::web::api::{Page, Paging};
 use crate::web::auth::ApiUser;
 use crate::web::AppState;
 use crate::workflow::lab::{
-    self, AssignInput, Attempt, BulkResultRow, ResultInput, ReviewInput, SampleTest, TestFilter,
-    TestPatch, TimelineEvent,
+    self, AssignInput, Attempt, ResultInput, ReviewInput, SampleTest, TestFilter, TestPatch,
+    TimelineEvent,
 };
 use crate::workflow::reports::Report;
+
+pub use crate::forms::BulkInput;
 
 /// The routes of this file, inside the `/api/v1` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -155,13 +157,6 @@ pub async fn enter_result(
         .run(move |c| lab::enter_result(c, now, &actor, id, input))
         .await?;
     Ok(HttpResponse::Ok().json(r))
-}
-
-/// `POST /api/v1/tests/results`: many results in one save.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BulkInput {
-    pub results: Vec<BulkResultRow>,
 }
 
 #[utoipa::path(post, path = "/api/v1/tests/results", request_body = BulkInput,

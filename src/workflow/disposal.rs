@@ -27,6 +27,8 @@ use crate::workflow::reference::{get_profile, work_calendar};
 use crate::workflow::reports::{self, Issuer, Reissue};
 use crate::workflow::{clean_text, Actor};
 
+pub use crate::forms::EventInput;
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = disposal_cases)]
 struct CaseRow {
@@ -518,27 +520,6 @@ pub fn list_cases(
         out.push(show_with(conn, r, &p, &cal, now)?);
     }
     Ok((out, total))
-}
-
-/// `POST /api/v1/disposals/{id}/events`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EventInput {
-    pub kind: String,
-    /// When it happened, RFC 3339 with offset.
-    #[schema(value_type = String)]
-    pub at: chrono::DateTime<chrono::FixedOffset>,
-    #[serde(default)]
-    pub note: Option<String>,
-    /// For recheck_result and objection_decided: true means the original result stands.
-    #[serde(default)]
-    pub upheld: Option<bool>,
-    /// For recheck_accepted: false when the request was refused.
-    #[serde(default)]
-    pub accepted: Option<bool>,
-    /// For recall_started: 1, 2 or 3.
-    #[serde(default)]
-    pub recall_level: Option<u8>,
 }
 
 fn event_error(e: EventError) -> AppError {

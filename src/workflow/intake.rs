@@ -25,6 +25,7 @@ use crate::workflow::reference::{get_profile, work_calendar};
 use crate::workflow::{clean_text, Actor};
 
 pub use crate::domain::local_time::{local_date, shanghai, to_local};
+pub use crate::forms::{QuantityValue, SampleInput};
 
 fn to_json<T: Serialize>(v: &T) -> AppResult<serde_json::Value> {
     serde_json::to_value(v).map_err(AppError::internal)
@@ -855,78 +856,6 @@ impl SampleRow {
 
     pub fn status(&self) -> AppResult<SampleStatus> {
         self.status.parse().map_err(AppError::internal)
-    }
-}
-
-/// `POST /api/v1/samples` and `PATCH` (with `version`).
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SampleInput {
-    pub plan_id: i64,
-    pub entity_id: i64,
-    pub domain: String,
-    pub category_code: String,
-    pub product_name: String,
-    #[serde(default)]
-    pub brand: Option<String>,
-    #[serde(default)]
-    pub specification: Option<String>,
-    #[serde(default)]
-    pub batch_no: Option<String>,
-    #[serde(default)]
-    pub production_date: Option<NaiveDate>,
-    #[serde(default)]
-    pub shelf_life: Option<String>,
-    #[serde(default)]
-    pub manufacturer: Option<String>,
-    #[serde(default)]
-    pub manufacturer_address: Option<String>,
-    pub stage: String,
-    /// RFC 3339 with offset, e.g. 2026-03-02T09:30:00+08:00.
-    #[schema(value_type = String)]
-    pub sampled_at: DateTime<FixedOffset>,
-    #[serde(default)]
-    pub place: Option<String>,
-    pub sampler_ids: Vec<i64>,
-    /// Quantity of the inspection portion, as written ("2", "0.5").
-    #[schema(value_type = String)]
-    pub quantity: QuantityValue,
-    pub unit: String,
-    /// Quantity of the backup portion; none for risk monitoring.
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub backup_quantity: Option<QuantityValue>,
-    pub storage: String,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub price: Option<QuantityValue>,
-    #[serde(default)]
-    pub notes: Option<String>,
-    #[serde(default)]
-    pub version: Option<i32>,
-}
-
-/// A quantity sent as a JSON number or as text (to keep its digits).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(untagged)]
-pub enum QuantityValue {
-    Number(f64),
-    Text(String),
-}
-
-impl Default for QuantityValue {
-    fn default() -> Self {
-        QuantityValue::Text(String::new())
-    }
-}
-
-impl QuantityValue {
-    /// The value as written (a number sent as JSON is printed back as Rust prints it).
-    pub fn text(&self) -> String {
-        match self {
-            QuantityValue::Number(n) => n.to_string(),
-            QuantityValue::Text(t) => t.clone(),
-        }
     }
 }
 

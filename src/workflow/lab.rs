@@ -19,6 +19,8 @@ use crate::workflow::reference::work_calendar;
 use crate::workflow::reports::{Issuer, Report};
 use crate::workflow::{clean_text, Actor};
 
+pub use crate::forms::{BulkResultRow, ResultInput, ReviewInput};
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = sample_tests)]
 pub struct TestRow {
@@ -655,33 +657,6 @@ pub fn list_tests(
 
 // ---------------------------------------------------------------- results
 
-/// `PUT /api/v1/tests/{id}/result`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResultInput {
-    pub result_text: String,
-    #[serde(default)]
-    pub unit: Option<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub lod: Option<crate::workflow::intake::QuantityValue>,
-    pub version: i32,
-}
-
-/// One row of a many-results save.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BulkResultRow {
-    pub test_id: i64,
-    pub result_text: String,
-    #[serde(default)]
-    pub unit: Option<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub lod: Option<crate::workflow::intake::QuantityValue>,
-    pub version: i32,
-}
-
 /// A result that passed its checks, ready to store.
 struct CheckedResult {
     value: Option<Dec>,
@@ -985,19 +960,6 @@ pub fn enter_results(
 }
 
 // ---------------------------------------------------------------- review
-
-/// `POST /api/v1/tests/{id}/review`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewInput {
-    /// accept | retest
-    pub decision: String,
-    #[serde(default)]
-    pub note: Option<String>,
-    /// The version the reviewer saw; a concurrent review makes it stale (409).
-    #[serde(default)]
-    pub version: Option<i32>,
-}
 
 /// A reviewer, never the person who entered the result, accepts it or sends it back
 /// for retest with a reason. A retest keeps the earlier result in history.

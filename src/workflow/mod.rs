@@ -18,6 +18,8 @@ use crate::domain::region::RegionCode;
 use crate::domain::role::{Role, Roles};
 use crate::error::{AppError, AppResult, Msg};
 
+pub use crate::forms::clean_text;
+
 /// Who is acting: a logged-in user, or the system itself (seeding, migrations).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -66,26 +68,4 @@ impl Actor {
             )))
         }
     }
-}
-
-/// Checks a free-text field: trimmed, within `max` characters, no control characters.
-/// Returns the trimmed text, or the message for the field.
-pub fn clean_text(value: &str, max: usize, required: bool) -> Result<String, Msg> {
-    let v = value.trim();
-    if v.is_empty() && required {
-        return Err(Msg::new("必填", "is required"));
-    }
-    if v.chars().count() > max {
-        return Err(Msg::new(
-            format!("不能超过{max}个字符"),
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Msg::new(
-            "不能包含控制字符",
-            "must not contain control characters",
-        ));
-    }
-    Ok(v.to_string())
 }

@@ -21,31 +21,7 @@ use crate::workflow::intake::{local_date, to_local};
 use crate::workflow::reports::{public_results_of, PublicResult};
 use crate::workflow::{clean_text, Actor};
 
-/// Field limits: enough for a product name, an address and a few sentences.
-pub const PRODUCT_MAX: usize = 100;
-pub const PLACE_MAX: usize = 200;
-pub const REASON_MAX: usize = 1000;
-pub const CONTACT_MAX: usize = 100;
-
-/// `POST /api/v1/public/nominations` (API.md: Public).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NominationInput {
-    /// The product or category to test, e.g. 散装白酒.
-    #[serde(default)]
-    pub product: String,
-    /// Where it is sold: a market, a shop, a street.
-    #[serde(default)]
-    pub place: String,
-    #[serde(default)]
-    pub reason: String,
-    /// The county (or prefecture) of the place, if known.
-    #[serde(default)]
-    pub region_code: Option<String>,
-    /// A mobile number or e-mail address for a reply; never shown publicly.
-    #[serde(default)]
-    pub contact: Option<String>,
-}
+pub use crate::forms::{NominationInput, CONTACT_MAX, PLACE_MAX, PRODUCT_MAX, REASON_MAX};
 
 /// What the public sees of a nomination: no contact, no staff names.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

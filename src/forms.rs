@@ -1,0 +1,205 @@
+//! The request bodies the server accepts for its main writes, and the checks it runs on
+//! them before it reads the database. Pure (serde, chrono, utoipa's schema derive), so the
+//! `bodies` fuzz target compiles this file alone (fuzz/src/lib.rs); the use cases
+//! re-export each type where it is used (`workflow::intake::SampleInput`, ...).
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::msg::Msg;
+
+/// Checks a free-text field: trimmed, within `max` characters, no control characters.
+/// Returns the trimmed text, or the message for the field.
+pub fn clean_text(value: &str, max: usize, required: bool) -> Result<String, Msg> {
+    let v = value.trim();
+    if v.is_empty() && required {
+        return Err(Msg::new("必填", "is required"));
+    }
+    if v.chars().count() > max {
+        return Err(Msg::new(
+            format!("不能超过{max}个字符"),
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Msg::new(
+            "不能包含控制字符",
+            "must not contain control characters",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+// ---------------------------------------------------------------- intake
+
+/// `POST /api/v1/samples` and `PATCH` (with `version`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SampleInput {
+    pub plan_id: i64,
+    pub entity_id: i64,
+    pub domain: String,
+    pub category_code: String,
+    pub product_name: String,
+    #[serde(default)]
+    pub brand: Option<String>,
+    #[serde(default)]
+    pub specification: Option<String>,
+    #[serde(default)]
+    pub batch_no: Option<String>,
+    #[serde(default)]
+    pub production_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub shelf_life: Option<String>,
+    #[serde(default)]
+    pub manufacturer: Option<String>,
+    #[serde(default)]
+    pub manufacturer_address: Option<String>,
+    pub stage: String,
+    /// RFC 3339 with offset, e.g. 2026-03-02T09:30:00+08:00.
+    #[schema(value_type = String)]
+    pub sampled_at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub place: Option<String>,
+    pub sampler_ids: Vec<i64>,
+    /// Quantity of the inspection portion, as written ("2", "0.5").
+    #[schema(value_type = String)]
+    pub quantity: QuantityValue,
+    pub unit: String,
+    /// Quantity of the backup portion; none for risk monitoring.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub backup_quantity: Option<QuantityValue>,
+    pub storage: String,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub price: Option<QuantityValue>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub version: Option<i32>,
+}
+
+/// A quantity sent as a JSON number or as text (to keep its digits).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum QuantityValue {
+    Number(f64),
+    Text(String),
+}
+
+impl Default for QuantityValue {
+    fn default() -> Self {
+        QuantityValue::Text(String::new())
+    }
+}
+
+impl QuantityValue {
+    /// The value as written (a number sent as JSON is printed back as Rust prints it).
+    pub fn text(&self) -> String {
+        match self {
+            QuantityValue::Number(n) => n.to_string(),
+            QuantityValue::Text(t) => t.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- lab
+
+/// `PUT /api/v1/tests/{id}/result`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultInput {
+    pub result_text: String,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub lod: Option<QuantityValue>,
+    pub version: i32,
+}
+
+/// One row of a many-results save.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkResultRow {
+    pub test_id: i64,
+    pub result_text: String,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub lod: Option<QuantityValue>,
+    pub version: i32,
+}
+
+/// `POST /api/v1/tests/results`: many results in one save.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkInput {
+    pub results: Vec<BulkResultRow>,
+}
+
+/// `POST /api/v1/tests/{id}/review`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    /// accept | retest
+    pub decision: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The version the reviewer saw; a concurrent review makes it stale (409).
+    #[serde(default)]
+    pub version: Option<i32>,
+}
+
+// ---------------------------------------------------------------- disposal
+
+/// `POST /api/v1/disposals/{id}/events`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    pub kind: String,
+    /// When it happened, RFC 3339 with offset.
+    #[schema(value_type = String)]
+    pub at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// For recheck_result and objection_decided: true means the original result stands.
+    #[serde(default)]
+    pub upheld: Option<bool>,
+    /// For recheck_accepted: false when the request was refused.
+    #[serde(default)]
+    pub accepted: Option<bool>,
+    /// For recall_started: 1, 2 or 3.
+    #[serde(default)]
+    pub recall_level: Option<u8>,
+}
+
+// ---------------------------------------------------------------- nominations
+
+/// Field limits: enough for a product name, an address and a few sentences.
+pub const PRODUCT_MAX: usize = 100;
+pub const PLACE_MAX: usize = 200;
+pub const REASON_MAX: usize = 1000;
+pub const CONTACT_MAX: usize = 100;
+
+/// `POST /api/v1/public/nominations` (API.md: Public).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NominationInput {
+    /// The product or category to test, e.g. 散装白酒.
+    #[serde(default)]
+    pub product: String,
+    /// Where it is sold: a market, a shop, a street.
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub reason: String,
+    /// The county (or prefecture) of the place, if known.
+    #[serde(default)]
+    pub region_code: Option<String>,
+    /// A mobile number or e-mail address for a reply; never shown publicly.
+    #[serde(default)]
+    pub contact: Option<String>,
+}
