@@ -1,3 +1,5 @@
+DROP INDEX samples_due_on_idx;
+CREATE INDEX samples_due_on_idx ON samples(due_on, status);
 DROP INDEX samples_entity_idx;
 CREATE INDEX samples_entity_idx ON samples(entity_id);
 DROP INDEX samples_turnaround_missing_idx;
