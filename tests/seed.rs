@@ -99,13 +99,17 @@ struct Line {
 }
 
 /// Every table, column, index and trigger, and on PostgreSQL whether each trigger fires
-/// (a bulk load disables rather than drops them there).
+/// (a bulk load disables rather than drops them there) and every constraint (SQLite
+/// keeps them in the CREATE TABLE text).
 fn schema(c: &mut DbConnection) -> Vec<String> {
     let mut schema = schema_snapshot(c);
     if let DbConnection::Pg(_) = c {
         let lines: Vec<Line> = diesel::sql_query(
             "SELECT tgname || ' ' || tgenabled::text || ' ' || pg_get_triggerdef(oid) AS line \
-             FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1",
+             FROM pg_trigger WHERE NOT tgisinternal \
+             UNION ALL SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' \
+               || pg_get_constraintdef(oid) || ' ' || convalidated::text \
+             FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1",
         )
         .load(c)
         .expect("triggers");
