@@ -64,6 +64,7 @@ struct Snapshot {
     samples: Vec<SampleRow>,
     tests: Vec<(i64, i64, i64, Option<String>)>,
     counts: Vec<CountRow>,
+    rollups: Vec<(String, Vec<String>)>,
     sequences: Vec<(i32, String, i32)>,
     schema: Vec<String>,
 }
@@ -90,6 +91,54 @@ fn counts(c: &mut DbConnection) -> Vec<CountRow> {
         ))
         .load(c)
         .expect("counts")
+}
+
+/// Every trigger-kept rollup of `samples` and the count that is zero in a row the
+/// triggers emptied. A rollup added to `db::rollups::ROLLUPS` must be named here too.
+const ROLLUP_TABLES: [(&str, &str); 4] = [
+    ("sample_counts", "batches"),
+    ("category_counts", "batches"),
+    ("report_counts", "reports"),
+    ("receipt_counts", "received"),
+];
+
+/// The non-empty rows of every rollup, as text.
+fn rollups(c: &mut DbConnection) -> Vec<(String, Vec<String>)> {
+    for r in ROLLUPS {
+        assert!(
+            ROLLUP_TABLES.iter().any(|(t, _)| *t == r.table),
+            "{} is not compared",
+            r.table
+        );
+    }
+    let mut out = Vec::new();
+    for (table, count) in ROLLUP_TABLES {
+        let row = match c {
+            DbConnection::Pg(_) => format!("{table}::text"),
+            DbConnection::Sqlite(_) => {
+                let columns: Vec<Line> = diesel::sql_query(format!(
+                    "SELECT name AS line FROM pragma_table_info('{table}') ORDER BY cid"
+                ))
+                .load(c)
+                .expect("columns");
+                columns
+                    .iter()
+                    .map(|l| format!("COALESCE(CAST({} AS TEXT), 'NULL')", l.line))
+                    .collect::<Vec<_>>()
+                    .join(" || ',' || ")
+            }
+        };
+        let rows: Vec<Line> = diesel::sql_query(format!(
+            "SELECT {row} AS line FROM {table} WHERE {count} <> 0 ORDER BY 1"
+        ))
+        .load(c)
+        .expect("rollup rows");
+        out.push((
+            table.to_string(),
+            rows.into_iter().map(|l| l.line).collect(),
+        ));
+    }
+    out
 }
 
 #[derive(QueryableByName)]
@@ -156,6 +205,7 @@ fn snapshot(c: &mut DbConnection) -> Snapshot {
             .load(c)
             .expect("tests"),
         counts: counts(c),
+        rollups: rollups(c),
         sequences: sample_sequences::table
             .select((
                 sample_sequences::year,
@@ -210,6 +260,10 @@ fn demo_seeding_in_bulk_leaves_the_rows_schema_and_counts_of_seeding_row_by_row(
     assert_eq!(got.samples, expected.samples);
     assert_eq!(got.tests, expected.tests);
     assert_eq!(got.counts, expected.counts);
+    for ((table, rows), (_, expected_rows)) in got.rollups.iter().zip(&expected.rollups) {
+        assert!(!rows.is_empty(), "{table} is empty");
+        assert_eq!(rows, expected_rows, "{table}");
+    }
     assert_eq!(got.sequences, expected.sequences);
 }
 
@@ -218,21 +272,29 @@ fn the_counts_refilled_after_a_bulk_seed_equal_those_the_triggers_keep(b: Backen
     let mut c = db.conn();
     assert!(!seed(&mut c, 1_500, 11, Load::RowByRow));
     // Changes the triggers follow: rejections, a move to another month and county, a
-    // deletion (the triggers leave zero counts behind; the comparison skips those).
+    // late delivery, a recounted turnaround, a deletion (the triggers leave zero counts
+    // behind; the comparison skips those).
     c.batch_execute(
         "UPDATE samples SET status = 'rejected' WHERE id IN (SELECT id FROM samples ORDER BY id LIMIT 40); \
          UPDATE samples SET sampled_at = '2026-02-10 03:00:00', region_code = '630102' \
            WHERE id IN (SELECT id FROM samples WHERE conclusion = 'compliant' ORDER BY id DESC LIMIT 25); \
+         UPDATE samples SET delivered_late = NOT delivered_late \
+           WHERE id IN (SELECT id FROM samples WHERE received_at IS NOT NULL ORDER BY id LIMIT 30); \
+         UPDATE samples SET turnaround_days = turnaround_days + 1 \
+           WHERE id IN (SELECT id FROM samples WHERE turnaround_days IS NOT NULL ORDER BY id DESC LIMIT 30); \
          DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE conclusion = 'pending' \
            AND id NOT IN (SELECT sample_id FROM sample_tests) ORDER BY id LIMIT 9);",
     )
     .expect("changes");
-    let kept = counts(&mut c);
-    assert!(kept.len() > 50, "{}", kept.len());
+    let kept = rollups(&mut c);
+    for (table, rows) in &kept {
+        assert!(rows.len() > 20, "{table}: {}", rows.len());
+    }
 
-    c.batch_execute("DELETE FROM sample_counts").expect("clear");
     for rollup in ROLLUPS {
+        c.batch_execute(&format!("DELETE FROM {}", rollup.table))
+            .expect("clear");
         rollup.refill(&mut c, 0).expect("refill");
     }
-    assert_eq!(counts(&mut c), kept);
+    assert_eq!(rollups(&mut c), kept);
 }
