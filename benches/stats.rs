@@ -35,7 +35,7 @@ fn bench(c: &mut Criterion) {
             let mut conn = db.get().expect("conn");
             lims::seed::load_reference(&mut conn, now).expect("seed");
             lims::seed::load_demo_users(&mut conn, now).expect("users");
-            lims::seed::demo_scale::generate(&mut conn, now, 2026, n, 7, &mut |_, _| {})
+            lims::seed::demo_scale::generate(&mut conn, now, 2026, n, 7, &mut |_, _, _| {})
                 .expect("demo");
             db
         }

@@ -248,15 +248,21 @@ fn seed_samples(db: &Db, clock: &dyn Clock, n: usize, year: Option<i32>) -> CliR
         crate::workflow::intake::local_date(now).year()
     });
     let started = std::time::Instant::now();
-    let mut progress = |done: usize, total: usize| {
+    let mut progress = |what: &str, done: usize, total: usize| {
         let width = 40;
         let filled = (done * width)
             .checked_div(total)
             .unwrap_or(width)
             .min(width);
         let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+        // After the samples, a bulk load refills the counts and rebuilds the indexes.
+        let doing = match what {
+            "counts" => ", refilling the monthly counts…   ",
+            "indexes" => ", rebuilding the indexes…        ",
+            _ => "",
+        };
         eprint!(
-            "\r[{}{}] {done}/{total} samples, {rate:.0}/s",
+            "\r[{}{}] {done}/{total} samples, {rate:.0}/s{doing}",
             "#".repeat(filled),
             " ".repeat(width - filled)
         );
@@ -273,6 +279,19 @@ fn seed_samples(db: &Db, clock: &dyn Clock, n: usize, year: Option<i32>) -> CliR
         rep.samples,
         rep.non_compliant,
         started.elapsed().as_secs_f64()
+    );
+    let t = &rep.timings;
+    println!(
+        "  {}: setup {:.1} s, generating {:.1} s, inserting samples {:.1} s, failing tests {:.1} s, \
+         counts {:.1} s, indexes {:.1} s, sequences and commit {:.1} s",
+        if rep.bulk { "in bulk" } else { "row by row" },
+        t.setup.as_secs_f64(),
+        t.generate.as_secs_f64(),
+        t.samples.as_secs_f64(),
+        t.tests.as_secs_f64(),
+        t.counts.as_secs_f64(),
+        t.indexes.as_secs_f64(),
+        t.commit.as_secs_f64()
     );
     Ok(())
 }

@@ -47,7 +47,7 @@ struct SchemaLine {
 }
 
 /// The schema as text: every table, column, index and trigger.
-fn schema_snapshot(conn: &mut DbConnection) -> Vec<String> {
+pub(crate) fn schema_snapshot(conn: &mut DbConnection) -> Vec<String> {
     let q = match conn {
         DbConnection::Sqlite(_) => {
             "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') AS line FROM sqlite_master \

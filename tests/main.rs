@@ -24,6 +24,7 @@ mod reference;
 mod reports;
 mod retention;
 mod security;
+mod seed;
 mod stats;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -83,6 +84,7 @@ fn main() {
         reports::TESTS,
         disposal::TESTS,
         stats::TESTS,
+        seed::TESTS,
         bad_input::TESTS,
         fuzz_replay::TESTS,
         pages::TESTS,

@@ -9,6 +9,8 @@
 //!   async executor.
 
 pub mod backup;
+pub mod bulk;
+pub mod rollups;
 pub mod schema;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};

@@ -3,8 +3,8 @@
 //! supervision batches non-compliant, with the columns the real workflow stores
 //! (region of the entity's county, plan kind and level, category, stage, conclusion,
 //! delivery and report deadlines, receipt and report times). Invariant: the same seed
-//! and `now` give the same rows; rows go in as multi-row INSERTs in large
-//! transactions, so a million samples load in about a minute on SQLite.
+//! and `now` give the same rows, whichever way they are loaded ([`Load`]); everything
+//! goes in as one write transaction, so a seeding that fails leaves nothing behind.
 
 use std::collections::HashMap;
 
@@ -16,21 +16,34 @@ use crate::db::schema::{
     categories, entities, plans, regions, sample_sequences, sample_tests, samples, test_items,
     users,
 };
-use crate::db::{write_tx, DbConnection};
+use crate::db::{bulk, write_tx, DbConnection};
 use crate::domain::calendar::WorkCalendar;
 use crate::error::{AppError, AppResult};
 use crate::workflow::intake::local_date;
 use crate::workflow::reference::work_calendar;
 
-/// Rows per multi-row INSERT: 1,000 samples × 26 columns stays below both databases'
-/// limits on bound parameters (SQLite 32,766; PostgreSQL 65,535).
+/// Rows per multi-row INSERT on SQLite: 1,000 samples × 28 columns stays below its
+/// limit of 32,766 bound parameters. (PostgreSQL takes the rows by COPY.)
 pub const CHUNK: usize = 1_000;
-/// Rows per transaction.
-const TX_ROWS: usize = 50_000;
+/// Samples generated at a time (then inserted `CHUNK` by `CHUNK`) between progress reports.
+const BATCH: usize = 50_000;
+
+/// How the samples go in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Load {
+    /// In bulk when the new samples are at least as many as those already there (the
+    /// indexes are then cheaper to rebuild than to keep), otherwise row by row.
+    Auto,
+    /// Every row through the indexes and triggers of `samples`, as any other write.
+    RowByRow,
+    /// With the secondary indexes and rollup triggers of `samples` set aside, then the
+    /// rollups refilled and the indexes rebuilt ([`crate::db::bulk`]).
+    Bulk,
+}
 
 /// A plan row as the intake use case stores it.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = plans)]
+#[diesel(table_name = plans, treat_none_as_default_value = false)]
 pub struct NewPlan {
     pub code: String,
     pub name: String,
@@ -47,7 +60,7 @@ pub struct NewPlan {
 
 /// An entity row as the intake use case stores it.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = entities)]
+#[diesel(table_name = entities, treat_none_as_default_value = false)]
 pub struct NewEntity {
     pub name: String,
     pub uscc: String,
@@ -62,7 +75,7 @@ pub struct NewEntity {
 
 /// A sample row with the columns intake, receipt and approval write.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = samples)]
+#[diesel(table_name = samples, treat_none_as_default_value = false)]
 pub struct NewSample {
     pub sample_no: String,
     pub plan_id: i64,
@@ -96,7 +109,7 @@ pub struct NewSample {
 
 /// A judged test row (only failing tests are generated: they are what the figures read).
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = sample_tests)]
+#[diesel(table_name = sample_tests, treat_none_as_default_value = false)]
 pub struct NewTest {
     pub sample_id: i64,
     pub test_item_id: i64,
@@ -113,18 +126,23 @@ pub struct NewTest {
     pub updated_at: NaiveDateTime,
 }
 
-/// Inserts rows with one multi-row INSERT per `CHUNK` (diesel's batch insert does not
-/// go through the multi connection, so this matches on the backend).
+/// Inserts rows: on SQLite with one multi-row INSERT per `CHUNK`, on PostgreSQL with
+/// one binary COPY. (`None` is written as NULL, not DEFAULT: SQLite has no DEFAULT in
+/// a multi-row VALUES list, and diesel would otherwise insert row by row, each row in
+/// a savepoint.) diesel's batch insert does not go through the multi connection, so
+/// this matches on the backend.
 macro_rules! bulk {
     ($name:ident, $ty:ty, $table:path) => {
         pub fn $name(conn: &mut DbConnection, rows: &[$ty]) -> AppResult<()> {
-            for chunk in rows.chunks(CHUNK) {
-                match conn {
-                    DbConnection::Sqlite(c) => {
+            match conn {
+                DbConnection::Sqlite(c) => {
+                    for chunk in rows.chunks(CHUNK) {
                         diesel::insert_into($table).values(chunk).execute(c)?;
                     }
-                    DbConnection::Pg(c) => {
-                        diesel::insert_into($table).values(chunk).execute(c)?;
+                }
+                DbConnection::Pg(c) => {
+                    if !rows.is_empty() {
+                        diesel::copy_from($table).from_insertable(rows).execute(c)?;
                     }
                 }
             }
@@ -183,6 +201,28 @@ pub struct DemoReport {
     pub samples: usize,
     pub non_compliant: usize,
     pub failing_tests: usize,
+    /// Whether the samples went in with their indexes and triggers set aside.
+    pub bulk: bool,
+    pub timings: Timings,
+}
+
+/// Where the time went (the command prints it; BENCHMARKS.md quotes it).
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    /// Reading the reference data, plans and entities.
+    pub setup: std::time::Duration,
+    /// Generating the sample rows in memory.
+    pub generate: std::time::Duration,
+    /// Inserting the samples (with their indexes and triggers unless in bulk).
+    pub samples: std::time::Duration,
+    /// Finding the failing samples' ids and inserting their tests.
+    pub tests: std::time::Duration,
+    /// In bulk: refilling the rollups (`sample_counts`) from the new samples.
+    pub counts: std::time::Duration,
+    /// In bulk: rebuilding the secondary indexes of `samples`.
+    pub indexes: std::time::Duration,
+    /// Sequences, the audit row and the commit.
+    pub commit: std::time::Duration,
 }
 
 /// A county and the share of samples it gets.
@@ -259,17 +299,63 @@ const SAMPLES_PER_ENTITY: usize = 40;
 const FAIL_RATE: f64 = 0.0274;
 const RISK_FAIL_RATE: f64 = 0.0436;
 
+/// What the seeder is doing, for a progress display: `("samples", done, n)` after each
+/// batch, then `("counts", n, n)` and `("indexes", n, n)` when loading in bulk.
+pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+
 /// Generates `n` samples sampled in `year` (up to `now`), with their plans and
-/// entities, calling `progress(done, n)` after each chunk. Needs the reference data
-/// and at least one user (the registering sampler).
+/// entities, in one write transaction, loading them as [`Load::Auto`] decides. Needs
+/// the reference data and at least one user (the registering sampler).
 pub fn generate(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     year: i32,
     n: usize,
     seed: u64,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: Progress,
 ) -> AppResult<DemoReport> {
+    generate_with(conn, now, year, n, seed, Load::Auto, progress)
+}
+
+/// [`generate`], loading the samples as `load` says.
+pub fn generate_with(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    year: i32,
+    n: usize,
+    seed: u64,
+    load: Load,
+    progress: Progress,
+) -> AppResult<DemoReport> {
+    // Each sample touches a dozen indexes at random places (unless in bulk), and
+    // rebuilding them sorts in memory: on SQLite a page cache of 256 MB for this
+    // connection (default 2 MB) keeps that in memory.
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    if sqlite {
+        conn.batch_execute("PRAGMA cache_size = -262144")?;
+    }
+    let result = write_tx(conn, |c| {
+        fill(c, now, year, n, seed, load, progress).map(|rep| (std::time::Instant::now(), rep))
+    });
+    if sqlite {
+        conn.batch_execute("PRAGMA cache_size = -2000")?;
+    }
+    let (closing, mut rep) = result?;
+    rep.timings.commit += closing.elapsed();
+    Ok(rep)
+}
+
+/// The body of [`generate_with`], inside its transaction.
+fn fill(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    year: i32,
+    n: usize,
+    seed: u64,
+    load: Load,
+    progress: Progress,
+) -> AppResult<DemoReport> {
+    let started = std::time::Instant::now();
     let mut rng = Rng::new(seed);
     let mut rep = DemoReport::default();
     let sampler: i64 = users::table
@@ -346,7 +432,7 @@ pub fn generate(
             updated_at: now,
         });
     }
-    write_tx(conn, |c| insert_plans(c, &plan_rows))?;
+    insert_plans(conn, &plan_rows)?;
     rep.plans = plan_rows.len();
     let plan_ids: Vec<i64> = plans::table
         .filter(plans::code.like(format!("DEMO-{year}-{tag}-%")))
@@ -392,7 +478,7 @@ pub fn generate(
         });
         entity_county.push((ci, drug));
     }
-    write_tx(conn, |c| insert_entities(c, &entity_rows))?;
+    insert_entities(conn, &entity_rows)?;
     rep.entities = entity_rows.len();
     let entity_ids: Vec<i64> = entities::table
         .filter(entities::uscc.like(format!("DEMO{tag}%")))
@@ -434,14 +520,24 @@ pub fn generate(
         .into_iter()
         .collect();
     let existing: Vec<String> = seq.keys().cloned().collect();
-    // Each sample touches a dozen indexes at random places: on SQLite a page cache of
-    // 256 MB for this connection (default 2 MB) keeps them in memory while generating.
-    let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    if sqlite {
-        conn.batch_execute("PRAGMA cache_size = -262144")?;
-    }
+    let bulk = match load {
+        Load::Bulk => true,
+        Load::RowByRow => false,
+        Load::Auto => {
+            let present: i64 = samples::table.count().get_result(conn)?;
+            i64::try_from(n).unwrap_or(i64::MAX) >= present
+        }
+    };
+    let set_aside = if bulk {
+        Some(bulk::begin_samples(conn)?)
+    } else {
+        None
+    };
+    rep.bulk = bulk;
+    rep.timings.setup = started.elapsed();
     while done < n {
-        let take = TX_ROWS.min(n - done);
+        let take = BATCH.min(n - done);
+        let generating = std::time::Instant::now();
         let mut rows = Vec::with_capacity(take);
         let mut failing: Vec<(usize, usize)> = Vec::new();
         for k in 0..take {
@@ -567,17 +663,18 @@ pub fn generate(
             .iter()
             .map(|(i, _)| rows[*i].sample_no.clone())
             .collect();
-        write_tx(conn, |c| {
-            insert_samples(c, &rows)?;
-            if failing.is_empty() {
-                return Ok(());
-            }
+        rep.timings.generate += generating.elapsed();
+        let inserting = std::time::Instant::now();
+        insert_samples(conn, &rows)?;
+        rep.timings.samples += inserting.elapsed();
+        let testing = std::time::Instant::now();
+        if !failing.is_empty() {
             let mut ids: HashMap<String, i64> = HashMap::new();
             for chunk in nos.chunks(CHUNK) {
                 let found: Vec<(String, i64)> = samples::table
                     .filter(samples::sample_no.eq_any(chunk))
                     .select((samples::sample_no, samples::id))
-                    .load(c)?;
+                    .load(conn)?;
                 ids.extend(found);
             }
             let tests: Vec<NewTest> = failing
@@ -602,56 +699,57 @@ pub fn generate(
                     })
                 })
                 .collect();
-            insert_tests(c, &tests)
-        })?;
+            insert_tests(conn, &tests)?;
+        }
+        rep.timings.tests += testing.elapsed();
         rep.non_compliant += failing.len();
         rep.failing_tests += failing.len();
         done += take;
         rep.samples = done;
-        progress(done, n);
+        progress("samples", done, n);
     }
-    if sqlite {
-        conn.batch_execute("PRAGMA cache_size = -2000")?;
+    if let Some(set_aside) = set_aside {
+        (rep.timings.counts, rep.timings.indexes) =
+            set_aside.finish(conn, &mut |what| progress(what, n, n))?;
     }
+    let closing = std::time::Instant::now();
     let summary = serde_json::json!({
         "year": year, "plans": rep.plans, "entities": rep.entities,
         "samples": rep.samples, "non_compliant": rep.non_compliant, "tag": tag,
     });
-    write_tx(conn, |c| {
-        // One audit row records that demo data was generated, and how much.
-        crate::workflow::audit::append(
-            c,
-            now,
-            &crate::workflow::Actor::system(),
-            crate::workflow::audit::Change {
-                action: "demo.samples",
-                entity_kind: "demo",
-                entity_id: tag.clone(),
-                after: Some(summary),
-                ..Default::default()
-            },
-        )?;
-        for (county, last) in &seq {
-            if existing.contains(county) {
-                diesel::update(
-                    sample_sequences::table
-                        .filter(sample_sequences::year.eq(year))
-                        .filter(sample_sequences::county_code.eq(county)),
-                )
-                .set(sample_sequences::last_value.eq(last))
-                .execute(c)?;
-            } else {
-                diesel::insert_into(sample_sequences::table)
-                    .values((
-                        sample_sequences::year.eq(year),
-                        sample_sequences::county_code.eq(county),
-                        sample_sequences::last_value.eq(last),
-                    ))
-                    .execute(c)?;
-            }
+    // One audit row records that demo data was generated, and how much.
+    crate::workflow::audit::append(
+        conn,
+        now,
+        &crate::workflow::Actor::system(),
+        crate::workflow::audit::Change {
+            action: "demo.samples",
+            entity_kind: "demo",
+            entity_id: tag.clone(),
+            after: Some(summary),
+            ..Default::default()
+        },
+    )?;
+    for (county, last) in &seq {
+        if existing.contains(county) {
+            diesel::update(
+                sample_sequences::table
+                    .filter(sample_sequences::year.eq(year))
+                    .filter(sample_sequences::county_code.eq(county)),
+            )
+            .set(sample_sequences::last_value.eq(last))
+            .execute(conn)?;
+        } else {
+            diesel::insert_into(sample_sequences::table)
+                .values((
+                    sample_sequences::year.eq(year),
+                    sample_sequences::county_code.eq(county),
+                    sample_sequences::last_value.eq(last),
+                ))
+                .execute(conn)?;
         }
-        Ok(())
-    })?;
+    }
+    rep.timings.commit = closing.elapsed();
     Ok(rep)
 }
 
