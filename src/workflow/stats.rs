@@ -1265,15 +1265,13 @@ fn lab_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Lab> {
     }
     // Reports written before their turnaround was stored are counted from their dates.
     let uncounted = uncounted_reports(conn, s)?;
+    // The calendar is read only when some report needs it (hardly ever).
     let cal = match uncounted.is_empty() {
-        true => None,
-        false => Some(work_calendar(conn)?),
+        true => WorkCalendar::new(std::iter::empty(), Vec::new()),
+        false => work_calendar(conn)?,
     };
-    for (r, cal) in uncounted
-        .iter()
-        .zip(std::iter::repeat(cal.as_ref()).flatten())
-    {
-        let (days, prov) = f::turnaround_days(cal, r.received_on, r.reported_on);
+    for r in &uncounted {
+        let (days, prov) = f::turnaround_days(&cal, r.received_on, r.reported_on);
         provisional |= prov;
         *dist.entry(days).or_insert(0) += r.n;
         reports += r.n;
@@ -1384,52 +1382,52 @@ pub fn turnaround_of(
     f::turnaround_days(cal, local_date(received_at), local_date(reported_at))
 }
 
-/// Stores the turnaround of reports on today's calendar where it differs: of those
-/// without one (`only_missing`), or of those reported from `range.0` and received before
-/// `range.1`. Returns how many changed. Writes through the caller's transaction; the
-/// triggers of migration 000009 move the counts.
-fn store_turnaround(
-    conn: &mut DbConnection,
-    only_missing: bool,
-    range: Option<(NaiveDateTime, NaiveDateTime)>,
-) -> AppResult<usize> {
-    let cal = work_calendar(conn)?;
+/// Which reports `store_turnaround` looks at.
+enum Reports {
+    /// Those without a stored turnaround (issued before migration 000009).
+    Missing,
+    /// Those reported from `.0` and received before `.1`.
+    Touching(NaiveDateTime, NaiveDateTime),
+}
+
+/// Stores the turnaround of `which` reports on today's calendar where it differs.
+/// Returns how many changed. Writes through the caller's transaction; the triggers of
+/// migration 000009 move the counts.
+fn store_turnaround(conn: &mut DbConnection, which: Reports) -> AppResult<usize> {
+    let mut cal: Option<WorkCalendar> = None;
     let mut changed = 0;
     let mut after = 0_i64;
     loop {
-        let mut q = samples::table
-            .filter(samples::id.gt(after))
-            .filter(samples::reported_at.is_not_null())
-            .filter(samples::received_at.is_not_null())
-            .into_boxed();
-        if only_missing {
-            q = q.filter(samples::turnaround_days.is_null());
-        }
-        if let Some((reported_from, received_before)) = range {
-            q = q
+        let rows: Vec<StoredTurnaround> = match which {
+            Reports::Missing => missing_turnaround(conn)?,
+            Reports::Touching(reported_from, received_before) => samples::table
+                .filter(samples::id.gt(after))
                 .filter(samples::reported_at.ge(reported_from))
-                .filter(samples::received_at.lt(received_before));
-        }
-        let rows: Vec<StoredTurnaround> = q
-            .order(samples::id.asc())
-            .limit(TURNAROUND_CHUNK)
-            .select((
-                samples::id,
-                samples::received_at,
-                samples::reported_at,
-                samples::turnaround_days,
-                samples::turnaround_provisional,
-            ))
-            .load(conn)?;
+                .filter(samples::received_at.lt(received_before))
+                .order(samples::id.asc())
+                .limit(TURNAROUND_CHUNK)
+                .select((
+                    samples::id,
+                    samples::received_at,
+                    samples::reported_at,
+                    samples::turnaround_days,
+                    samples::turnaround_provisional,
+                ))
+                .load(conn)?,
+        };
         let Some(last) = rows.last() else {
             return Ok(changed);
         };
         after = last.0;
+        let cal = match &mut cal {
+            Some(c) => c,
+            slot @ None => slot.insert(work_calendar(conn)?),
+        };
         for (id, received, reported, days, prov) in rows {
             let (Some(received), Some(reported)) = (received, reported) else {
                 continue;
             };
-            let (d, p) = turnaround_of(&cal, received, reported);
+            let (d, p) = turnaround_of(cal, received, reported);
             if days != Some(d) || prov != p {
                 diesel::update(samples::table.find(id))
                     .set((
@@ -1441,6 +1439,37 @@ fn store_turnaround(
             }
         }
     }
+}
+
+/// Up to `TURNAROUND_CHUNK` received reports without a stored turnaround, through their
+/// partial index: this runs at every start, and as an ordinary query SQLite scanned every
+/// sample to find none. Each one returned gets stored, so the next call finds the rest.
+fn missing_turnaround(conn: &mut DbConnection) -> AppResult<Vec<StoredTurnaround>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Nullable<Timestamp>)]
+        received_at: Option<NaiveDateTime>,
+        #[diesel(sql_type = Nullable<Timestamp>)]
+        reported_at: Option<NaiveDateTime>,
+    }
+    let indexed = match conn {
+        DbConnection::Sqlite(_) => " INDEXED BY samples_turnaround_missing_idx",
+        DbConnection::Pg(_) => "",
+    };
+    let sql = format!(
+        "SELECT id, received_at, reported_at FROM samples{indexed} \
+         WHERE reported_at IS NOT NULL AND turnaround_days IS NULL \
+         AND received_at IS NOT NULL LIMIT ?"
+    );
+    let rows: Vec<Row> = diesel::sql_query(placeholders(conn, &sql))
+        .bind::<BigInt, _>(TURNAROUND_CHUNK)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.received_at, r.reported_at, None, false))
+        .collect())
 }
 
 /// A report's id, receipt and report times, and stored turnaround.
@@ -1458,7 +1487,7 @@ const TURNAROUND_CHUNK: i64 = 10_000;
 /// Stores the turnaround of every report that has none (those issued before migration
 /// 000009); run when reference data is loaded at start. Returns how many were stored.
 pub fn fill_missing_turnaround(conn: &mut DbConnection) -> AppResult<usize> {
-    store_turnaround(conn, true, None)
+    store_turnaround(conn, Reports::Missing)
 }
 
 /// Recounts the turnaround of the reports whose days from receipt to report touch
@@ -1472,8 +1501,7 @@ pub fn recount_turnaround(conn: &mut DbConnection, year: i32) -> AppResult<usize
     };
     store_turnaround(
         conn,
-        false,
-        Some((utc_of_local_midnight(first), utc_after_local_day(last))),
+        Reports::Touching(utc_of_local_midnight(first), utc_after_local_day(last)),
     )
 }
 
