@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod disposal_api;
 pub mod disposal_pages;
 pub mod errors;

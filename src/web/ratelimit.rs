@@ -38,10 +38,7 @@ impl RateLimiter {
         now: NaiveDateTime,
         msg: crate::error::Msg,
     ) -> crate::error::AppResult<()> {
-        let ip = req
-            .peer_addr()
-            .map(|a| a.ip())
-            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let ip = crate::web::client::client_ip(req);
         if self.allow(ip, now) {
             Ok(())
         } else {
