@@ -1,7 +1,9 @@
 //! Tables out: one [`Table`] (a header row and rows of cells) as CSV for a spreadsheet
 //! (UTF-8 with a byte-order mark, so Excel reads Chinese) or as an XLSX workbook (Office
 //! Open XML, written by hand: a ZIP of a few XML parts with inline strings).
-//! Invariant: the same tables always give the same bytes.
+//! Invariants: the same tables always give the same bytes; no text cell can be run as a
+//! formula (CSV text that would start one gets a leading `'`; XLSX text is an inline
+//! string, never a formula).
 
 use super::bundle::zip;
 use super::DocError;
@@ -54,11 +56,23 @@ impl<T: Into<Cell>> From<Option<T>> for Cell {
     }
 }
 
+/// Text a spreadsheet program cannot run as a formula (OWASP's CSV injection rule): a
+/// text that begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading
+/// `'`, which spreadsheets show as text. A sampler types entity and product names, and
+/// supervisors open the CSV: `=HYPERLINK(…)` or `=cmd|…` must stay words.
+fn inert_text(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
 impl Cell {
-    /// The cell as CSV text: numbers in their shortest exact form.
+    /// The cell as CSV text: numbers in their shortest exact form (a negative number is
+    /// a number, never neutralised), text through [`inert_text`].
     fn csv_text(&self) -> String {
         match self {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => inert_text(s),
             Cell::Number(v) => format_number(*v),
             Cell::Empty => String::new(),
         }
@@ -97,6 +111,8 @@ fn format_number(v: f64) -> String {
 }
 
 /// The table as CSV: a UTF-8 byte-order mark, the header, then the rows, CRLF line ends.
+/// No text cell can start a formula ([`inert_text`]); XLSX needs no such care, because
+/// it writes text as inline strings, which are never formulas.
 pub fn csv(table: &Table) -> Result<Vec<u8>, DocError> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
@@ -104,7 +120,8 @@ pub fn csv(table: &Table) -> Result<Vec<u8>, DocError> {
             .terminator(csv::Terminator::CRLF)
             .from_writer(&mut out);
         let fail = |e: csv::Error| DocError::Invalid(format!("CSV: {e}"));
-        w.write_record(&table.header).map_err(fail)?;
+        w.write_record(table.header.iter().map(|h| inert_text(h)))
+            .map_err(fail)?;
         for row in &table.rows {
             w.write_record(row.iter().map(Cell::csv_text))
                 .map_err(fail)?;
@@ -335,6 +352,69 @@ mod tests {
             text,
             "区划,批次,比率\r\n西宁市,12,0.5\r\n\"a<b & \"\"c\"\"\u{1}\",,\r\n"
         );
+    }
+
+    #[test]
+    fn csv_text_cells_that_a_spreadsheet_would_run_get_a_leading_quote() {
+        let mut t = Table::new("t", &["name", "n"]);
+        for s in [
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+            "=cmd|' /C calc'!A0",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1:A2)",
+            "\t=1",
+            "\r=1",
+        ] {
+            t.push(vec![s.into(), Cell::from(-5_i64)]);
+        }
+        let text = String::from_utf8(csv(&t).unwrap()[3..].to_vec()).unwrap();
+        let mut rdr = ::csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        let firsts: Vec<String> = rdr
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                // Numbers written as numbers are left alone, negative ones too.
+                assert_eq!(&r[1], "-5");
+                r[0].to_string()
+            })
+            .collect();
+        assert_eq!(
+            firsts,
+            [
+                "'=HYPERLINK(\"http://evil.example\",\"x\")",
+                "'=cmd|' /C calc'!A0",
+                "'+1+1",
+                "'-2+3",
+                "'@SUM(A1:A2)",
+                "'\t=1",
+                "'\r=1",
+            ]
+        );
+    }
+
+    #[test]
+    fn csv_leaves_harmless_text_as_written() {
+        let mut t = Table::new("t", &["name"]);
+        for s in ["a=b", " x", "'quoted", "西宁市", ""] {
+            t.push(vec![s.into()]);
+        }
+        let text = String::from_utf8(csv(&t).unwrap()[3..].to_vec()).unwrap();
+        assert_eq!(text, "name\r\na=b\r\n x\r\n'quoted\r\n西宁市\r\n\"\"\r\n");
+    }
+
+    #[test]
+    fn xlsx_writes_a_formula_as_inline_text_never_as_a_formula() {
+        let mut t = Table::new("t", &["name"]);
+        t.push(vec!["=HYPERLINK(\"http://evil.example\")".into()]);
+        t.push(vec!["-3".into()]);
+        let sheet = sheet_xml(&t);
+        assert!(!sheet.contains("<f>") && !sheet.contains("<f "));
+        assert!(sheet.contains(
+            "<c r=\"A2\" t=\"inlineStr\"><is><t xml:space=\"preserve\">=HYPERLINK(&quot;http://evil.example&quot;)</t></is></c>"
+        ));
+        assert!(sheet
+            .contains("<c r=\"A3\" t=\"inlineStr\"><is><t xml:space=\"preserve\">-3</t></is></c>"));
     }
 
     #[test]
