@@ -11,6 +11,7 @@ pub const TESTS: &[Test] = crate::tests![
     a_sample_goes_from_registration_to_a_non_compliant_report,
     an_assignment_keeps_the_limit_it_copied,
     separation_of_duties_holds_whatever_roles_a_user_has,
+    a_signatory_who_entered_any_result_of_a_sample_cannot_approve_it,
     concurrent_reviews_of_one_test_conflict,
     bad_results_get_4xx_and_write_nothing,
     many_results_are_saved_in_one_go_or_not_at_all,
@@ -364,6 +365,100 @@ fn separation_of_duties_holds_whatever_roles_a_user_has(b: Backend) {
         json!({}),
     );
     assert_eq!(st, 201);
+}
+
+fn a_signatory_who_entered_any_result_of_a_sample_cannot_approve_it(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    // A technician who is also a signatory.
+    let both = app.user_token("techsig", &["technician", "signatory"]);
+    let both_id = app.get("/api/v1/me", &both).1["id"].as_i64().unwrap();
+    let items = ten_max_items(&app, &lab.tech);
+    let (i1, i2) = (
+        items[0]["id"].as_i64().unwrap(),
+        items[1]["id"].as_i64().unwrap(),
+    );
+    let reassign = |t: &Value, to: i64| {
+        let (st, r) = app.send(
+            "PATCH",
+            &format!("/api/v1/tests/{}", t["id"]),
+            Some(&lab.custodian),
+            json!({"assignee_id": to, "version": t["version"]}),
+        );
+        assert_eq!(st, 200, "{r}");
+        r
+    };
+    let enter = |t: &Value, token: &str| {
+        let (st, r) = app.send(
+            "PUT",
+            &format!("/api/v1/tests/{}/result", t["id"]),
+            Some(token),
+            json!({"result_text": result_for(t, true), "version": t["version"]}),
+        );
+        assert_eq!(st, 200, "{r}");
+        r
+    };
+    let review = |t: &Value, decision: &str| {
+        let (st, r) = app.send(
+            "POST",
+            &format!("/api/v1/tests/{}/review", t["id"]),
+            Some(&lab.reviewer),
+            json!({"decision": decision, "note": "复核", "version": t["version"]}),
+        );
+        assert_eq!(st, 200, "{r}");
+        r
+    };
+    let approve = |no: &str, token: &str| {
+        app.send(
+            "POST",
+            &format!("/api/v1/samples/{no}/approve"),
+            Some(token),
+            json!({}),
+        )
+    };
+    // 1. It entered one of the two results of a sample, which stands.
+    let (no, tests) = received_with_tests(&app, &lab, &[i1, i2]);
+    let t0 = reassign(&tests[0], both_id);
+    let t0 = enter(&t0, &both);
+    let t1 = enter(&tests[1], &lab.tech);
+    review(&t0, "accept");
+    review(&t1, "accept");
+    let before = app.audit_count();
+    let (st, e) = approve(&no, &both);
+    assert_eq!(st, 403, "{e}");
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("录入"), "the message says why: {msg}");
+    assert_eq!(e["error"]["code"], "forbidden");
+    assert_eq!(app.audit_count(), before, "a refusal writes nothing");
+    let (st, e) = crate::support::status_json(
+        app.client
+            .post(app.url(&format!("/api/v1/samples/{no}/approve")))
+            .bearer_auth(&both)
+            .header("Accept-Language", "en")
+            .json(&json!({}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(st, 403, "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("entered"),
+        "{e}"
+    );
+    let (st, r) = approve(&no, &lab.signatory);
+    assert_eq!(st, 201, "an independent signatory approves: {r}");
+    // 2. Its result was sent back and entered again by someone else: the earlier
+    // attempt still counts.
+    let (no, tests) = received_with_tests(&app, &lab, &[i1]);
+    let t = reassign(&tests[0], both_id);
+    let t = enter(&t, &both);
+    let t = review(&t, "retest");
+    let t = reassign(&t, lab.tech_id);
+    let t = enter(&t, &lab.tech);
+    review(&t, "accept");
+    let (st, e) = approve(&no, &both);
+    assert_eq!(st, 403, "an earlier attempt counts: {e}");
+    let (st, r) = approve(&no, &lab.signatory);
+    assert_eq!(st, 201, "{r}");
 }
 
 fn concurrent_reviews_of_one_test_conflict(b: Backend) {

@@ -1138,21 +1138,33 @@ pub fn attempts(conn: &mut DbConnection, actor: &Actor, test_id: i64) -> AppResu
 
 // ---------------------------------------------------------------- approval
 
-/// Refuses (403) a signatory who reviewed any result of the sample, now or in an earlier
-/// attempt: the signatory of a report is never the reviewer of any of its results.
-pub(crate) fn check_not_reviewer(
+/// Refuses (403) a signatory who entered or reviewed any result of the sample, now or
+/// in an earlier attempt that was sent back (`test_attempts`): the signatory of a report
+/// is independent of every result in it.
+pub(crate) fn check_independent(
     conn: &mut DbConnection,
     actor: &Actor,
     sample_id: i64,
 ) -> AppResult<()> {
+    let Some(me) = actor.id else {
+        return Ok(());
+    };
     let tests = tests_of(conn, sample_id)?;
-    let reviewers: Vec<i64> = test_attempts::table
+    let earlier: Vec<(i64, i64)> = test_attempts::table
         .filter(test_attempts::test_id.eq_any(tests.iter().map(|t| t.id).collect::<Vec<_>>()))
-        .select(test_attempts::reviewed_by)
+        .select((test_attempts::entered_by, test_attempts::reviewed_by))
         .load(conn)?;
-    if actor.id.is_some_and(|me| {
-        reviewers.contains(&me) || tests.iter().any(|t| t.reviewed_by == Some(me))
-    }) {
+    let entered =
+        tests.iter().any(|t| t.entered_by == Some(me)) || earlier.iter().any(|(by, _)| *by == me);
+    if entered {
+        return Err(AppError::Forbidden(Msg::new(
+            "您录入过该样品的检验结果，不能再批准或签发其报告",
+            "You entered results of this sample, so you cannot approve or issue its report",
+        )));
+    }
+    let reviewed =
+        tests.iter().any(|t| t.reviewed_by == Some(me)) || earlier.iter().any(|(_, by)| *by == me);
+    if reviewed {
         return Err(AppError::Forbidden(Msg::new(
             "您审核过该样品的检验结果，不能再批准或签发其报告",
             "You reviewed results of this sample, so you cannot approve or issue its report",
@@ -1162,7 +1174,7 @@ pub(crate) fn check_not_reviewer(
 }
 
 /// The signatory approves a sample whose tests are all accepted. The signatory must
-/// not have reviewed any of its tests. The conclusion follows from the judgments; the
+/// not have entered or reviewed any of its results. The conclusion follows from the judgments; the
 /// sample becomes `reported` and its report is issued (number, PDF, verification code).
 pub fn approve(
     conn: &mut DbConnection,
@@ -1173,7 +1185,7 @@ pub fn approve(
 ) -> AppResult<Report> {
     actor.require(&[Role::Signatory])?;
     let s = intake::visible_row(conn, actor, sample_no)?;
-    check_not_reviewer(conn, actor, s.id)?;
+    check_independent(conn, actor, s.id)?;
     let tests = tests_of(conn, s.id)?;
     let status = s.status()?;
     if tests.is_empty()
@@ -1388,8 +1400,8 @@ pub fn assign_many(
     Ok(out)
 }
 
-/// Samples waiting for the signatory: in review, every test accepted, none of them
-/// reviewed by the actor.
+/// Samples waiting for the signatory: in review, every test accepted, none of their
+/// results entered or reviewed by the actor.
 pub fn ready_to_approve(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<SampleRow>> {
     let mut q = samples::table
         .filter(samples::status.eq("review"))
@@ -1405,7 +1417,10 @@ pub fn ready_to_approve(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec
     let mut out = Vec::new();
     for r in rows {
         let tests = tests_of(conn, r.id)?;
-        if !tests.is_empty() && tests.iter().all(|t| t.status == "accepted") {
+        if !tests.is_empty()
+            && tests.iter().all(|t| t.status == "accepted")
+            && check_independent(conn, actor, r.id).is_ok()
+        {
             out.push(r);
         }
     }

@@ -914,7 +914,7 @@ pub fn revoke(
         return Err(AppError::invalid(errors));
     }
     if input.reissue {
-        crate::workflow::lab::check_not_reviewer(conn, actor, s.id)?;
+        crate::workflow::lab::check_independent(conn, actor, s.id)?;
     }
     write_tx(conn, |conn| {
         let reissue = input.reissue.then(|| Reissue {
