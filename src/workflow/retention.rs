@@ -1,15 +1,22 @@
 //! Retention (留样): the custodian records where a sample's backup portion is kept; it
 //! is kept until a date that follows from the conclusion, the rule profile and the
 //! shelf life (`domain::retention::keep_until`); discarding it before that date is
-//! refused; a list shows what may be discarded soon.
+//! refused, and so is discarding it while a disposal case of the sample is open or a
+//! re-examination is pending ([`HELD_BY_CASE`]); a list shows what may be discarded
+//! soon.
 //! Invariant: every write is one transaction with its audit row (entity `sample`, so
-//! it shows on the sample's timeline); a discarded backup portion is never changed.
+//! it shows on the sample's timeline); a discarded backup portion is never changed; a
+//! backup portion that a disposal case may still need is neither discarded nor listed
+//! as discardable.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::schema::{plans, retentions, samples};
+use diesel::dsl::{not, sql};
+use diesel::sql_types::Bool;
+
+use crate::db::schema::{disposal_cases, plans, retentions, samples};
 use crate::db::{write_tx, DbConnection};
 use crate::domain::calendar::add_calendar_days;
 use crate::domain::retention;
@@ -192,6 +199,61 @@ fn keep_until_of(conn: &mut DbConnection, s: &SampleRow) -> AppResult<Result<Nai
     )))
 }
 
+/// A disposal case (row of `disposal_cases`) that needs the sample's backup portion: it
+/// is open, or a re-examination was requested and has neither a result nor a refusal
+/// (requested, or accepted and not yet tested). The backup portion is what the
+/// re-examination tests, so it is kept until the case is closed and no re-examination
+/// is pending, whatever its keep-until date says. Each re-examination step is recorded
+/// at most once per case (`domain::disposal::check_event`). One SQL predicate, so the
+/// discard and the list cannot disagree.
+pub const HELD_BY_CASE: &str = "(disposal_cases.status = 'open' OR (\
+EXISTS (SELECT 1 FROM disposal_events r WHERE r.case_id = disposal_cases.id \
+AND r.kind = 'recheck_requested') \
+AND NOT EXISTS (SELECT 1 FROM disposal_events d WHERE d.case_id = disposal_cases.id \
+AND (d.kind = 'recheck_result' OR (d.kind = 'recheck_accepted' AND d.accepted = false)))))";
+
+/// The first disposal case of the sample that still needs its backup portion
+/// ([`HELD_BY_CASE`]): its number, report number and status.
+fn holding_case(
+    conn: &mut DbConnection,
+    sample_id: i64,
+) -> AppResult<Option<(i64, String, String)>> {
+    Ok(disposal_cases::table
+        .filter(disposal_cases::sample_id.eq(sample_id))
+        .filter(sql::<Bool>(HELD_BY_CASE))
+        .order(disposal_cases::id.asc())
+        .select((
+            disposal_cases::id,
+            disposal_cases::report_no,
+            disposal_cases::status,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// The refusal to discard a backup portion that case `id` still needs.
+fn held_by(id: i64, report_no: &str, status: &str) -> AppError {
+    if status == "open" {
+        AppError::Conflict(Msg::new(
+            format!(
+                "该样品的核查处置案件 #{id}（报告 {report_no}）尚未结案，复检备份样品须保留至结案后方可处理"
+            ),
+            format!(
+                "The sample's disposal case #{id} (report {report_no}) is still open: the backup portion must be kept until the case is closed"
+            ),
+        ))
+    } else {
+        AppError::Conflict(Msg::new(
+            format!(
+                "该样品的核查处置案件 #{id}（报告 {report_no}）的复检尚未完成，复检备份样品须保留"
+            ),
+            format!(
+                "A re-examination in the sample's disposal case #{id} (report {report_no}) is still pending: the backup portion must be kept for it"
+            ),
+        ))
+    }
+}
+
 fn snapshot(r: &RetentionRow) -> serde_json::Value {
     serde_json::json!({ "place": r.place, "keep_until": r.keep_until, "version": r.version })
 }
@@ -372,8 +434,9 @@ pub fn refresh_keep_until(
 }
 
 /// The custodian discards a backup portion, with a reason. Refused (409) before its
-/// keep-until date, which the message names, and while that date is not known (no
-/// conclusion yet); a discard is final.
+/// keep-until date, which the message names, while that date is not known (no
+/// conclusion yet), and while a disposal case of the sample is open or has a pending
+/// re-examination (the message names the case); a discard is final.
 pub fn discard(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -397,6 +460,9 @@ pub fn discard(
                 keep_until_of(conn, &fresh)?.map_err(|why| why.refusal())?
             }
         };
+        if let Some((id, report_no, status)) = holding_case(conn, s.id)? {
+            return Err(held_by(id, &report_no, &status));
+        }
         let today = local_date(now);
         if today < keep_until {
             return Err(AppError::Conflict(Msg::new(
@@ -445,6 +511,8 @@ pub fn discard(
 
 /// Backup portions still kept whose keep-until date falls within `within_days` from
 /// today (or has passed): what may be discarded, soonest first, in the actor's scope.
+/// A sample whose disposal case still needs its backup portion ([`HELD_BY_CASE`]) is
+/// left out until the case lets it go.
 pub fn discardable(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -463,6 +531,9 @@ pub fn discardable(
         .inner_join(samples::table)
         .filter(retentions::discarded_at.is_null())
         .filter(retentions::keep_until.le(until))
+        .filter(not(sql::<Bool>(&format!(
+            "EXISTS (SELECT 1 FROM disposal_cases WHERE disposal_cases.sample_id = samples.id AND {HELD_BY_CASE})"
+        ))))
         .into_boxed();
     if let Some(scope) = &actor.region {
         q = q.filter(samples::region_code.like(format!("{}%", scope.like_prefix())));
