@@ -468,6 +468,7 @@ fn rows(f: &Fx) -> Vec<Row> {
         api("GET", "/public/nominations/{code}", format!("/public/nominations/{}", f.tracking), Public),
         api("POST", "/public/nominations/{code}/support", format!("/public/nominations/{}/support", f.tracking), Public),
         api("GET", "/nominations", s("/nominations"), Roles(SUPERVISION)).scoped(),
+        api("POST", "/nominations/spam", s("/nominations/spam"), Roles(&[Supervisor])).json(json!({"ids": []})),
         api("POST", "/nominations/{id}/accept", format!("/nominations/{}/accept", f.nomination), Roles(&[Supervisor]))
             .json(json!({}))
             .hidden(),
@@ -628,6 +629,7 @@ fn rows(f: &Fx) -> Vec<Row> {
         page("POST", "/public/nominations/{code}/support", format!("/public/nominations/{}/support", f.tracking), Public)
             .form(&[]),
         page("GET", "/nominations", s("/nominations"), Roles(SUPERVISION)).scoped(),
+        page("POST", "/nominations/spam", s("/nominations/spam"), Roles(&[Supervisor])).form(&[]),
         page("POST", "/nominations/{id}/{action}", format!("/nominations/{}/accept", f.nomination), Roles(&[Supervisor]))
             .form(&[])
             .hidden(),

@@ -15,6 +15,10 @@ pub const TESTS: &[Test] = crate::tests![
     floods_are_cut_off_and_a_device_supports_once,
     public_pages_show_no_resident_contact_and_no_staff_name_but_signatories,
     bad_nominations_are_refused_and_nothing_is_stored,
+    supports_count_only_devices_our_pages_issued_and_an_address_is_limited_per_nomination,
+    a_thousand_spam_nominations_do_not_hide_a_genuine_one,
+    a_scoped_supervisor_accepts_a_nomination_only_into_a_plan_of_its_scope,
+    only_supervisors_see_residents_contacts,
     a_screening_records_rapid_tests_and_prints_a_slip_that_is_no_statutory_report,
 ];
 
@@ -28,11 +32,29 @@ fn public(app: &TestApp, path: &str) -> (u16, Value) {
     app.send("GET", path, None, Value::Null)
 }
 
-fn support(app: &TestApp, code: &str, device: &str) -> (u16, Value) {
-    let r = app
-        .client
+/// A fresh device cookie as a browser gets it: the `lims_device` cookie that the public
+/// nomination list sets (`name=value`).
+fn device_cookie(app: &TestApp) -> String {
+    let r = reqwest::blocking::Client::new()
+        .get(app.url("/public/nominations"))
+        .send()
+        .expect("page");
+    assert_eq!(r.status(), 200);
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("lims_device="))
+        .and_then(|v| v.split(';').next())
+        .expect("the page sets the device cookie")
+        .to_string()
+}
+
+/// A support through the API with `cookie` (`name=value`) as the device.
+fn support(app: &TestApp, code: &str, cookie: &str) -> (u16, Value) {
+    let r = reqwest::blocking::Client::new()
         .post(app.url(&format!("/api/v1/public/nominations/{code}/support")))
-        .header("X-Device-Id", device)
+        .header("Cookie", cookie)
         .send()
         .expect("support");
     let st = r.status().as_u16();
@@ -82,7 +104,7 @@ fn a_nomination_goes_from_submission_to_a_published_result(b: Backend) {
     // Supervisors see it with the contact.
     let (st, list) = app.get("/api/v1/nominations?status=received", &sup);
     assert_eq!(st, 200, "{list}");
-    let mine = list
+    let mine = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -160,7 +182,8 @@ fn a_nomination_goes_from_submission_to_a_published_result(b: Backend) {
     );
     let id_of = |code: &Value| -> i64 {
         let (_, list) = app.get("/api/v1/nominations", &sup);
-        list.as_array()
+        list["items"]
+            .as_array()
             .unwrap()
             .iter()
             .find(|x| x["tracking_code"] == *code)
@@ -251,7 +274,8 @@ fn a_nomination_goes_from_submission_to_a_published_result(b: Backend) {
     let other_sup = app.token("huangnan");
     let (_, list) = app.get("/api/v1/nominations", &other_sup);
     assert!(
-        list.as_array()
+        list["items"]
+            .as_array()
             .unwrap()
             .iter()
             .all(|x| x["region_code"] != "630102"),
@@ -290,7 +314,8 @@ fn floods_are_cut_off_and_a_device_supports_once(b: Backend) {
     assert_eq!(refused, 100 - limit);
     // Every accepted one is stored and tracks; nothing else was.
     let (_, list) = app.get("/api/v1/nominations", &sup);
-    assert_eq!(list.as_array().unwrap().len(), limit, "{list}");
+    assert_eq!(list["items"].as_array().unwrap().len(), limit, "{list}");
+    assert_eq!(list["total"], limit, "{list}");
     for code in &accepted {
         let (st, _) = public(&app, &format!("/api/v1/public/nominations/{code}"));
         assert_eq!(st, 200);
@@ -301,13 +326,15 @@ fn floods_are_cut_off_and_a_device_supports_once(b: Backend) {
     assert_eq!(st, 201);
     // One device supports once; another device counts; no device is refused.
     let code = &accepted[0];
-    let (st, t) = support(&app, code, "device-aaaaaaaaaaaaaaaa");
+    let (a, b_) = (device_cookie(&app), device_cookie(&app));
+    assert_ne!(a, b_, "each browser gets its own device");
+    let (st, t) = support(&app, code, &a);
     assert_eq!(st, 200, "{t}");
     assert_eq!(t["supports"], 1);
-    let (st, t) = support(&app, code, "device-aaaaaaaaaaaaaaaa");
+    let (st, t) = support(&app, code, &a);
     assert_eq!(st, 200, "{t}");
     assert_eq!(t["supports"], 1, "the same device counts once");
-    let (_, t) = support(&app, code, "device-bbbbbbbbbbbbbbbb");
+    let (_, t) = support(&app, code, &b_);
     assert_eq!(t["supports"], 2);
     let (st, e) = app.send(
         "POST",
@@ -316,7 +343,7 @@ fn floods_are_cut_off_and_a_device_supports_once(b: Backend) {
         Value::Null,
     );
     assert_eq!(st, 422, "{e}");
-    let (st, _) = support(&app, code, "short");
+    let (st, _) = support(&app, code, "lims_device=short");
     assert_eq!(st, 422);
     // In a browser the device is a cookie set on the first support.
     let (_, html) = app.page("/public/nominations");
@@ -345,7 +372,7 @@ fn public_pages_show_no_resident_contact_and_no_staff_name_but_signatories(b: Ba
     let (_, n) = nominate(&app, baijiu());
     let code = n["tracking_code"].as_str().unwrap().to_string();
     let (_, list) = app.get("/api/v1/nominations", &sup);
-    let id = list[0]["id"].as_i64().unwrap();
+    let id = list["items"][0]["id"].as_i64().unwrap();
     let plan = public_plan(&app, &sup);
     let (st, _) = app.send(
         "POST",
@@ -416,7 +443,7 @@ fn bad_nominations_are_refused_and_nothing_is_stored(b: Backend) {
     let sup = app.user_token("watcher", &["supervisor"]);
     let count = |app: &TestApp| -> usize {
         let (_, list) = app.get("/api/v1/nominations", &sup);
-        list.as_array().unwrap().len()
+        list["total"].as_u64().unwrap() as usize
     };
     let huge = "很".repeat(350_000); // over 1 MB of UTF-8
     let cases = [
@@ -570,4 +597,378 @@ fn a_screening_records_rapid_tests_and_prints_a_slip_that_is_no_statutory_report
     let (st, list) = app.get("/api/v1/screenings", &sup);
     assert_eq!(st, 200);
     assert_eq!(list[0]["screening_no"], no.as_str());
+}
+
+fn supports_count_only_devices_our_pages_issued_and_an_address_is_limited_per_nomination(
+    b: Backend,
+) {
+    let app = TestApp::spawn(b);
+    let (_, n1) = nominate(&app, baijiu());
+    let (_, n2) = nominate(&app, json!({"product": "酸奶", "place": "城北区"}));
+    let (c1, c2) = (
+        n1["tracking_code"].as_str().unwrap().to_string(),
+        n2["tracking_code"].as_str().unwrap().to_string(),
+    );
+    let supports = |code: &str| {
+        public(&app, &format!("/api/v1/public/nominations/{code}")).1["supports"].clone()
+    };
+    // A client-chosen identifier, in a header or in a cookie we did not sign, is no device.
+    let r = reqwest::blocking::Client::new()
+        .post(app.url(&format!("/api/v1/public/nominations/{c1}/support")))
+        .header("X-Device-Id", "device-aaaaaaaaaaaaaaaa")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let forged = format!("lims_device={}.{}", "ab".repeat(24), "0".repeat(64));
+    let (st, e) = support(&app, &c1, &forged);
+    assert_eq!(st, 422, "{e}");
+    assert!(e["error"]["fields"]["device"].is_string(), "{e}");
+    let real = device_cookie(&app);
+    let (id, _) = real
+        .trim_start_matches("lims_device=")
+        .split_once('.')
+        .unwrap();
+    let (st, _) = support(&app, &c1, &format!("lims_device={id}.{}", "0".repeat(64)));
+    assert_eq!(st, 422, "a real identifier with a forged signature");
+    assert_eq!(supports(&c1), 0);
+    // One address: five supports a day for one nomination, from five devices; the sixth
+    // is refused, another nomination still takes it.
+    let limit = lims::workflow::nominations::SUPPORTS_PER_ADDRESS_PER_DAY as usize;
+    // (A minute apart, so the per-minute flood limit stays out of the way.)
+    app.clock.advance(chrono::Duration::seconds(61));
+    for _ in 0..limit {
+        let (st, t) = support(&app, &c1, &device_cookie(&app));
+        assert_eq!(st, 200, "{t}");
+    }
+    assert_eq!(supports(&c1), limit);
+    app.clock.advance(chrono::Duration::seconds(61));
+    let extra = device_cookie(&app);
+    let (st, e) = support(&app, &c1, &extra);
+    assert_eq!(st, 429, "{e}");
+    assert_eq!(e["error"]["code"], "rate_limited");
+    assert!(e["error"]["message"].as_str().unwrap().contains('5'), "{e}");
+    assert_eq!(supports(&c1), limit, "the refused one is not counted");
+    let (st, t) = support(&app, &c2, &extra);
+    assert_eq!(st, 200, "{t}");
+    assert_eq!(t["supports"], 1);
+    // The count is in the database, one row per address, nomination and day.
+    {
+        use diesel::prelude::*;
+        use lims::db::schema::nomination_support_counts as counts;
+        let rows: Vec<i32> = counts::table
+            .order(counts::supports.desc())
+            .select(counts::supports)
+            .load(&mut *app.db.conn())
+            .unwrap();
+        assert_eq!(rows, vec![limit as i32, 1]);
+    }
+    // The next day the address may support again.
+    app.clock.advance(chrono::Duration::days(1));
+    let (st, t) = support(&app, &c1, &extra);
+    assert_eq!(st, 200, "{t}");
+    assert_eq!(t["supports"], limit + 1);
+}
+
+/// Inserts `n` nominations straight into the database, in one transaction (fast).
+fn seed_spam(app: &TestApp, n: usize, region: &str) {
+    use diesel::prelude::*;
+    use lims::db::schema::nominations;
+    let now = lims::clock::Clock::now_naive(&app.clock);
+    let mut c = app.db.conn();
+    c.transaction::<_, diesel::result::Error, _>(|c| {
+        for i in 0..n {
+            diesel::insert_into(nominations::table)
+                .values((
+                    nominations::tracking_code.eq(format!("DJ9{i:09}")),
+                    nominations::product.eq(format!("广告{i}")),
+                    nominations::place.eq("http://spam.example"),
+                    nominations::region_code.eq(Some(region)),
+                    nominations::reason.eq("买买买"),
+                    nominations::contact.eq(None::<String>),
+                    nominations::status.eq("received"),
+                    nominations::supports.eq(0),
+                    nominations::submitted_at.eq(now),
+                    nominations::updated_at.eq(now),
+                ))
+                .execute(c)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+fn a_thousand_spam_nominations_do_not_hide_a_genuine_one(b: Backend) {
+    let app = TestApp::spawn(b);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    let (st, n) = nominate(&app, baijiu());
+    assert_eq!(st, 201);
+    let genuine = n["tracking_code"].as_str().unwrap().to_string();
+    seed_spam(&app, 1_200, "630104");
+    // Every nomination is reachable page by page, the genuine one last.
+    let (st, first) = app.get("/api/v1/nominations", &sup);
+    assert_eq!(st, 200, "{first}");
+    assert_eq!(first["total"], 1_201);
+    assert_eq!(first["items"].as_array().unwrap().len(), 50);
+    let mut codes = Vec::new();
+    let mut spam_ids = Vec::new();
+    for page in 1..=3 {
+        let (st, l) = app.get(
+            &format!("/api/v1/nominations?per_page=500&page={page}"),
+            &sup,
+        );
+        assert_eq!(st, 200, "{l}");
+        assert_eq!(
+            (l["page"].as_i64(), l["per_page"].as_i64()),
+            (Some(page), Some(500))
+        );
+        for x in l["items"].as_array().unwrap() {
+            codes.push(x["tracking_code"].as_str().unwrap().to_string());
+            if x["tracking_code"] != genuine.as_str() {
+                spam_ids.push(x["id"].as_i64().unwrap());
+            }
+        }
+    }
+    assert_eq!(codes.len(), 1_201);
+    assert_eq!(codes.last(), Some(&genuine), "the oldest comes last");
+    for (q, field) in [
+        ("per_page=501", "per_page"),
+        ("page=0", "page"),
+        ("region=63010", "region"),
+        ("status=lost", "status"),
+    ] {
+        let (st, e) = app.get(&format!("/api/v1/nominations?{q}"), &sup);
+        assert_eq!(st, 422, "{q}: {e}");
+        assert!(e["error"]["fields"][field].is_string(), "{q}: {e}");
+    }
+    // Filters by region and status find it at once.
+    let (_, l) = app.get("/api/v1/nominations?region=630102", &sup);
+    assert_eq!(l["total"], 1);
+    assert_eq!(l["items"][0]["tracking_code"], genuine.as_str());
+    let (_, l) = app.get("/api/v1/nominations?region=630104&status=received", &sup);
+    assert_eq!(l["total"], 1_200);
+    // Supervisors mark the spam in bulk, at most 500 at a time, each audited.
+    let tech = app.user_token("tech1", &["technician"]);
+    let (st, _) = app.send(
+        "POST",
+        "/api/v1/nominations/spam",
+        Some(&tech),
+        json!({"ids": [spam_ids[0]]}),
+    );
+    assert_eq!(st, 403);
+    let (st, e) = app.send(
+        "POST",
+        "/api/v1/nominations/spam",
+        Some(&sup),
+        json!({"ids": &spam_ids[..501]}),
+    );
+    assert_eq!(st, 422, "{e}");
+    let (st, e) = app.send(
+        "POST",
+        "/api/v1/nominations/spam",
+        Some(&sup),
+        json!({"ids": []}),
+    );
+    assert_eq!(st, 422, "{e}");
+    crate::support::make_user(
+        &app.db,
+        &app.clock,
+        "huangnan",
+        &["supervisor"],
+        Some("632300"),
+    );
+    let other = app.token("huangnan");
+    let (st, e) = app.send(
+        "POST",
+        "/api/v1/nominations/spam",
+        Some(&other),
+        json!({"ids": [spam_ids[0]]}),
+    );
+    assert_eq!(st, 404, "not in its scope: {e}");
+    let before = app.audit_count();
+    for chunk in spam_ids.chunks(500) {
+        let (st, r) = app.send(
+            "POST",
+            "/api/v1/nominations/spam",
+            Some(&sup),
+            json!({"ids": chunk}),
+        );
+        assert_eq!(st, 200, "{r}");
+        assert_eq!(r["marked"], chunk.len());
+    }
+    assert_eq!(app.audit_count(), before + 1_200);
+    // Marked once: a second marking is refused and marks nothing.
+    let (_, g) = app.get("/api/v1/nominations?region=630102", &sup);
+    let genuine_id = g["items"][0]["id"].as_i64().unwrap();
+    let (st, e) = app.send(
+        "POST",
+        "/api/v1/nominations/spam",
+        Some(&sup),
+        json!({"ids": [genuine_id, spam_ids[0]]}),
+    );
+    assert_eq!(st, 409, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("#{}", spam_ids[0])),
+        "{e}"
+    );
+    let (_, l) = app.get("/api/v1/nominations", &sup);
+    assert_eq!(l["total"], 1, "{l}");
+    assert_eq!(l["items"][0]["tracking_code"], genuine.as_str());
+    assert_eq!(l["items"][0]["status"], "received");
+    let (_, l) = app.get("/api/v1/nominations?spam=true&per_page=1", &sup);
+    assert_eq!(l["total"], 1_200);
+    {
+        use diesel::prelude::*;
+        use lims::db::schema::nominations;
+        let declined: i64 = nominations::table
+            .filter(nominations::status.eq("declined"))
+            .count()
+            .get_result(&mut *app.db.conn())
+            .unwrap();
+        assert_eq!(declined, 1_200, "spam is declined for the public");
+    }
+    let (_, open) = public(&app, "/api/v1/public/nominations");
+    assert_eq!(
+        open.as_array().unwrap().len(),
+        1,
+        "spam leaves the public list"
+    );
+    // On the triage page: tick two and mark them; the filter finds the genuine one.
+    seed_spam_more(&app);
+    let r = crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    assert_eq!(r.status(), 303);
+    let (st, html) = app.page("/nominations?region=630102");
+    assert_eq!(st, 200);
+    assert!(html.contains(&genuine), "{html}");
+    let (_, html) = app.page("/nominations?status=received");
+    assert!(html.contains("form=\"spam-form\""), "{html}");
+    let csrf = crate::support::csrf_of(&html);
+    let (_, l) = app.get("/api/v1/nominations?region=630105", &sup);
+    let ids: Vec<String> = l["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let r = app
+        .client
+        .post(app.url("/nominations/spam"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("id", ids[0].as_str()),
+            ("id", ids[1].as_str()),
+        ])
+        .send()
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    let (_, l) = app.get("/api/v1/nominations?region=630105", &sup);
+    assert_eq!(l["total"], 0, "{l}");
+    let (_, l) = app.get("/api/v1/nominations", &sup);
+    assert_eq!(l["total"], 1);
+}
+
+/// Two more spam nominations in 城北区 (630105), for the page.
+fn seed_spam_more(app: &TestApp) {
+    use diesel::prelude::*;
+    use lims::db::schema::nominations;
+    let now = lims::clock::Clock::now_naive(&app.clock);
+    for i in 0..2 {
+        diesel::insert_into(nominations::table)
+            .values((
+                nominations::tracking_code.eq(format!("DJ8{i:09}")),
+                nominations::product.eq("广告"),
+                nominations::place.eq("x"),
+                nominations::region_code.eq(Some("630105")),
+                nominations::reason.eq(""),
+                nominations::status.eq("received"),
+                nominations::supports.eq(0),
+                nominations::submitted_at.eq(now),
+                nominations::updated_at.eq(now),
+            ))
+            .execute(&mut *app.db.conn())
+            .unwrap();
+    }
+}
+
+fn a_scoped_supervisor_accepts_a_nomination_only_into_a_plan_of_its_scope(b: Backend) {
+    let app = TestApp::spawn(b);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    // A public_request plan of 西宁市 (630100) and one of 城东区 (630102).
+    let city = public_plan(&app, &sup);
+    let (st, plan) = app.send(
+        "POST",
+        "/api/v1/plans",
+        Some(&sup),
+        json!({"code": "QH-2026-DJ-CD", "name": "城东区你点我检", "year": 2026, "level": "county",
+               "kind": "public_request", "domain": "food", "region_code": "630102", "target_batches": 10}),
+    );
+    assert_eq!(st, 201, "{plan}");
+    let county = plan["id"].as_i64().unwrap();
+    crate::support::make_user(
+        &app.db,
+        &app.clock,
+        "chengdong",
+        &["supervisor"],
+        Some("630102"),
+    );
+    let scoped = app.token("chengdong");
+    nominate(&app, baijiu());
+    let (_, l) = app.get("/api/v1/nominations", &scoped);
+    let id = l["items"][0]["id"].as_i64().unwrap();
+    let accept = format!("/api/v1/nominations/{id}/accept");
+    let before = app.audit_count();
+    let (st, e) = app.send("POST", &accept, Some(&scoped), json!({"plan_id": city}));
+    assert_eq!(
+        st, 403,
+        "the city's plan is outside a county supervisor's scope: {e}"
+    );
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("630100"),
+        "{e}"
+    );
+    assert_eq!(app.audit_count(), before);
+    let (st, a) = app.send("POST", &accept, Some(&scoped), json!({"plan_id": county}));
+    assert_eq!(st, 200, "{a}");
+    assert_eq!(a["plan_id"], county);
+    // The triage page offers only the plans of its scope.
+    let r = crate::pages::login_form(&app, "chengdong", crate::support::PASSWORD);
+    assert_eq!(r.status(), 303);
+    let (st, html) = app.page("/nominations");
+    assert_eq!(st, 200);
+    assert!(!html.contains("2026年你点我检"), "{html}");
+}
+
+fn only_supervisors_see_residents_contacts(b: Backend) {
+    let app = TestApp::spawn(b);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    let admin = app.user_token("root", &["admin"]);
+    nominate(&app, baijiu());
+    let (st, l) = app.get("/api/v1/nominations", &sup);
+    assert_eq!(st, 200);
+    assert_eq!(l["items"][0]["contact"], CONTACT);
+    let (st, l) = app.get("/api/v1/nominations", &admin);
+    assert_eq!(st, 200, "{l}");
+    assert_eq!(l["total"], 1);
+    assert!(l["items"][0]["contact"].is_null(), "{l}");
+    assert!(!l.to_string().contains(CONTACT));
+    let r = crate::pages::login_form(&app, "root", crate::support::PASSWORD);
+    assert_eq!(r.status(), 303);
+    let (st, html) = app.page("/nominations");
+    assert_eq!(st, 200);
+    assert!(
+        html.contains("散装白酒") && !html.contains(CONTACT),
+        "{html}"
+    );
+    crate::pages::form_logout(&app);
+    let r = crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    assert_eq!(r.status(), 303);
+    let (_, html) = app.page("/nominations");
+    assert!(html.contains(CONTACT), "{html}");
 }

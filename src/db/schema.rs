@@ -545,6 +545,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    nomination_spam (nomination_id) {
+        nomination_id -> BigInt,
+        marked_by -> BigInt,
+        marked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nomination_support_counts (nomination_id, client_hash, day) {
+        nomination_id -> BigInt,
+        client_hash -> Text,
+        day -> Date,
+        supports -> Integer,
+    }
+}
+
+diesel::table! {
     screenings (id) {
         id -> BigInt,
         screening_no -> Text,
@@ -609,6 +626,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     nominations,
     nomination_supports,
     nomination_samples,
+    nomination_spam,
+    nomination_support_counts,
     screenings,
     screening_results,
 );

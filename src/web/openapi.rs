@@ -104,6 +104,7 @@ use crate::web::{
         public_api::track,
         public_api::support,
         public_api::list,
+        public_api::mark_spam,
         public_api::accept,
         public_api::decline,
         public_api::merge,

@@ -1,20 +1,25 @@
 //! The public participation API (API.md: Public): nominations without a login, rate
-//! limited per client address, supported once per device; and the supervisors' triage.
+//! limited per client address, supported once per device and a few times a day per
+//! address; and the supervisors' triage (paged, filtered, spam marked in bulk).
+//! A device is known only by the first-party cookie that our pages set (a random value
+//! signed under the server secret); no client-chosen identifier counts.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::documents::table::{Cell, Table};
 use crate::domain::nomination::{tracking_code, CODE_LEN};
 use crate::error::{AppError, AppResult, Msg};
+use crate::web::api::{Page, Paging};
 use crate::web::auth::ApiUser;
 use crate::web::disposal_api::FormatQuery;
 use crate::web::export::{download, Format};
 use crate::web::AppState;
 use crate::workflow::nominations::{
     self, Decision, DecisionInput, FigureFilter, Nomination, NominationFigure, NominationFilter,
-    NominationInput, PublicNomination,
+    NominationInput, PublicNomination, SpamInput,
 };
 
 /// The routes of this file, inside the `/api/v1` scope.
@@ -27,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(support),
         )
         .route("/nominations", web::get().to(list))
+        .route("/nominations/spam", web::post().to(mark_spam))
         .route("/nominations/{id}/accept", web::post().to(accept))
         .route("/nominations/{id}/decline", web::post().to(decline))
         .route("/nominations/{id}/merge", web::post().to(merge))
@@ -34,10 +40,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/stats/nominations", web::get().to(figures));
 }
 
-/// The cookie that identifies a browser for supports (a random value, no account).
+/// The cookie that identifies a browser for supports: a random value and its signature,
+/// set by the public nomination pages (no account).
 pub const DEVICE_COOKIE: &str = "lims_device";
-/// The header an app sends instead of the cookie.
-pub const DEVICE_HEADER: &str = "X-Device-Id";
 
 /// Refuses the request with 429 when this client address has used its minute.
 pub fn check_nominate_rate(st: &AppState, req: &HttpRequest) -> AppResult<()> {
@@ -58,19 +63,48 @@ pub fn new_code() -> String {
     tracking_code(&bytes)
 }
 
-/// A fresh device identifier for the cookie: 24 random bytes, hex.
-pub fn new_device_id() -> String {
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+fn device_mac(st: &AppState, id: &str) -> String {
+    // HMAC takes a key of any length; the error case cannot happen.
+    match Hmac::<Sha256>::new_from_slice(&st.config.secret) {
+        Ok(mut mac) => {
+            mac.update(b"nomination-device|");
+            mac.update(id.as_bytes());
+            hex::encode(mac.finalize().into_bytes())
+        }
+        Err(_) => String::new(),
+    }
 }
 
-/// Whether `id` can be a device identifier: 16 to 128 letters, digits, `-` or `_`.
-pub fn valid_device_id(id: &str) -> bool {
-    (16..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+/// A fresh device cookie value: 24 random bytes (hex) and their signature, so that only
+/// an identifier this server issued counts as a device.
+pub fn new_device_cookie(st: &AppState) -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    let id = hex::encode(bytes);
+    let mac = device_mac(st, &id);
+    format!("{id}.{mac}")
+}
+
+/// The device identifier of a genuine device cookie value, or `None` for a value this
+/// server did not sign.
+pub fn device_of(st: &AppState, value: &str) -> Option<String> {
+    let (id, mac) = value.split_once('.')?;
+    if id.len() != 48 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    // Checked by the MAC itself, in constant time.
+    let sig = hex::decode(mac).ok()?;
+    let mut check = Hmac::<Sha256>::new_from_slice(&st.config.secret).ok()?;
+    check.update(b"nomination-device|");
+    check.update(id.as_bytes());
+    check.verify_slice(&sig).ok()?;
+    Some(id.to_string())
+}
+
+/// The device of a request: its genuine device cookie, if any.
+pub fn device_of_request(st: &AppState, req: &HttpRequest) -> Option<String> {
+    req.cookie(DEVICE_COOKIE)
+        .and_then(|c| device_of(st, c.value()))
 }
 
 /// What is stored for a device: a keyed hash, so the identifier itself is never kept.
@@ -80,6 +114,27 @@ pub fn device_hash(st: &AppState, id: &str) -> String {
     h.update(b"\0nomination-device\0");
     h.update(id.as_bytes());
     hex::encode(h.finalize())
+}
+
+/// What is stored for a client address (per-address support counts): a keyed hash.
+pub fn client_hash(st: &AppState, req: &HttpRequest) -> String {
+    let ip = crate::web::client::client_ip(req);
+    let mut h = Sha256::new();
+    h.update(&st.config.secret);
+    h.update(b"\0nomination-client\0");
+    h.update(ip.to_string().as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The refusal of a support without a genuine device cookie.
+pub fn no_device() -> AppError {
+    AppError::field(
+        "device",
+        Msg::new(
+            "请先打开建议页面再点支持（需要启用 Cookie）",
+            "open the nomination's page first, then support it (cookies must be enabled)",
+        ),
+    )
 }
 
 /// A resident's nomination: no login, at most `LIMS_NOMINATE_PER_MINUTE` a minute from
@@ -119,7 +174,9 @@ pub async fn track(st: web::Data<AppState>, path: web::Path<String>) -> AppResul
     Ok(HttpResponse::Ok().json(n))
 }
 
-/// Supports a nomination once per device (the `X-Device-Id` header or the device cookie).
+/// Supports a nomination once per device: the device cookie that the public pages set
+/// (422 without a genuine one); at most a few supports a day per client address and
+/// nomination (429 beyond).
 #[utoipa::path(post, path = "/api/v1/public/nominations/{code}/support",
     responses((status = 200, body = PublicNomination), (status = 404), (status = 409),
         (status = 422), (status = 429)))]
@@ -129,44 +186,61 @@ pub async fn support(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     check_nominate_rate(&st, &req)?;
-    let device = req
-        .headers()
-        .get(DEVICE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| req.cookie(DEVICE_COOKIE).map(|c| c.value().to_string()))
-        .filter(|d| valid_device_id(d))
-        .ok_or_else(|| {
-            AppError::field(
-                "device",
-                Msg::new(
-                    "缺少设备标识（X-Device-Id，16至128位字母数字）",
-                    "an X-Device-Id of 16 to 128 letters or digits is needed",
-                ),
-            )
-        })?;
+    let device = device_of_request(&st, &req).ok_or_else(no_device)?;
     let hash = device_hash(&st, &device);
+    let client = client_hash(&st, &req);
     let now = st.clock.now_naive();
     let code = path.into_inner();
     let (n, _) = st
         .db
-        .run(move |c| nominations::support(c, now, &code, &hash))
+        .run(move |c| nominations::support(c, now, &code, &hash, &client))
         .await?;
     Ok(HttpResponse::Ok().json(n))
 }
 
-/// Nominations for triage, with the residents' contacts (supervisors).
-#[utoipa::path(get, path = "/api/v1/nominations", params(NominationFilter),
-    responses((status = 200, body = Vec<Nomination>), (status = 403), (status = 422)))]
+/// Nominations for triage, a page at a time, newest first, filtered by `status`,
+/// `region` and `spam`; residents' contacts for supervisors only.
+#[utoipa::path(get, path = "/api/v1/nominations", params(NominationFilter, Paging),
+    responses((status = 200, body = Page<Nomination>), (status = 403), (status = 422)))]
 pub async fn list(
     st: web::Data<AppState>,
     user: ApiUser,
     q: web::Query<NominationFilter>,
+    paging: web::Query<Paging>,
 ) -> AppResult<HttpResponse> {
+    let (page, per_page) = paging.checked()?;
     let actor = user.actor;
     let f = q.into_inner();
-    let list = st.db.run(move |c| nominations::list(c, &actor, &f)).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let (items, total) = st
+        .db
+        .run(move |c| nominations::list(c, &actor, &f, page, per_page))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// Marks nominations as spam in one go (`{ids: [..]}`, 1 to 500, supervisors): each is
+/// declined with a fixed public note and audited; all or nothing.
+#[utoipa::path(post, path = "/api/v1/nominations/spam", request_body = SpamInput,
+    responses((status = 200, body = Object), (status = 403), (status = 404), (status = 409),
+        (status = 422)))]
+pub async fn mark_spam(
+    st: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<SpamInput>,
+) -> AppResult<HttpResponse> {
+    let now = st.clock.now_naive();
+    let actor = user.actor;
+    let input = body.into_inner();
+    let marked = st
+        .db
+        .run(move |c| nominations::mark_spam(c, now, &actor, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "marked": marked })))
 }
 
 async fn decide(

@@ -13,10 +13,13 @@ use crate::error::{AppError, AppResult};
 use crate::web::auth::{cookie, PageCtx};
 use crate::web::pages::{error_status, errors_of, form_get, redirect, render, Nav};
 use crate::web::public_api::{
-    check_nominate_rate, device_hash, new_code, new_device_id, valid_device_id, DEVICE_COOKIE,
+    check_nominate_rate, client_hash, device_hash, device_of_request, new_code, new_device_cookie,
+    no_device, DEVICE_COOKIE,
 };
+use crate::web::AppState;
 use crate::workflow::nominations::{
     self, Decision, DecisionInput, Nomination, NominationFilter, NominationInput, PublicNomination,
+    SpamInput,
 };
 
 /// The routes of this file.
@@ -33,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(support_submit),
         )
         .route("/nominations", web::get().to(triage))
+        .route("/nominations/spam", web::post().to(spam_submit))
         .route("/nominations/{id}/{action}", web::post().to(triage_submit));
 }
 
@@ -157,16 +161,36 @@ struct OpenListPage {
     list: Vec<PublicNomination>,
 }
 
-async fn open_list(ctx: PageCtx) -> AppResult<HttpResponse> {
+/// Gives the browser its device cookie (the only device identifier supports accept)
+/// when it has no genuine one: the pages that carry a support button set it.
+fn with_device_cookie(
+    st: &AppState,
+    req: &HttpRequest,
+    mut resp: HttpResponse,
+) -> AppResult<HttpResponse> {
+    if device_of_request(st, req).is_none() {
+        let c = cookie(
+            DEVICE_COOKIE,
+            new_device_cookie(st),
+            st.secure_cookies(),
+            Some(400 * 24 * 3600),
+        );
+        resp.add_cookie(&c).map_err(AppError::internal)?;
+    }
+    Ok(resp)
+}
+
+async fn open_list(ctx: PageCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     let list = ctx.state.db.run(nominations::open_for_support).await?;
-    render(
+    let resp = render(
         &ctx,
         StatusCode::OK,
         &OpenListPage {
             nav: Nav::new(&ctx),
             list,
         },
-    )
+    )?;
+    with_device_cookie(&ctx.state, &req, resp)
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,6 +238,7 @@ fn status_label(nav: &Nav, status: &str) -> &'static str {
 
 async fn track_page(
     ctx: PageCtx,
+    req: HttpRequest,
     path: web::Path<String>,
     q: web::Query<TrackQuery>,
 ) -> AppResult<HttpResponse> {
@@ -223,7 +248,7 @@ async fn track_page(
         .db
         .run(move |c| nominations::track(c, &code))
         .await?;
-    render(
+    let resp = render(
         &ctx,
         StatusCode::OK,
         &TrackPage {
@@ -231,10 +256,12 @@ async fn track_page(
             n,
             created: q.new.is_some(),
         },
-    )
+    )?;
+    with_device_cookie(&ctx.state, &req, resp)
 }
 
-/// A support from a browser: the device cookie (set now if missing) counts once.
+/// A support from a browser: the device cookie that the page set counts once; without a
+/// genuine one nothing is counted (422).
 async fn support_submit(
     ctx: PageCtx,
     req: HttpRequest,
@@ -243,30 +270,19 @@ async fn support_submit(
 ) -> AppResult<HttpResponse> {
     ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     check_nominate_rate(&ctx.state, &req)?;
-    let existing = req
-        .cookie(DEVICE_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|d| valid_device_id(d));
-    let device = existing.clone().unwrap_or_else(new_device_id);
+    // The page that shows the button set the cookie; a browser without it (cookies off,
+    // or a script) is refused with words, and nothing is counted.
+    let device = device_of_request(&ctx.state, &req).ok_or_else(no_device)?;
     let hash = device_hash(&ctx.state, &device);
+    let client = client_hash(&ctx.state, &req);
     let now = ctx.now();
     let code = path.into_inner();
     let c2 = code.clone();
     ctx.state
         .db
-        .run(move |c| nominations::support(c, now, &c2, &hash))
+        .run(move |c| nominations::support(c, now, &c2, &hash, &client))
         .await?;
-    let mut resp = redirect(&format!("/public/nominations/{code}"));
-    if existing.is_none() {
-        let c = cookie(
-            DEVICE_COOKIE,
-            device,
-            ctx.state.secure_cookies(),
-            Some(400 * 24 * 3600),
-        );
-        resp.add_cookie(&c).map_err(AppError::internal)?;
-    }
-    Ok(resp)
+    Ok(redirect(&format!("/public/nominations/{code}")))
 }
 
 // ---------------------------------------------------------------- supervisors
@@ -276,37 +292,81 @@ async fn support_submit(
 struct TriagePage {
     nav: Nav,
     list: Vec<Nomination>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    /// The filters as a query string (without `page`), for the paging links.
+    query: String,
+    q: TriageQuery,
     plans: Vec<(i64, String)>,
     notice: Option<String>,
     errors: Vec<(String, String)>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Nominations on one triage page.
+const TRIAGE_PER_PAGE: i64 = 100;
+
+#[derive(Debug, Clone, Default, Deserialize)]
 struct TriageQuery {
     status: Option<String>,
+    region: Option<String>,
+    spam: Option<String>,
+    page: Option<i64>,
+}
+
+impl TriageQuery {
+    fn spam(&self) -> bool {
+        matches!(self.spam.as_deref(), Some("1" | "true" | "on"))
+    }
+
+    /// The filters as a query string, URL-encoded, without the page.
+    fn query(&self) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [("status", &self.status), ("region", &self.region)] {
+            if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                parts.push(format!("{k}={}", crate::web::i18n::url_encode(v)));
+            }
+        }
+        if self.spam() {
+            parts.push("spam=1".to_string());
+        }
+        parts.join("&")
+    }
 }
 
 async fn triage_view(
     ctx: &PageCtx,
-    status: Option<String>,
+    q: TriageQuery,
     code: StatusCode,
     errors: Vec<(String, String)>,
 ) -> AppResult<HttpResponse> {
     use crate::db::schema::plans;
     use diesel::prelude::*;
     let actor = ctx.user()?.clone();
-    let (list, plans) = ctx
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let filter = NominationFilter {
+        status: q.status.clone(),
+        region: q.region.clone(),
+        spam: Some(q.spam()),
+    };
+    let ((list, total), plans) = ctx
         .state
         .db
         .run(move |c| {
-            let list = nominations::list(c, &actor, &NominationFilter { status })?;
-            let plans: Vec<(i64, String)> = plans::table
+            let listed = nominations::list(c, &actor, &filter, page, TRIAGE_PER_PAGE)?;
+            // Only plans of the supervisor's own scope take its nominations.
+            let mut pq = plans::table
                 .filter(plans::kind.eq("public_request"))
+                .into_boxed();
+            if let Some(scope) = &actor.region {
+                pq = pq.filter(plans::region_code.like(format!("{}%", scope.like_prefix())));
+            }
+            let plans: Vec<(i64, String)> = pq
                 .order(plans::id.desc())
                 .limit(100)
                 .select((plans::id, plans::name))
                 .load(c)?;
-            Ok((list, plans))
+            Ok((listed, plans))
         })
         .await?;
     render(
@@ -315,6 +375,11 @@ async fn triage_view(
         &TriagePage {
             nav: Nav::new(ctx),
             list,
+            total,
+            page,
+            pages: ((total + TRIAGE_PER_PAGE - 1) / TRIAGE_PER_PAGE).max(1),
+            query: q.query(),
+            q,
             plans,
             notice: None,
             errors,
@@ -323,7 +388,48 @@ async fn triage_view(
 }
 
 async fn triage(ctx: PageCtx, q: web::Query<TriageQuery>) -> AppResult<HttpResponse> {
-    triage_view(&ctx, q.into_inner().status, StatusCode::OK, Vec::new()).await
+    triage_view(&ctx, q.into_inner(), StatusCode::OK, Vec::new()).await
+}
+
+/// The bulk form of the triage page: the ticked nominations (`id`, repeated) are
+/// marked as spam.
+async fn spam_submit(
+    ctx: PageCtx,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+    let actor = ctx.user()?.clone();
+    let mut bad = false;
+    let ids: Vec<i64> = form
+        .iter()
+        .filter(|(k, _)| k == "id")
+        .filter_map(|(_, v)| {
+            let id = v.trim().parse::<i64>().ok();
+            bad |= id.is_none();
+            id
+        })
+        .collect();
+    let now = ctx.now();
+    let r = if bad {
+        Err(AppError::field(
+            "ids",
+            crate::error::Msg::new("建议编号无效", "is not a nomination number"),
+        ))
+    } else {
+        let input = SpamInput { ids };
+        ctx.state
+            .db
+            .run(move |c| nominations::mark_spam(c, now, &actor, &input))
+            .await
+    };
+    match r {
+        Ok(_) => Ok(redirect("/nominations")),
+        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::NotFound(_))) => {
+            let errors = errors_of(&e, ctx.lang, "ids");
+            triage_view(&ctx, TriageQuery::default(), error_status(&e), errors).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn triage_submit(
@@ -358,7 +464,7 @@ async fn triage_submit(
         Ok(_) => Ok(redirect("/nominations")),
         Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
             let errors = errors_of(&e, ctx.lang, "note");
-            triage_view(&ctx, None, error_status(&e), errors).await
+            triage_view(&ctx, TriageQuery::default(), error_status(&e), errors).await
         }
         Err(e) => Err(e),
     }

@@ -2,14 +2,17 @@
 //! account and follow it by a tracking code; supervisors accept it into a public_request
 //! plan, merge duplicates or decline with a reason, and link the samples taken for it,
 //! whose results the public sees once published. A resident's contact is for the
-//! supervisors only; no public answer carries it or any staff name.
+//! supervisors only (not admins); no public answer carries it or any staff name.
+//! Public input cannot bury a real nomination: the triage list pages through every one
+//! in SQL with filters, supervisors mark spam in bulk, and supports are counted per
+//! client address and nomination per day in the database.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::db::schema::{
-    nomination_samples, nomination_supports, nominations, plans, regions, samples,
+    nomination_samples, nomination_spam, nomination_supports, nominations, plans, regions, samples,
 };
 use crate::db::{write_tx, DbConnection};
 use crate::domain::nomination::{parse_tracking_code, valid_contact, NominationStatus};
@@ -281,13 +284,21 @@ pub fn open_for_support(conn: &mut DbConnection) -> AppResult<Vec<PublicNominati
     rows.into_iter().map(|r| public_view(conn, r)).collect()
 }
 
+/// How many supports one client address may give one nomination in a day (Asia/Shanghai):
+/// a household or an office shares an address, a script on one address gets no further.
+pub const SUPPORTS_PER_ADDRESS_PER_DAY: i32 = 5;
+
 /// A resident supports a nomination; one device counts once (`device` is the hash of the
-/// device's identifier). Answers the nomination and whether this support was new.
+/// device's identifier, which the server issued). At most
+/// [`SUPPORTS_PER_ADDRESS_PER_DAY`] supports a day from one client address (`client`,
+/// a keyed hash of it) for one nomination (429 beyond), counted in the database so the
+/// limit holds across instances. Answers the nomination and whether this support was new.
 pub fn support(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     code: &str,
     device: &str,
+    client: &str,
 ) -> AppResult<(PublicNomination, bool)> {
     let row = by_code(conn, code)?;
     if !status_of(&row)?.open_for_support() {
@@ -297,6 +308,18 @@ pub fn support(
         )));
     }
     write_tx(conn, |conn| {
+        let day = local_date(now);
+        if count_support(conn, row.id, client, day)? > SUPPORTS_PER_ADDRESS_PER_DAY {
+            // The count rolls back with the refusal.
+            return Err(AppError::RateLimited(Msg::new(
+                format!(
+                    "同一网络地址每天对同一建议最多支持 {SUPPORTS_PER_ADDRESS_PER_DAY} 次，请明天再试"
+                ),
+                format!(
+                    "One network address may support a nomination at most {SUPPORTS_PER_ADDRESS_PER_DAY} times a day; try again tomorrow"
+                ),
+            )));
+        }
         let new = add_support(conn, row.id, device, now)?;
         if new {
             diesel::update(nominations::table.find(row.id))
@@ -309,6 +332,45 @@ pub fn support(
             .first(conn)?;
         Ok((public_view(conn, fresh)?, new))
     })
+}
+
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    supports: i32,
+}
+
+/// Counts one support of `nomination` from `client` on `day` and answers the day's count
+/// so far, this one included. One upsert, so parallel supports from one address are
+/// each counted (on PostgreSQL the row lock orders them; SQLite writes one at a time).
+/// Rows of days before yesterday are dropped, so the table holds two days at most.
+fn count_support(
+    conn: &mut DbConnection,
+    nomination: i64,
+    client: &str,
+    day: NaiveDate,
+) -> AppResult<i32> {
+    use crate::db::schema::nomination_support_counts as counts;
+    diesel::delete(counts::table.filter(counts::day.lt(day - chrono::Duration::days(1))))
+        .execute(conn)?;
+    let sql = match conn {
+        DbConnection::Sqlite(_) => {
+            "INSERT INTO nomination_support_counts (nomination_id, client_hash, day, supports) VALUES (?, ?, ?, 1) \
+             ON CONFLICT (nomination_id, client_hash, day) DO UPDATE SET supports = nomination_support_counts.supports + 1 \
+             RETURNING supports"
+        }
+        DbConnection::Pg(_) => {
+            "INSERT INTO nomination_support_counts (nomination_id, client_hash, day, supports) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (nomination_id, client_hash, day) DO UPDATE SET supports = nomination_support_counts.supports + 1 \
+             RETURNING supports"
+        }
+    };
+    let c: Counted = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::BigInt, _>(nomination)
+        .bind::<diesel::sql_types::Text, _>(client)
+        .bind::<diesel::sql_types::Date, _>(day)
+        .get_result(conn)?;
+    Ok(c.supports)
 }
 
 /// Records one device's support unless it is there already; true when it was new.
@@ -343,6 +405,10 @@ fn add_support(
 pub struct NominationFilter {
     /// received | accepted | sampled | declined | merged
     pub status: Option<String>,
+    /// A region code: nominations naming this region or one inside it.
+    pub region: Option<String>,
+    /// `true`: only the nominations marked as spam; otherwise they are left out.
+    pub spam: Option<bool>,
 }
 
 fn visible(actor: &Actor, row: &Row) -> bool {
@@ -357,13 +423,20 @@ fn visible(actor: &Actor, row: &Row) -> bool {
     }
 }
 
-fn staff_view(conn: &mut DbConnection, row: Row) -> AppResult<Nomination> {
+/// Only supervisors read a resident's contact; an admin (who is not also a
+/// supervisor) sees the nomination without it.
+fn staff_view(conn: &mut DbConnection, actor: &Actor, row: Row) -> AppResult<Nomination> {
     let ids = sample_ids(conn, row.id)?;
     let sample_nos: Vec<String> = samples::table
         .filter(samples::id.eq_any(&ids))
         .order(samples::sample_no.asc())
         .select(samples::sample_no)
         .load(conn)?;
+    let contact = if actor.roles.has_any(&[Role::Supervisor]) {
+        row.contact
+    } else {
+        None
+    };
     Ok(Nomination {
         id: row.id,
         tracking_code: row.tracking_code,
@@ -372,7 +445,7 @@ fn staff_view(conn: &mut DbConnection, row: Row) -> AppResult<Nomination> {
         place: row.place,
         region_code: row.region_code,
         reason: row.reason,
-        contact: row.contact,
+        contact,
         plan_id: row.plan_id,
         merged_into: row.merged_into,
         decision_note: row.decision_note,
@@ -383,29 +456,205 @@ fn staff_view(conn: &mut DbConnection, row: Row) -> AppResult<Nomination> {
     })
 }
 
-/// Nominations in the supervisor's region (and those without one), newest first.
+/// The SQL condition "marked as spam" on a `nominations` row.
+const IS_SPAM: &str =
+    "EXISTS (SELECT 1 FROM nomination_spam s WHERE s.nomination_id = nominations.id)";
+
+/// One page of the nominations in the supervisor's region (and those without one),
+/// newest first, with the number of all that match: the filters, the scope and the
+/// paging are SQL, so no number of submissions hides an older one.
 pub fn list(
     conn: &mut DbConnection,
     actor: &Actor,
     f: &NominationFilter,
-) -> AppResult<Vec<Nomination>> {
+    page: i64,
+    per_page: i64,
+) -> AppResult<(Vec<Nomination>, i64)> {
+    use diesel::dsl::{not, sql};
+    use diesel::sql_types::Bool;
     actor.require(&[Role::Supervisor, Role::Admin])?;
-    let mut q = nominations::table.into_boxed();
-    if let Some(s) = f.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let status: NominationStatus = s.parse().map_err(|_| {
-            AppError::field("status", Msg::new("状态无效", "is not a nomination status"))
-        })?;
-        q = q.filter(nominations::status.eq(status.as_str()));
+    let mut errors = FieldErrors::new();
+    let status = match f.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => match s.parse::<NominationStatus>() {
+            Ok(st) => Some(st),
+            Err(_) => {
+                errors.insert(
+                    "status".into(),
+                    Msg::new("状态无效", "is not a nomination status"),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let region = match f.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => match RegionCode::parse(r) {
+            Ok(code) => Some(format!("{}%", code.like_prefix())),
+            Err(_) => {
+                errors.insert(
+                    "region".into(),
+                    Msg::new("行政区划代码无效", "is not a region code"),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
     }
-    let rows: Vec<Row> = q
+    let scope = actor
+        .region
+        .as_ref()
+        .map(|r| format!("{}%", r.like_prefix()));
+    let spam = f.spam == Some(true);
+    let build = || {
+        let mut q = nominations::table.into_boxed();
+        if let Some(st) = status {
+            q = q.filter(nominations::status.eq(st.as_str()));
+        }
+        if let Some(p) = &scope {
+            q = q.filter(
+                nominations::region_code
+                    .is_null()
+                    .or(nominations::region_code.like(p.clone())),
+            );
+        }
+        if let Some(p) = &region {
+            q = q.filter(nominations::region_code.like(p.clone()));
+        }
+        if spam {
+            q = q.filter(sql::<Bool>(IS_SPAM));
+        } else {
+            q = q.filter(not(sql::<Bool>(IS_SPAM)));
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let rows: Vec<Row> = build()
         .order(nominations::id.desc())
-        .limit(1000)
+        .offset((page - 1).saturating_mul(per_page))
+        .limit(per_page)
         .select(Row::as_select())
         .load(conn)?;
-    rows.into_iter()
-        .filter(|r| visible(actor, r))
-        .map(|r| staff_view(conn, r))
-        .collect()
+    let items = rows
+        .into_iter()
+        .map(|r| staff_view(conn, actor, r))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+/// At most this many nominations are marked as spam in one request.
+pub const SPAM_BATCH_MAX: usize = 500;
+
+/// `POST /api/v1/nominations/spam`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpamInput {
+    /// The nominations to mark (1 to 500), each still awaiting a decision.
+    pub ids: Vec<i64>,
+}
+
+/// The public note of a nomination marked as spam.
+const SPAM_NOTE: &str = "经核实为无效信息，不予受理";
+
+/// A supervisor marks nominations as spam, many at once: each must be visible to it and
+/// still awaiting a decision, or nothing is marked (404 / 409 naming it). Each becomes
+/// `declined` with a fixed public note, leaves the triage list (see [`list`]'s `spam`)
+/// and the public support list, and gets its own audit row; all in one transaction.
+pub fn mark_spam(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    input: &SpamInput,
+) -> AppResult<usize> {
+    actor.require(&[Role::Supervisor])?;
+    let by = actor.id.ok_or_else(AppError::forbidden)?;
+    let mut ids = input.ids.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > SPAM_BATCH_MAX {
+        return Err(AppError::field(
+            "ids",
+            Msg::new(
+                format!("应选择 1 至 {SPAM_BATCH_MAX} 条建议"),
+                format!("must name 1 to {SPAM_BATCH_MAX} nominations"),
+            ),
+        ));
+    }
+    write_tx(conn, |conn| {
+        let rows: Vec<Row> = nominations::table
+            .filter(nominations::id.eq_any(&ids))
+            .select(Row::as_select())
+            .load(conn)?;
+        for id in &ids {
+            let row = rows
+                .iter()
+                .find(|r| r.id == *id)
+                .filter(|r| visible(actor, r))
+                .ok_or_else(|| {
+                    AppError::NotFound(Msg::new(
+                        format!("点检建议 #{id} 不存在"),
+                        format!("Nomination #{id} was not found"),
+                    ))
+                })?;
+            let status = status_of(row)?;
+            if !status.awaits_decision() {
+                return Err(AppError::Conflict(Msg::new(
+                    format!(
+                        "点检建议 #{id} 已处理（{}），未作任何标记",
+                        status.label_zh()
+                    ),
+                    format!(
+                        "Nomination #{id} was already handled ({}); nothing was marked",
+                        status.label_en()
+                    ),
+                )));
+            }
+        }
+        for row in &rows {
+            let n = diesel::update(
+                nominations::table
+                    .find(row.id)
+                    .filter(nominations::version.eq(row.version)),
+            )
+            .set((
+                nominations::status.eq(NominationStatus::Declined.as_str()),
+                nominations::decision_note.eq(Some(SPAM_NOTE)),
+                nominations::decided_by.eq(Some(by)),
+                nominations::decided_at.eq(Some(now)),
+                nominations::version.eq(row.version + 1),
+                nominations::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+            if n != 1 {
+                return Err(AppError::stale());
+            }
+            diesel::insert_into(nomination_spam::table)
+                .values((
+                    nomination_spam::nomination_id.eq(row.id),
+                    nomination_spam::marked_by.eq(by),
+                    nomination_spam::marked_at.eq(now),
+                ))
+                .execute(conn)?;
+            audit::append(
+                conn,
+                now,
+                actor,
+                Change {
+                    action: "nomination.spam",
+                    entity_kind: "nomination",
+                    entity_id: row.id.to_string(),
+                    before: Some(serde_json::json!({ "status": row.status })),
+                    after: Some(serde_json::json!({
+                        "status": NominationStatus::Declined.as_str(), "spam": true,
+                    })),
+                    reason: None,
+                },
+            )?;
+        }
+        Ok(rows.len())
+    })
 }
 
 fn visible_row(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<Row> {
@@ -496,12 +745,24 @@ pub fn decide(
                 let plan = input.plan_id.ok_or_else(|| {
                     AppError::field("plan_id", Msg::new("请选择抽检计划", "choose the plan"))
                 })?;
-                let kind: Option<String> = plans::table
+                let found: Option<(String, String)> = plans::table
                     .find(plan)
-                    .select(plans::kind)
+                    .select((plans::kind, plans::region_code))
                     .first(conn)
                     .optional()?;
-                match kind.as_deref() {
+                if let Some((_, region)) = &found {
+                    let inside = RegionCode::parse(region)
+                        .is_ok_and(|c| scope_covers(actor.region.as_ref(), &c));
+                    if !inside {
+                        return Err(AppError::Forbidden(Msg::new(
+                            format!("抽检计划的区域（{region}）不在您的管辖范围内，不能将建议列入该计划"),
+                            format!(
+                                "The plan's region ({region}) is outside your scope: you cannot accept a nomination into it"
+                            ),
+                        )));
+                    }
+                }
+                match found.as_ref().map(|(k, _)| k.as_str()) {
                     Some("public_request") => {}
                     Some(_) => {
                         return Err(AppError::field(
@@ -661,7 +922,7 @@ pub fn decide(
             .find(row.id)
             .select(Row::as_select())
             .first(conn)?;
-        staff_view(conn, fresh)
+        staff_view(conn, actor, fresh)
     })
 }
 
