@@ -573,7 +573,11 @@ pub fn record_event(
         at,
         upheld: input.upheld,
         recall_level: input.recall_level,
-        accepted: input.accepted,
+        // API.md's `recheck_accepted` carries no flag: the step says it was accepted.
+        accepted: match kind {
+            StepKind::RecheckAccepted => Some(input.accepted.unwrap_or(true)),
+            _ => input.accepted,
+        },
     };
     let recorder = actor.id.ok_or_else(AppError::forbidden)?;
     write_tx(conn, |conn| {
@@ -592,7 +596,7 @@ pub fn record_event(
                 disposal_events::kind.eq(kind.as_str()),
                 disposal_events::at.eq(at),
                 disposal_events::upheld.eq(input.upheld),
-                disposal_events::accepted.eq(input.accepted),
+                disposal_events::accepted.eq(event.accepted),
                 disposal_events::recall_level.eq(input.recall_level.map(i32::from)),
                 disposal_events::note.eq((!note.is_empty()).then_some(&note)),
                 disposal_events::recorded_by.eq(recorder),
@@ -879,7 +883,7 @@ struct RateScope {
     opened_to: NaiveDateTime,
 }
 
-fn rate_scope(actor: &Actor, f: &StatsFilter) -> AppResult<RateScope> {
+fn rate_scope(conn: &mut DbConnection, actor: &Actor, f: &StatsFilter) -> AppResult<RateScope> {
     let region = match f.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) => Some(RegionCode::parse(r).map_err(|_| {
             AppError::field(
@@ -889,6 +893,19 @@ fn rate_scope(actor: &Actor, f: &StatsFilter) -> AppResult<RateScope> {
         })?),
         None => None,
     };
+    // A well-formed code of no region is a mistake to name, not an empty figure.
+    if let Some(code) = &region {
+        let known: i64 = regions::table
+            .filter(regions::code.eq(code.as_str()))
+            .count()
+            .get_result(conn)?;
+        if known == 0 {
+            return Err(AppError::field(
+                "region",
+                Msg::new("没有这个行政区划", "is not a known region"),
+            ));
+        }
+    }
     let level = f.level.as_deref().map(str::trim).unwrap_or("").to_string();
     if !level.is_empty() && !PLAN_LEVELS.iter().any(|(k, _)| *k == level) {
         return Err(AppError::field(
@@ -1033,7 +1050,7 @@ pub fn stats(
     use crate::domain::disposal::rates_from_counts;
     use crate::domain::region::RegionLevel;
     actor.require(&[Role::Supervisor, Role::Admin])?;
-    let s = rate_scope(actor, f)?;
+    let s = rate_scope(conn, actor, f)?;
     let today = local_date(now);
     let (clause, texts) = rates_where(&s);
     let sql = placeholders(conn, &RATES_SQL.replace("{where}", &clause));
