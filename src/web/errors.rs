@@ -303,7 +303,7 @@ mod tests {
                 Some("to"),
             ),
             (
-                "overdue=maybe&page=2",
+                "overdue=maybe&page=true",
                 "provided string was not `true` or `false`",
                 Some("overdue"),
             ),
