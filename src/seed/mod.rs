@@ -332,13 +332,13 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
             .load::<(String, String)>(conn)?
             .into_iter()
             .collect();
-        let renamed = AdminEdits::load(conn)?.renamed_items;
+        let edits = AdminEdits::load(conn)?;
         for t in &item_recs {
             let key = (t.category_code.clone(), t.name.clone());
             if have_items.contains(&key) {
                 continue;
             }
-            if renamed.contains(&key) {
+            if edits.renamed_items.contains(&key) {
                 rep.kept.push(format!(
                     "test item {} {}: renamed by an admin",
                     t.category_code, t.name
@@ -393,7 +393,6 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
                 .execute(conn)?;
             rep.rule_profiles += 1;
         }
-        let edits = AdminEdits::load(conn)?;
         upgrade_categories(conn, &cat_recs, &have_cats, &mut rep)?;
         upgrade_test_items(conn, now, &item_recs, &edits, &mut rep)?;
         upgrade_profiles(conn, now, &profiles, &have_profiles, &edits, &mut rep)?;
