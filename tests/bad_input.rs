@@ -270,6 +270,17 @@ fn a_bad_query_value_is_422_naming_its_field(b: Backend) {
         ("/api/v1/stats/disposal?to=2026-02-30", &sup, "to"),
         ("/api/v1/stats/disposal?region=639999", &sup, "region"),
         ("/api/v1/stats/disposal?region=63", &sup, "region"),
+        (
+            "/api/v1/stats/disposal?year=twenty&region=630100",
+            &sup,
+            "year",
+        ),
+        (
+            "/api/v1/stats/disposal?level=county&from=yesterday",
+            &sup,
+            "from",
+        ),
+        ("/api/v1/stats/disposal?from=2026-01-01&to=soon", &sup, "to"),
     ] {
         let (s, v) = app.get(path, token);
         assert_error_shape(s, &v, &[422], path);

@@ -786,15 +786,17 @@ pub struct DisposalStats {
     pub not_on_time: Vec<LaggingCase>,
 }
 
-/// `GET /api/v1/stats/disposal` filters.
+/// `GET /api/v1/stats/disposal` filters. All are text so that a bad value becomes a
+/// 422 naming its field, as for the other statistics.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct StatsFilter {
     /// The year the cases opened (Asia/Shanghai); default: all years.
-    pub year: Option<i32>,
-    /// The first day of the period (Asia/Shanghai), included; instead of `year`.
-    pub from: Option<NaiveDate>,
-    /// The last day of the period, included.
-    pub to: Option<NaiveDate>,
+    pub year: Option<String>,
+    /// The first day of the period (YYYY-MM-DD, Asia/Shanghai), included; instead of
+    /// `year`.
+    pub from: Option<String>,
+    /// The last day of the period (YYYY-MM-DD), included.
+    pub to: Option<String>,
     /// A region code: that region and everything below it (county → prefecture → province).
     pub region: Option<String>,
     /// national | provincial | prefectural | county
@@ -916,8 +918,36 @@ fn rate_scope(conn: &mut DbConnection, actor: &Actor, f: &StatsFilter) -> AppRes
             ),
         ));
     }
-    let (mut from, mut to) = (f.from, f.to);
-    if let Some(y) = f.year {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let date = |field: &str, v: &Option<String>| -> AppResult<Option<NaiveDate>> {
+        given(v)
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                    AppError::field(
+                        field,
+                        Msg::new("日期应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let (mut from, mut to) = (date("from", &f.from)?, date("to", &f.to)?);
+    let year = given(&f.year)
+        .map(|y| {
+            y.parse::<i32>().map_err(|_| {
+                AppError::field(
+                    "year",
+                    Msg::new("年份应为四位数字，如 2026", "must be a year such as 2026"),
+                )
+            })
+        })
+        .transpose()?;
+    if let Some(y) = year {
         if !(2000..=2100).contains(&y) {
             return Err(AppError::field(
                 "year",
