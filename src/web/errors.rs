@@ -206,7 +206,15 @@ pub fn query_config() -> web::QueryConfig {
         );
         match query_field(req.query_string(), &detail) {
             Some(field) => AppError::field(&field, msg).into(),
-            None => AppError::invalid(Default::default()).into(),
+            // Which parameter is unclear: the message carries the detail instead.
+            None => AppError::Invalid(
+                Msg::new(
+                    format!("查询参数无法识别：{detail}"),
+                    format!("A query parameter cannot be read: {detail}"),
+                ),
+                Default::default(),
+            )
+            .into(),
         }
     })
 }
