@@ -296,7 +296,7 @@ fn postgres() -> Option<Fixture> {
 fn bench_rates(c: &mut Criterion, label: &str, f: &Fixture) {
     let now = f.clock.now_naive();
     let year = StatsFilter {
-        year: Some(2026),
+        year: Some("2026".into()),
         ..StatsFilter::default()
     };
     // The figures are what the shares above make them.
@@ -315,7 +315,7 @@ fn bench_rates(c: &mut Criterion, label: &str, f: &Fixture) {
         })
     });
     let xining = StatsFilter {
-        year: Some(2026),
+        year: Some("2026".into()),
         region: Some("630100".into()),
         ..StatsFilter::default()
     };

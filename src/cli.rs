@@ -330,11 +330,8 @@ fn open(config: &Config) -> Result<Db, Box<dyn std::error::Error>> {
 fn seed_all(db: &Db, clock: &dyn Clock, demo: bool) -> CliResult {
     let mut conn = db.get()?;
     let rep = seed::load_reference(&mut conn, clock.now_naive())?;
-    if rep.total() > 0 {
-        println!(
-            "reference data loaded: {} regions, {} population figures, {} calendar days ({} years), {} categories, {} test items, {} rule profiles, {} report turnarounds",
-            rep.regions, rep.populations, rep.holidays, rep.calendar_years, rep.categories, rep.test_items, rep.rule_profiles, rep.turnarounds
-        );
+    for line in rep.summary() {
+        println!("reference data {line}");
     }
     if demo {
         if crate::workflow::reports::seed_demo_lab_profile(&mut conn, clock.now_naive())? {

@@ -6,7 +6,8 @@
 //! - Every message exists in Chinese and English (`Msg`); the response picks one from
 //!   `Accept-Language` (or the language cookie on pages). Chinese is the default.
 //! - Client mistakes are 4xx with the JSON shape of API.md:
-//!   `{"error": {"code", "message", "fields"}}`. They are never logged as errors.
+//!   `{"error": {"code", "message", "fields"}}`, `fields` an object on every status
+//!   (empty when no field is at fault). They are never logged as errors.
 //! - Database and internal failures are 500: the cause is logged, the client gets an
 //!   opaque message. A 500 is a bug to fix, never an expected outcome of bad input.
 //! - Diesel's unique violations become 409 `conflict`; a missing row is 404.
@@ -131,17 +132,18 @@ impl AppError {
 
     /// The JSON body of API.md for this error, in `lang`.
     pub fn to_json(&self, lang: Lang) -> serde_json::Value {
+        // `fields` is on every status (API.md), empty when no field is at fault.
+        let fields: serde_json::Map<String, serde_json::Value> = self
+            .fields()
+            .into_iter()
+            .flatten()
+            .map(|(k, m)| (k.clone(), serde_json::Value::from(m.get(lang))))
+            .collect();
         let mut err = serde_json::json!({
             "code": self.code(),
             "message": self.message().get(lang),
+            "fields": fields,
         });
-        if let Some(fields) = self.fields() {
-            let f: serde_json::Map<String, serde_json::Value> = fields
-                .iter()
-                .map(|(k, m)| (k.clone(), serde_json::Value::from(m.get(lang))))
-                .collect();
-            err["fields"] = serde_json::Value::Object(f);
-        }
         if let AppError::Duplicate(_, existing) = self {
             err["existing"] = existing.clone();
         }
@@ -204,5 +206,21 @@ mod tests {
         assert_eq!(j["error"]["code"], "validation");
         assert_eq!(j["error"]["fields"]["uscc"], "wrong check character");
         assert_eq!(e.status(), 422);
+    }
+
+    #[test]
+    fn every_error_json_has_a_fields_object() {
+        for e in [
+            AppError::BadRequest(Msg::new("坏", "bad")),
+            AppError::forbidden(),
+            AppError::stale(),
+            AppError::RateLimited(Msg::new("多", "many")),
+            AppError::internal("x"),
+        ] {
+            assert_eq!(
+                e.to_json(Lang::Zh)["error"]["fields"],
+                serde_json::json!({})
+            );
+        }
     }
 }

@@ -80,6 +80,104 @@ pub struct SampleInput {
     pub version: Option<i32>,
 }
 
+/// `PATCH /api/v1/samples/{sample_no}`: only the fields to change, and `version`. A
+/// field left out keeps its value; an optional field sent as null is cleared.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SamplePatch {
+    pub plan_id: Option<i64>,
+    pub entity_id: Option<i64>,
+    pub domain: Option<String>,
+    pub category_code: Option<String>,
+    pub product_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub brand: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub specification: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub batch_no: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub production_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub shelf_life: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub manufacturer: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub manufacturer_address: Option<Option<String>>,
+    pub stage: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub sampled_at: Option<DateTime<FixedOffset>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub place: Option<Option<String>>,
+    pub sampler_ids: Option<Vec<i64>>,
+    #[schema(value_type = Option<String>)]
+    pub quantity: Option<QuantityValue>,
+    pub unit: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub backup_quantity: Option<Option<QuantityValue>>,
+    pub storage: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub price: Option<Option<QuantityValue>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+    /// The version read; required (422 without it, 409 when stale).
+    pub version: Option<i32>,
+}
+
+/// A field that was sent (`Some`), possibly as null (`Some(None)`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl SamplePatch {
+    /// The full body of the sample as it stands with this patch applied; every field
+    /// is then checked as on registration.
+    pub fn apply(self, current: SampleInput) -> SampleInput {
+        SampleInput {
+            plan_id: self.plan_id.unwrap_or(current.plan_id),
+            entity_id: self.entity_id.unwrap_or(current.entity_id),
+            domain: self.domain.unwrap_or(current.domain),
+            category_code: self.category_code.unwrap_or(current.category_code),
+            product_name: self.product_name.unwrap_or(current.product_name),
+            brand: self.brand.unwrap_or(current.brand),
+            specification: self.specification.unwrap_or(current.specification),
+            batch_no: self.batch_no.unwrap_or(current.batch_no),
+            production_date: self.production_date.unwrap_or(current.production_date),
+            shelf_life: self.shelf_life.unwrap_or(current.shelf_life),
+            manufacturer: self.manufacturer.unwrap_or(current.manufacturer),
+            manufacturer_address: self
+                .manufacturer_address
+                .unwrap_or(current.manufacturer_address),
+            stage: self.stage.unwrap_or(current.stage),
+            sampled_at: self.sampled_at.unwrap_or(current.sampled_at),
+            place: self.place.unwrap_or(current.place),
+            sampler_ids: self.sampler_ids.unwrap_or(current.sampler_ids),
+            quantity: self.quantity.unwrap_or(current.quantity),
+            unit: self.unit.unwrap_or(current.unit),
+            backup_quantity: self.backup_quantity.unwrap_or(current.backup_quantity),
+            storage: self.storage.unwrap_or(current.storage),
+            price: self.price.unwrap_or(current.price),
+            notes: self.notes.unwrap_or(current.notes),
+            version: self.version,
+        }
+    }
+}
+
 /// A quantity sent as a JSON number or as text (to keep its digits).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(untagged)]

@@ -13,6 +13,7 @@ use crate::Test;
 pub const TESTS: &[Test] = crate::tests![
     a_non_compliant_report_opens_a_case_that_closes_when_every_step_is_done,
     a_re_examination_that_does_not_uphold_the_result_overturns_the_case,
+    events_take_the_bodies_of_api_md,
     rates_follow_the_cases_and_an_extension_needs_a_second_supervisor,
     the_board_and_the_case_page_record_steps,
     the_morning_reminders_list_duties_due_soon_and_overdue,
@@ -1134,4 +1135,73 @@ fn steps_carry_checked_attachments_and_the_disposal_information_is_published_wit
             .all(|r| r["disposal"].is_null()),
         "{list}"
     );
+}
+
+/// API.md's bodies: `recheck_accepted` is `{kind, at, note?}` with no extra field;
+/// `recheck_result` takes `{upheld}`: `true` (the result stands) keeps the case open
+/// for its disposal, which then closes as completed; `false` closes it as overturned.
+/// The older body with `accepted` keeps working.
+fn events_take_the_bodies_of_api_md(b: Backend) {
+    let app = TestApp::spawn(b);
+    let lab = lab_users(&app);
+    let sup = app.user_token("watcher", &["supervisor"]);
+    issue(&app, &lab, 1, true);
+    issue(&app, &lab, 1, true);
+    let (_, list) = app.get("/api/v1/disposals", &sup);
+    let ids: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{list}");
+    app.clock.advance(chrono::Duration::days(12));
+    for &id in &ids {
+        for body in [
+            json!({"kind": "authority_reported", "at": at("2026-03-02T16:00:00")}),
+            json!({"kind": "entity_notified", "at": at("2026-03-03T09:00:00")}),
+            json!({"kind": "recheck_requested", "at": at("2026-03-05T09:00:00")}),
+            json!({"kind": "recheck_accepted", "at": at("2026-03-06T09:00:00"), "note": "已受理"}),
+        ] {
+            let (st, d) = event(&app, &sup, id, body.clone());
+            assert_eq!(st, 200, "{body}: {d}");
+        }
+    }
+    // The result stands: the case stays open and its disposal goes on to completion.
+    let (st, d) = event(
+        &app,
+        &sup,
+        ids[0],
+        json!({"kind": "recheck_result", "at": at("2026-03-11T09:00:00"), "upheld": true}),
+    );
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["status"], "open", "{d}");
+    assert_eq!(d["outcome"], Value::Null, "{d}");
+    for (kind, day) in [
+        ("risk_controlled", "03-11"),
+        ("penalty_decided", "03-12"),
+        ("rectified", "03-12"),
+        ("closed", "03-13"),
+    ] {
+        let (st, d) = event(
+            &app,
+            &sup,
+            ids[0],
+            json!({"kind": kind, "at": at(&format!("2026-{day}T10:00:00"))}),
+        );
+        assert_eq!(st, 200, "{kind}: {d}");
+    }
+    let (_, d) = app.get(&format!("/api/v1/disposals/{}", ids[0]), &sup);
+    assert_eq!(d["status"], "closed", "{d}");
+    assert_eq!(d["outcome"], "completed", "{d}");
+    // Not upheld: closed at once as overturned, the report replaced.
+    let (st, d) = event(
+        &app,
+        &sup,
+        ids[1],
+        json!({"kind": "recheck_result", "at": at("2026-03-11T09:00:00"), "upheld": false}),
+    );
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["status"], "closed", "{d}");
+    assert_eq!(d["outcome"], "overturned", "{d}");
 }

@@ -15,6 +15,7 @@ pub const TESTS: &[Test] = crate::tests![
     bad_sample_input_gets_its_4xx_and_writes_nothing,
     a_risk_monitoring_sample_has_no_backup_portion,
     a_sample_is_edited_only_while_registered_and_with_its_version,
+    a_sample_patch_changes_only_the_fields_sent,
     receipt_accepts_every_scan_form_once,
     a_broken_seal_needs_a_reason_and_then_rejects,
     a_late_delivery_is_flagged_and_the_report_deadline_starts_at_receipt,
@@ -795,4 +796,84 @@ fn a_deadline_into_an_unloaded_year_is_provisional_until_the_year_is_loaded(b: B
     assert_eq!(v["delivery_due_provisional"], false);
     let rows = lims::workflow::audit::history(&mut app.db.conn(), "sample", &no).unwrap();
     assert_eq!(rows[0].action, "sample.deadlines_recomputed");
+}
+
+/// API.md: `PATCH /api/v1/samples/{no}` takes only the fields to change and `version`,
+/// as the PATCH of users and test items does; a field sent as null is cleared.
+fn a_sample_patch_changes_only_the_fields_sent(b: Backend) {
+    let app = TestApp::spawn(b);
+    let i = setup(&app, "supervision");
+    let s = register(&app, &i);
+    let no = s["sample_no"].as_str().unwrap();
+    let path = format!("/api/v1/samples/{no}");
+    let (st, v) = app.send(
+        "PATCH",
+        &path,
+        Some(&i.token),
+        json!({"product_name": "青海牦牛肉干（麻辣味）", "brand": null, "version": 1}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["product_name"], "青海牦牛肉干（麻辣味）");
+    assert_eq!(v["brand"], Value::Null, "null clears a field");
+    assert_eq!(v["version"], 2);
+    for key in [
+        "plan_id",
+        "entity_id",
+        "category_code",
+        "specification",
+        "batch_no",
+        "production_date",
+        "shelf_life",
+        "manufacturer",
+        "stage",
+        "sampled_at",
+        "place",
+        "sampler_ids",
+        "quantity",
+        "unit",
+        "backup_quantity",
+        "storage",
+        "price",
+        "notes",
+        "delivery_due_on",
+    ] {
+        assert_eq!(v[key], s[key], "{key} was not sent and stays");
+    }
+    // Only the version: nothing changes but the version.
+    let (st, v2) = app.send("PATCH", &path, Some(&i.token), json!({"version": 2}));
+    assert_eq!(st, 200, "{v2}");
+    assert_eq!(v2["product_name"], "青海牦牛肉干（麻辣味）");
+    // A partial body is still checked, and still needs the version.
+    let (st, e) = app.send(
+        "PATCH",
+        &path,
+        Some(&i.token),
+        json!({"stage": "orbit", "version": 3}),
+    );
+    assert_eq!(st, 422, "{e}");
+    assert!(e["error"]["fields"]["stage"].is_string(), "{e}");
+    let (st, e) = app.send("PATCH", &path, Some(&i.token), json!({"notes": "x"}));
+    assert_eq!(st, 422, "{e}");
+    assert!(e["error"]["fields"]["version"].is_string(), "{e}");
+    let (st, e) = app.send(
+        "PATCH",
+        &path,
+        Some(&i.token),
+        json!({"notes": "x", "version": 1}),
+    );
+    assert_eq!(st, 409, "{e}");
+    let (st, e) = app.send(
+        "PATCH",
+        &path,
+        Some(&i.token),
+        json!({"colour": "red", "version": 3}),
+    );
+    assert_eq!(st, 400, "an unknown field is refused: {e}");
+    // The whole body, as before, still works.
+    let mut body = sample_body(&i);
+    body["version"] = json!(3);
+    let (st, v3) = app.send("PATCH", &path, Some(&i.token), body);
+    assert_eq!(st, 200, "{v3}");
+    assert_eq!(v3["brand"], "高原红");
+    assert_eq!(v3["version"], 4);
 }

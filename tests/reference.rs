@@ -1,7 +1,7 @@
 //! Reference data over HTTP: regions and population, holidays and calendar years,
 //! categories, test items, rule profiles; admin edits with versions and audit rows.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::support::{Backend, TestApp};
 use crate::Test;
@@ -15,6 +15,7 @@ pub const TESTS: &[Test] = crate::tests![
     editing_a_test_item_needs_the_current_version,
     rule_profiles_cite_their_articles_and_edits_are_checked,
     openapi_describes_the_endpoints,
+    a_test_item_without_a_unit_is_created_with_unit_null_or_left_out,
 ];
 
 fn regions_list_the_province_with_census_population(b: Backend) {
@@ -362,8 +363,40 @@ fn openapi_describes_the_endpoints(b: Backend) {
         "/api/v1/rule-profiles",
         "/api/v1/rule-profiles/{domain}/{plan_kind}",
         "/healthz",
+        "/api/v1/openapi.json",
     ] {
         assert!(v["paths"][p].is_object(), "{p} missing from OpenAPI");
     }
     assert!(v["components"]["schemas"]["User"].is_object());
+}
+
+/// API.md: `POST /api/v1/test-items` takes null for what an item does not have, the
+/// unit as well as the limits and the LOD (a qualitative item has no unit).
+fn a_test_item_without_a_unit_is_created_with_unit_null_or_left_out(b: Backend) {
+    let app = TestApp::spawn(b);
+    let admin = app.user_token("root", &["admin"]);
+    let base = json!({"category_code": "01.01", "method_standard": "GB 4789.4",
+        "judgment_standard": "GB 29921-2021", "limit_kind": "qualitative",
+        "limit_min": null, "limit_max": null, "lod": null});
+    for (name, unit) in [
+        ("沙门氏菌（单位为空）", Some(Value::Null)),
+        ("沙门氏菌（无单位）", None),
+    ] {
+        let mut body = base.clone();
+        body["name"] = json!(name);
+        if let Some(u) = unit {
+            body["unit"] = u;
+        }
+        let (s, item) = app.send("POST", "/api/v1/test-items", Some(&admin), body.clone());
+        assert_eq!(s, 201, "{body}: {item}");
+        assert_eq!(item["unit"].as_str().unwrap_or(""), "", "{item}");
+    }
+    let (s, e) = app.send(
+        "POST",
+        "/api/v1/test-items",
+        Some(&admin),
+        json!({"category_code": "01.01", "name": "x", "method_standard": "m",
+            "judgment_standard": "j", "limit_kind": "max", "limit_max": "1", "unit": 5}),
+    );
+    assert_eq!(s, 400, "a unit of the wrong type is still refused: {e}");
 }

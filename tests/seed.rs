@@ -20,6 +20,7 @@ use crate::Test;
 pub const TESTS: &[Test] = crate::tests![
     demo_seeding_in_bulk_leaves_the_rows_schema_and_counts_of_seeding_row_by_row,
     the_counts_refilled_after_a_bulk_seed_equal_those_the_triggers_keep,
+    an_upgrade_brings_new_and_corrected_reference_data_and_keeps_admin_edits,
 ];
 
 /// Mid-June, so that the samples are in every state from registered to reported.
@@ -297,4 +298,251 @@ fn the_counts_refilled_after_a_bulk_seed_equal_those_the_triggers_keep(b: Backen
         rollup.refill(&mut c, 0).expect("refill");
     }
     assert_eq!(rollups(&mut c), kept);
+}
+
+fn stored_rules(c: &mut DbConnection) -> Vec<serde_json::Value> {
+    use lims::db::schema::rule_profiles;
+    let text: String = rule_profiles::table
+        .filter(rule_profiles::domain.eq("food"))
+        .filter(rule_profiles::plan_kind.eq("supervision"))
+        .select(rule_profiles::rules)
+        .first(c)
+        .expect("food supervision profile");
+    serde_json::from_str::<Vec<serde_json::Value>>(&text).expect("rules")
+}
+
+fn set_rules(c: &mut DbConnection, rules: &[serde_json::Value]) {
+    use lims::db::schema::rule_profiles;
+    diesel::update(
+        rule_profiles::table
+            .filter(rule_profiles::domain.eq("food"))
+            .filter(rule_profiles::plan_kind.eq("supervision")),
+    )
+    .set(rule_profiles::rules.eq(serde_json::to_string(rules).unwrap()))
+    .execute(c)
+    .unwrap();
+}
+
+fn rule<'a>(rules: &'a [serde_json::Value], key: &str) -> Option<&'a serde_json::Value> {
+    rules.iter().find(|r| r["key"] == key)
+}
+
+fn item_id(c: &mut DbConnection, name: &str) -> i64 {
+    use lims::db::schema::test_items;
+    test_items::table
+        .filter(test_items::category_code.eq("01.01"))
+        .filter(test_items::name.eq(name))
+        .select(test_items::id)
+        .first(c)
+        .expect("shipped test item")
+}
+
+/// A database seeded by an older release (simulated: a rule the older release did not
+/// ship, older values of a rule, a test item, a category and a 2026 holiday, written
+/// straight into the rows as that release would have left them) meets the current
+/// shipped set: the new rule arrives, every unedited old value is updated, and the
+/// values an admin changed (through the audited use cases) are kept; the summary that
+/// `lims seed` prints says which. A second load changes nothing.
+fn an_upgrade_brings_new_and_corrected_reference_data_and_keeps_admin_edits(b: Backend) {
+    use lims::db::schema::{categories, holidays, test_items};
+    use lims::workflow::reference::{self, ProfileInput, TestItemPatch};
+    use lims::workflow::Actor;
+    let db = seeded_db(b);
+    let c = &mut *db.conn();
+    let shipped = stored_rules(c);
+    let new_key = shipped[0]["key"].as_str().unwrap().to_string();
+    let numeric: Vec<String> = shipped
+        .iter()
+        .skip(1)
+        .filter(|r| r["value"].is_u64())
+        .map(|r| r["key"].as_str().unwrap().to_string())
+        .collect();
+    let (old_key, edit_key) = (numeric[0].clone(), numeric[1].clone());
+    let shipped_old = rule(&shipped, &old_key).unwrap()["value"].as_u64().unwrap();
+    let shipped_edit = rule(&shipped, &edit_key).unwrap()["value"]
+        .as_u64()
+        .unwrap();
+    // The older release: no `new_key`, another value for `old_key`.
+    let mut older: Vec<serde_json::Value> = shipped
+        .iter()
+        .filter(|r| r["key"] != new_key.as_str())
+        .cloned()
+        .collect();
+    for r in older.iter_mut().filter(|r| r["key"] == old_key.as_str()) {
+        r["value"] = serde_json::json!(shipped_old + 7);
+    }
+    set_rules(c, &older);
+    let lead = item_id(c, "铅(以Pb计)");
+    let cadmium = item_id(c, "镉(以Cd计)");
+    diesel::update(test_items::table.find(lead))
+        .set(test_items::method_standard.eq("GB 5009.12-2010"))
+        .execute(c)
+        .unwrap();
+    diesel::update(test_items::table.find(cadmium))
+        .set(test_items::judgment_standard.eq("GB 2762-2017"))
+        .execute(c)
+        .unwrap();
+    let shipped_cat: String = categories::table
+        .find("01.01")
+        .select(categories::name_en)
+        .first(c)
+        .unwrap();
+    diesel::update(categories::table.find("01.01"))
+        .set(categories::name_en.eq("Rice (old name)"))
+        .execute(c)
+        .unwrap();
+    let day = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let removed_holidays = diesel::delete(holidays::table.filter(holidays::day.eq(day)))
+        .execute(c)
+        .unwrap();
+    assert_eq!(removed_holidays, 1, "2026-01-01 is a shipped holiday");
+    // An admin, under the older release, edits a rule and the cadmium limit.
+    let system = Actor::system();
+    let mut edited = older.clone();
+    for r in edited.iter_mut().filter(|r| r["key"] == edit_key.as_str()) {
+        r["value"] = serde_json::json!(shipped_edit + 3);
+    }
+    let version = reference::list_profiles(c)
+        .unwrap()
+        .into_iter()
+        .find(|p| p.domain.as_str() == "food" && p.plan_kind.as_str() == "supervision")
+        .unwrap()
+        .version;
+    reference::put_profile(
+        c,
+        now(),
+        &system,
+        "food",
+        "supervision",
+        ProfileInput {
+            domain: None,
+            plan_kind: None,
+            rules: serde_json::from_value(serde_json::Value::Array(edited)).unwrap(),
+            version: Some(version),
+        },
+        Some("local practice"),
+    )
+    .unwrap();
+    let cd_version: i32 = test_items::table
+        .find(cadmium)
+        .select(test_items::version)
+        .first(c)
+        .unwrap();
+    reference::update_test_item(
+        c,
+        now(),
+        &system,
+        cadmium,
+        TestItemPatch {
+            limit_max: Some(Some(
+                serde_json::from_value(serde_json::json!("0.1")).unwrap(),
+            )),
+            version: cd_version,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // The current release loads its set, as an operator does: `lims seed`.
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::support::lims_command(&db.url, dir.path())
+        .arg("seed")
+        .output()
+        .expect("lims seed runs");
+    assert!(
+        out.status.success(),
+        "lims seed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let after = stored_rules(c);
+    assert!(rule(&after, &new_key).is_some(), "the new rule arrived");
+    assert_eq!(
+        rule(&after, &old_key).unwrap()["value"],
+        shipped_old,
+        "updated"
+    );
+    assert_eq!(
+        rule(&after, &edit_key).unwrap()["value"],
+        shipped_edit + 3,
+        "the admin's value is kept"
+    );
+    let (lead_method, cd_judgment, cd_limit): (String, String, Option<String>) = (
+        test_items::table
+            .find(lead)
+            .select(test_items::method_standard)
+            .first(c)
+            .unwrap(),
+        test_items::table
+            .find(cadmium)
+            .select(test_items::judgment_standard)
+            .first(c)
+            .unwrap(),
+        test_items::table
+            .find(cadmium)
+            .select(test_items::limit_max)
+            .first(c)
+            .unwrap(),
+    );
+    assert_eq!(lead_method, "GB 5009.12", "an unedited item is updated");
+    assert_eq!(
+        cd_judgment, "GB 2762-2022",
+        "an unedited field of an edited item too"
+    );
+    assert_eq!(
+        cd_limit.as_deref(),
+        Some("0.1"),
+        "the admin's limit is kept"
+    );
+    let cat: String = categories::table
+        .find("01.01")
+        .select(categories::name_en)
+        .first(c)
+        .unwrap();
+    assert_eq!(cat, shipped_cat);
+    let back: i64 = holidays::table
+        .filter(holidays::day.eq(day))
+        .count()
+        .get_result(c)
+        .unwrap();
+    assert_eq!(back, 1, "the corrected calendar year is loaded");
+    let lines = |what: &str, words: &[&str]| {
+        printed
+            .lines()
+            .filter(|l| l.contains(what) && words.iter().all(|w| l.contains(w)))
+            .count()
+    };
+    assert_eq!(lines("added: rule", &[]), 1, "one new rule:\n{printed}");
+    for exact in [
+        format!("reference data added: rule food/supervision {new_key}"),
+        format!("reference data updated: rule food/supervision {old_key}"),
+        format!("reference data kept (edited by an admin): rule food/supervision {edit_key}"),
+    ] {
+        assert!(printed.lines().any(|l| l == exact), "{exact}:\n{printed}");
+    }
+    for (what, words) in [
+        ("updated: test item", vec!["铅(以Pb计)", "method_standard"]),
+        (
+            "updated: test item",
+            vec!["镉(以Cd计)", "judgment_standard"],
+        ),
+        ("updated: category", vec!["01.01"]),
+        ("updated: calendar", vec!["2026"]),
+        ("kept", vec!["镉(以Cd计)", "limit_max"]),
+    ] {
+        assert_eq!(
+            lines(what, &words),
+            1,
+            "{what} {words:?} printed once:\n{printed}"
+        );
+    }
+    let edit_line = format!("rule food/supervision {edit_key}");
+    assert_eq!(lines("updated", &[&edit_line]), 0, "{printed}");
+    assert_eq!(lines("updated", &["limit_max"]), 0, "{printed}");
+    let has =
+        |list: &[String], words: &[&str]| list.iter().any(|l| words.iter().all(|w| l.contains(w)));
+    // Loading again changes nothing, and still names what it keeps.
+    let again = lims::seed::load_reference(c, now()).unwrap();
+    assert_eq!(again.total(), 0, "{again:?}");
+    assert!(again.updated.is_empty(), "{again:?}");
+    assert!(has(&again.kept, &[&edit_key]), "{again:?}");
 }

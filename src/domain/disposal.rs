@@ -112,7 +112,7 @@ string_enum!(
 ///
 /// `upheld` belongs to `recheck_result` and `objection_decided`, and `true` always
 /// means the original result stands. `accepted` belongs to `recheck_accepted`
-/// (`false`: the request was refused). `recall_level` (1 to 3) belongs to
+/// (`false`: the request was refused; left out, it was accepted). `recall_level` (1 to 3) belongs to
 /// `recall_started`. [`check_event`] refuses a detail on a step it does not belong to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -764,19 +764,29 @@ fn check_details(event: &Event) -> Result<(), EventError> {
     let wants_upheld = matches!(kind, K::RecheckResult | K::ObjectionDecided);
     let wants_accepted = kind == K::RecheckAccepted;
     let wants_level = kind == K::RecallStarted;
+    // (field, taken by this step, required by it, present, valid). `accepted` may be
+    // left out: API.md's `recheck_accepted` is `{kind, at, note?}`, and the step's
+    // name says the request was accepted; `accepted: false` records a refusal.
     let checks = [
-        ("upheld", wants_upheld, event.upheld.is_some(), true),
-        ("accepted", wants_accepted, event.accepted.is_some(), true),
+        ("upheld", wants_upheld, true, event.upheld.is_some(), true),
+        (
+            "accepted",
+            wants_accepted,
+            false,
+            event.accepted.is_some(),
+            true,
+        ),
         (
             "recall_level",
             wants_level,
+            true,
             event.recall_level.is_some(),
             event.recall_level.is_some_and(|l| (1..=3).contains(&l)),
         ),
     ];
-    for (field, wanted, present, valid) in checks {
+    for (field, wanted, required, present, valid) in checks {
         let problem = match (wanted, present) {
-            (true, false) => Some(DetailProblem::Missing),
+            (true, false) if required => Some(DetailProblem::Missing),
             (true, true) if !valid => Some(DetailProblem::Missing),
             (false, true) => Some(DetailProblem::NotAllowed),
             _ => None,
@@ -1619,10 +1629,8 @@ mod tests {
             })
         };
         let table = [
-            (
-                ev(K::RecheckAccepted, "2025-10-14 10:00"),
-                detail(K::RecheckAccepted, "accepted", DetailProblem::Missing),
-            ),
+            // API.md's body: the step alone means the request was accepted.
+            (ev(K::RecheckAccepted, "2025-10-14 10:00"), Ok(())),
             (
                 ev(K::RiskControlled, "2025-10-14 10:00").with_upheld(true),
                 detail(K::RiskControlled, "upheld", DetailProblem::NotAllowed),

@@ -1,6 +1,19 @@
 //! Reference data shipped with lims (see SOURCES.md beside this file) and its loader.
-//! Invariant: loading is idempotent. It inserts only what is missing and never
-//! overwrites what an admin has edited, so a second start changes nothing.
+//! Invariant: loading is idempotent and never overwrites what an admin has edited, so a
+//! second start changes nothing. It inserts what is missing, and it brings a database
+//! seeded by an older release up to the shipped set: a rule missing from a stored
+//! profile is added, and a stored value that differs from the shipped one is updated
+//! unless an admin edited it, in which case it is kept and reported.
+//!
+//! Whether a value is an admin's edit is read from the audit log, not from a copy of
+//! the shipped values: every admin change of reference data goes through a use case
+//! that appends an audit row with before and after (`rule_profile.put`,
+//! `test_item.create`, `test_item.update`, `calendar.year_loaded`), in the same
+//! transaction, and the log is append-only and chained. So a value no audit row ever
+//! changed is the value some release shipped, and may follow the current one; this
+//! holds for databases seeded before this rule existed too, where a stored copy of the
+//! shipped values would be missing. Categories have no edit path: a differing category
+//! is always an older shipped one.
 
 pub mod demo_scale;
 
@@ -118,9 +131,46 @@ pub struct SeedReport {
     /// Reports whose turnaround was stored or recounted (calendar years added, or
     /// reports issued before the turnaround was stored).
     pub turnarounds: usize,
+    /// Rules added to profiles already stored.
+    pub rules_added: usize,
+    /// Shipped values updated in place, one line each.
+    pub updated: Vec<String>,
+    /// Values that differ from the shipped ones and are kept as edited, one line each.
+    pub kept: Vec<String>,
+    /// What was added to records already stored (rules of a stored profile), one line
+    /// each.
+    pub added: Vec<String>,
 }
 
 impl SeedReport {
+    /// What `lims seed` prints: what it added, updated and kept, a line each.
+    pub fn summary(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let inserted = self.regions
+            + self.populations
+            + self.holidays
+            + self.calendar_years
+            + self.categories
+            + self.test_items
+            + self.rule_profiles
+            + self.turnarounds;
+        if inserted > 0 {
+            out.push(format!(
+                "added: {} regions, {} population figures, {} calendar days ({} years), {} categories, {} test items, {} rule profiles, {} report turnarounds",
+                self.regions, self.populations, self.holidays, self.calendar_years,
+                self.categories, self.test_items, self.rule_profiles, self.turnarounds
+            ));
+        }
+        out.extend(self.added.iter().map(|l| format!("added: {l}")));
+        out.extend(self.updated.iter().map(|l| format!("updated: {l}")));
+        out.extend(
+            self.kept
+                .iter()
+                .map(|l| format!("kept (edited by an admin): {l}")),
+        );
+        out
+    }
+
     pub fn total(&self) -> usize {
         self.regions
             + self.populations
@@ -130,6 +180,8 @@ impl SeedReport {
             + self.test_items
             + self.rule_profiles
             + self.turnarounds
+            + self.rules_added
+            + self.updated.len()
     }
 }
 
@@ -280,8 +332,17 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
             .load::<(String, String)>(conn)?
             .into_iter()
             .collect();
+        let edits = AdminEdits::load(conn)?;
         for t in &item_recs {
-            if have_items.contains(&(t.category_code.clone(), t.name.clone())) {
+            let key = (t.category_code.clone(), t.name.clone());
+            if have_items.contains(&key) {
+                continue;
+            }
+            if edits.renamed_items.contains(&key) {
+                rep.kept.push(format!(
+                    "test item {} {}: renamed by an admin",
+                    t.category_code, t.name
+                ));
                 continue;
             }
             diesel::insert_into(test_items::table)
@@ -332,6 +393,17 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
                 .execute(conn)?;
             rep.rule_profiles += 1;
         }
+        upgrade_categories(conn, &cat_recs, &have_cats, &mut rep)?;
+        upgrade_test_items(conn, now, &item_recs, &edits, &mut rep)?;
+        upgrade_profiles(conn, now, &profiles, &have_profiles, &edits, &mut rep)?;
+        upgrade_calendars(
+            conn,
+            &year_recs,
+            &holiday_rows,
+            &have_years,
+            &edits,
+            &mut rep,
+        )?;
         rep.turnarounds += crate::workflow::stats::fill_missing_turnaround(conn)?;
         if rep.total() > 0 {
             audit::append(
@@ -347,6 +419,7 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
                         "holidays": rep.holidays, "calendar_years": rep.calendar_years,
                         "categories": rep.categories, "test_items": rep.test_items,
                         "rule_profiles": rep.rule_profiles, "turnarounds": rep.turnarounds,
+                        "added": rep.added, "updated": rep.updated, "kept": rep.kept,
                     })),
                     ..Change::default()
                 },
@@ -354,6 +427,437 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
         }
         Ok(rep)
     })
+}
+
+/// What admins changed in reference data, as the audit log records it.
+#[derive(Debug, Default)]
+struct AdminEdits {
+    /// (profile `domain/plan_kind`, rule key): a rule an admin changed, added or removed.
+    rules: BTreeSet<(String, String)>,
+    /// Test item id → the fields an admin changed (`*`: the admin created the item).
+    item_fields: std::collections::BTreeMap<i64, BTreeSet<String>>,
+    /// (category, name) of shipped items an admin renamed: not added again.
+    renamed_items: BTreeSet<(String, String)>,
+    /// Calendar years an admin loaded.
+    years: BTreeSet<i32>,
+}
+
+/// The test item fields the loader ships, with their names in an audited `TestItem`.
+const ITEM_FIELDS: [(&str, &str); 12] = [
+    ("name", "name"),
+    ("method_standard", "method_standard"),
+    ("judgment_standard", "judgment_standard"),
+    ("limit_kind", "limit_kind"),
+    ("limit_min", "limit_min_text"),
+    ("limit_max", "limit_max_text"),
+    ("unit", "unit"),
+    ("lod", "lod"),
+    ("micro_n", "micro_n"),
+    ("micro_c", "micro_c"),
+    ("verification", "verification"),
+    ("note", "note"),
+];
+
+impl AdminEdits {
+    /// Reads the audit rows of admin edits to reference data (through the entity
+    /// index; such edits are few).
+    fn load(conn: &mut DbConnection) -> AppResult<AdminEdits> {
+        use crate::db::schema::audit_log;
+        type Row = (String, String, String, Option<String>, Option<String>);
+        let rows: Vec<Row> = audit_log::table
+            .filter(audit_log::entity_kind.eq_any(["rule_profile", "test_item", "calendar_year"]))
+            .filter(audit_log::action.eq_any([
+                "rule_profile.put",
+                "test_item.create",
+                "test_item.update",
+                "calendar.year_loaded",
+            ]))
+            .order(audit_log::id.asc())
+            .select((
+                audit_log::entity_kind,
+                audit_log::entity_id,
+                audit_log::action,
+                audit_log::before_json,
+                audit_log::after_json,
+            ))
+            .load(conn)?;
+        let json = |t: &Option<String>| -> serde_json::Value {
+            t.as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(serde_json::Value::Null)
+        };
+        let mut e = AdminEdits::default();
+        for (kind, id, action, before, after) in rows {
+            let (before, after) = (json(&before), json(&after));
+            match (kind.as_str(), action.as_str()) {
+                ("rule_profile", _) => {
+                    let by_key = |v: &serde_json::Value| -> std::collections::BTreeMap<String, serde_json::Value> {
+                        v.as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|r| Some((r["key"].as_str()?.to_string(), r.clone())))
+                            .collect()
+                    };
+                    let (b, a) = (by_key(&before), by_key(&after));
+                    for key in b.keys().chain(a.keys()) {
+                        if b.get(key) != a.get(key) {
+                            e.rules.insert((id.clone(), key.clone()));
+                        }
+                    }
+                }
+                ("test_item", "test_item.create") => {
+                    if let Ok(n) = id.parse() {
+                        e.item_fields.entry(n).or_default().insert("*".into());
+                    }
+                }
+                ("test_item", _) => {
+                    let Ok(n) = id.parse::<i64>() else { continue };
+                    let fields = e.item_fields.entry(n).or_default();
+                    for (field, audited) in ITEM_FIELDS {
+                        if before[audited] != after[audited] {
+                            fields.insert(field.to_string());
+                        }
+                    }
+                    if before["name"] != after["name"] {
+                        if let (Some(c), Some(n)) =
+                            (before["category_code"].as_str(), before["name"].as_str())
+                        {
+                            e.renamed_items.insert((c.to_string(), n.to_string()));
+                        }
+                    }
+                }
+                ("calendar_year", _) => {
+                    if let Ok(y) = id.parse() {
+                        e.years.insert(y);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(e)
+    }
+
+    fn item_field(&self, id: i64, field: &str) -> bool {
+        self.item_fields
+            .get(&id)
+            .is_some_and(|f| f.contains("*") || f.contains(field))
+    }
+}
+
+/// Categories stored before this load take the shipped values (no one edits them).
+fn upgrade_categories(
+    conn: &mut DbConnection,
+    recs: &[CategoryRec],
+    had: &BTreeSet<String>,
+    rep: &mut SeedReport,
+) -> AppResult<()> {
+    type Row = (
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+        Option<String>,
+    );
+    let stored: std::collections::BTreeMap<String, Row> = categories::table
+        .select((
+            categories::code,
+            categories::name_zh,
+            categories::name_en,
+            categories::parent_code,
+            categories::domain,
+            categories::level,
+            categories::verification,
+            categories::note,
+        ))
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(|r| (r.0.clone(), r))
+        .collect();
+    for c in recs.iter().filter(|c| had.contains(&c.code)) {
+        let shipped: Row = (
+            c.code.clone(),
+            c.name_zh.clone(),
+            c.name_en.clone(),
+            empty_to_none(c.parent_code.clone()),
+            c.domain.clone(),
+            c.level.clone(),
+            c.verification.clone(),
+            empty_to_none(c.note.clone()),
+        );
+        if stored.get(&c.code) == Some(&shipped) {
+            continue;
+        }
+        diesel::update(categories::table.find(&c.code))
+            .set((
+                categories::name_zh.eq(&shipped.1),
+                categories::name_en.eq(&shipped.2),
+                categories::parent_code.eq(&shipped.3),
+                categories::domain.eq(&shipped.4),
+                categories::level.eq(&shipped.5),
+                categories::verification.eq(&shipped.6),
+                categories::note.eq(&shipped.7),
+            ))
+            .execute(conn)?;
+        rep.updated
+            .push(format!("category {} {}", c.code, c.name_zh));
+    }
+    Ok(())
+}
+
+/// Each field of a stored shipped test item takes its shipped value unless an admin
+/// changed that field (then it is kept and reported).
+fn upgrade_test_items(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    recs: &[TestItemRec],
+    edits: &AdminEdits,
+    rep: &mut SeedReport,
+) -> AppResult<()> {
+    type Row = (
+        i64,
+        String,
+        String,
+        (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+        ),
+        (
+            Option<String>,
+            Option<i32>,
+            Option<i32>,
+            String,
+            Option<String>,
+            i32,
+        ),
+    );
+    let stored: std::collections::BTreeMap<(String, String), Row> = test_items::table
+        .select((
+            test_items::id,
+            test_items::category_code,
+            test_items::name,
+            (
+                test_items::method_standard,
+                test_items::judgment_standard,
+                test_items::limit_kind,
+                test_items::limit_min,
+                test_items::limit_max,
+                test_items::unit,
+            ),
+            (
+                test_items::lod,
+                test_items::micro_n,
+                test_items::micro_c,
+                test_items::verification,
+                test_items::note,
+                test_items::version,
+            ),
+        ))
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(|r| ((r.1.clone(), r.2.clone()), r))
+        .collect();
+    let text = |s: &str| Some(s.to_string());
+    let num = |n: Option<i32>| n.map(|v| v.to_string());
+    for t in recs {
+        let Some((id, _, _, a, b)) = stored.get(&(t.category_code.clone(), t.name.clone())) else {
+            continue;
+        };
+        let id = *id;
+        // (field, stored, shipped) as optional text.
+        let fields: [(&str, Option<String>, Option<String>); 10] = [
+            ("method_standard", text(&a.0), text(&t.method_standard)),
+            ("judgment_standard", text(&a.1), text(&t.judgment_standard)),
+            ("limit_kind", text(&a.2), text(&t.limit_kind)),
+            ("limit_min", a.3.clone(), empty_to_none(t.limit_min.clone())),
+            ("limit_max", a.4.clone(), empty_to_none(t.limit_max.clone())),
+            ("unit", text(&a.5), text(&t.unit)),
+            ("lod", b.0.clone(), empty_to_none(t.lod.clone())),
+            ("micro_n", num(b.1), num(t.micro_n)),
+            ("micro_c", num(b.2), num(t.micro_c)),
+            ("verification", text(&b.3), text(&t.verification)),
+        ];
+        let note_field = ("note", b.4.clone(), empty_to_none(t.note.clone()));
+        let mut merged = Vec::new();
+        let mut changed = false;
+        for (field, stored_v, shipped_v) in fields.into_iter().chain([note_field]) {
+            if stored_v == shipped_v {
+                merged.push(stored_v);
+            } else if edits.item_field(id, field) {
+                rep.kept
+                    .push(format!("test item {} {}: {field}", t.category_code, t.name));
+                merged.push(stored_v);
+            } else {
+                rep.updated
+                    .push(format!("test item {} {}: {field}", t.category_code, t.name));
+                merged.push(shipped_v);
+                changed = true;
+            }
+        }
+        if !changed {
+            continue;
+        }
+        let s = |i: usize| merged[i].clone().unwrap_or_default();
+        let o = |i: usize| merged[i].clone();
+        let n = |i: usize| merged[i].as_deref().and_then(|v| v.parse::<i32>().ok());
+        diesel::update(
+            test_items::table
+                .find(id)
+                .filter(test_items::version.eq(b.5)),
+        )
+        .set((
+            test_items::method_standard.eq(s(0)),
+            test_items::judgment_standard.eq(s(1)),
+            test_items::limit_kind.eq(s(2)),
+            test_items::limit_min.eq(o(3)),
+            test_items::limit_max.eq(o(4)),
+            test_items::unit.eq(s(5)),
+            test_items::lod.eq(o(6)),
+            test_items::micro_n.eq(n(7)),
+            test_items::micro_c.eq(n(8)),
+            test_items::verification.eq(s(9)),
+            test_items::note.eq(o(10)),
+            test_items::version.eq(b.5 + 1),
+            test_items::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Each rule of a profile stored before this load: a shipped rule it lacks is added,
+/// one that differs takes the shipped value, unless an admin changed, added or removed
+/// that rule (then it is kept and reported). The profile's version moves on a change.
+fn upgrade_profiles(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    profiles: &[crate::domain::rules::RuleProfile],
+    had: &BTreeSet<(String, String)>,
+    edits: &AdminEdits,
+    rep: &mut SeedReport,
+) -> AppResult<()> {
+    for p in profiles {
+        let (domain, kind) = (p.domain.as_str(), p.plan_kind.as_str());
+        if !had.contains(&(domain.to_string(), kind.to_string())) {
+            continue;
+        }
+        let id = format!("{domain}/{kind}");
+        let (text, version): (String, i32) = rule_profiles::table
+            .filter(rule_profiles::domain.eq(domain))
+            .filter(rule_profiles::plan_kind.eq(kind))
+            .select((rule_profiles::rules, rule_profiles::version))
+            .first(conn)?;
+        let mut rules: Vec<crate::domain::rules::Rule> = serde_json::from_str(&text)
+            .map_err(|e| AppError::internal(format!("stored rules of {id} unreadable: {e}")))?;
+        let mut changed = false;
+        for shipped in &p.rules {
+            let edited = edits.rules.contains(&(id.clone(), shipped.key.clone()));
+            match rules.iter_mut().find(|r| r.key == shipped.key) {
+                Some(r) if r == shipped => {}
+                Some(_) if edited => rep.kept.push(format!("rule {id} {}", shipped.key)),
+                Some(r) => {
+                    *r = shipped.clone();
+                    rep.updated.push(format!("rule {id} {}", shipped.key));
+                    changed = true;
+                }
+                None if edited => rep
+                    .kept
+                    .push(format!("rule {id} {}: removed by an admin", shipped.key)),
+                None => {
+                    rules.push(shipped.clone());
+                    rep.added.push(format!("rule {id} {}", shipped.key));
+                    rep.rules_added += 1;
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            diesel::update(
+                rule_profiles::table
+                    .filter(rule_profiles::domain.eq(domain))
+                    .filter(rule_profiles::plan_kind.eq(kind))
+                    .filter(rule_profiles::version.eq(version)),
+            )
+            .set((
+                rule_profiles::rules.eq(serde_json::to_string(&rules).map_err(AppError::internal)?),
+                rule_profiles::version.eq(version + 1),
+                rule_profiles::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// A calendar year stored before this load whose days or source differ from the
+/// shipped ones is replaced by the shipped year, unless an admin loaded that year.
+fn upgrade_calendars(
+    conn: &mut DbConnection,
+    years: &[YearRec],
+    rows: &[(chrono::NaiveDate, crate::domain::calendar::DayKind, String)],
+    had: &BTreeSet<i32>,
+    edits: &AdminEdits,
+    rep: &mut SeedReport,
+) -> AppResult<()> {
+    use chrono::Datelike;
+    for y in years.iter().filter(|y| had.contains(&y.year)) {
+        let (Some(from), Some(to)) = (
+            chrono::NaiveDate::from_ymd_opt(y.year, 1, 1),
+            chrono::NaiveDate::from_ymd_opt(y.year, 12, 31),
+        ) else {
+            continue;
+        };
+        let stored: BTreeSet<(chrono::NaiveDate, String, String)> = holidays::table
+            .filter(holidays::day.ge(from))
+            .filter(holidays::day.le(to))
+            .select((holidays::day, holidays::kind, holidays::name))
+            .load(conn)?
+            .into_iter()
+            .collect();
+        let shipped: BTreeSet<(chrono::NaiveDate, String, String)> = rows
+            .iter()
+            .filter(|(d, _, _)| d.year() == y.year)
+            .map(|(d, k, n)| (*d, k.as_str().to_string(), n.clone()))
+            .collect();
+        let source: String = calendar_years::table
+            .find(y.year)
+            .select(calendar_years::source)
+            .first(conn)?;
+        if stored == shipped && source == y.source {
+            continue;
+        }
+        if edits.years.contains(&y.year) {
+            rep.kept.push(format!("calendar {}", y.year));
+            continue;
+        }
+        diesel::delete(
+            holidays::table
+                .filter(holidays::day.ge(from))
+                .filter(holidays::day.le(to)),
+        )
+        .execute(conn)?;
+        for (day, kind, name) in &shipped {
+            diesel::insert_into(holidays::table)
+                .values((
+                    holidays::day.eq(day),
+                    holidays::kind.eq(kind),
+                    holidays::name.eq(name),
+                ))
+                .execute(conn)?;
+        }
+        diesel::update(calendar_years::table.find(y.year))
+            .set(calendar_years::source.eq(&y.source))
+            .execute(conn)?;
+        rep.updated.push(format!("calendar {}", y.year));
+        rep.turnarounds += crate::workflow::stats::recount_turnaround(conn, y.year)?;
+    }
+    Ok(())
 }
 
 /// The demo accounts: one per role, two samplers (a sample needs two), and a sampler

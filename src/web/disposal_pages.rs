@@ -111,7 +111,7 @@ async fn board(ctx: PageCtx, q: web::Query<BoardQuery>) -> AppResult<HttpRespons
                 now,
                 &actor,
                 &StatsFilter {
-                    year: Some(year),
+                    year: Some(year.to_string()),
                     ..Default::default()
                 },
             )?;

@@ -9,7 +9,7 @@ use crate::web::auth::ApiUser;
 use crate::web::AppState;
 use crate::workflow::intake::{
     self, Entity, EntityInput, Plan, PlanFilter, PlanInput, ReceiptInput, Sample, SampleFilter,
-    SampleInput,
+    SampleInput, SamplePatch,
 };
 
 /// The routes of this file, inside the `/api/v1` scope.
@@ -241,13 +241,13 @@ pub async fn get_sample(
     Ok(HttpResponse::Ok().json(s))
 }
 
-#[utoipa::path(patch, path = "/api/v1/samples/{sample_no}", request_body = SampleInput,
+#[utoipa::path(patch, path = "/api/v1/samples/{sample_no}", request_body = SamplePatch,
     responses((status = 200, body = Sample), (status = 409), (status = 422)))]
 pub async fn update_sample(
     st: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<String>,
-    body: web::Json<SampleInput>,
+    body: web::Json<SamplePatch>,
 ) -> AppResult<HttpResponse> {
     let now = now(&st);
     let actor = user.actor;
@@ -255,7 +255,7 @@ pub async fn update_sample(
     let input = body.into_inner();
     let s = st
         .db
-        .run(move |c| intake::update_sample(c, now, &actor, &no, input))
+        .run(move |c| intake::patch_sample(c, now, &actor, &no, input))
         .await?;
     Ok(HttpResponse::Ok().json(s))
 }

@@ -17,6 +17,7 @@ use crate::web::{
         description = "Food and drug sampling inspection LIMS. See API.md."
     ),
     paths(
+        openapi_json,
         api::healthz,
         api::login,
         api::logout,
@@ -124,6 +125,9 @@ use crate::web::{
 )]
 pub struct ApiDoc;
 
+/// This document: every endpoint, its parameters, bodies and answers (no login).
+#[utoipa::path(get, path = "/api/v1/openapi.json",
+    responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json")))]
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
 }

@@ -108,7 +108,7 @@ async fn dashboard(ctx: PageCtx, q: web::Query<StatsFilter>) -> AppResult<HttpRe
                 now,
                 &actor,
                 &crate::workflow::disposal::StatsFilter {
-                    year: Some(year),
+                    year: Some(year.to_string()),
                     region,
                     ..Default::default()
                 },

@@ -573,7 +573,11 @@ pub fn record_event(
         at,
         upheld: input.upheld,
         recall_level: input.recall_level,
-        accepted: input.accepted,
+        // API.md's `recheck_accepted` carries no flag: the step says it was accepted.
+        accepted: match kind {
+            StepKind::RecheckAccepted => Some(input.accepted.unwrap_or(true)),
+            _ => input.accepted,
+        },
     };
     let recorder = actor.id.ok_or_else(AppError::forbidden)?;
     write_tx(conn, |conn| {
@@ -592,7 +596,7 @@ pub fn record_event(
                 disposal_events::kind.eq(kind.as_str()),
                 disposal_events::at.eq(at),
                 disposal_events::upheld.eq(input.upheld),
-                disposal_events::accepted.eq(input.accepted),
+                disposal_events::accepted.eq(event.accepted),
                 disposal_events::recall_level.eq(input.recall_level.map(i32::from)),
                 disposal_events::note.eq((!note.is_empty()).then_some(&note)),
                 disposal_events::recorded_by.eq(recorder),
@@ -782,15 +786,17 @@ pub struct DisposalStats {
     pub not_on_time: Vec<LaggingCase>,
 }
 
-/// `GET /api/v1/stats/disposal` filters.
+/// `GET /api/v1/stats/disposal` filters. All are text so that a bad value becomes a
+/// 422 naming its field, as for the other statistics.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct StatsFilter {
     /// The year the cases opened (Asia/Shanghai); default: all years.
-    pub year: Option<i32>,
-    /// The first day of the period (Asia/Shanghai), included; instead of `year`.
-    pub from: Option<NaiveDate>,
-    /// The last day of the period, included.
-    pub to: Option<NaiveDate>,
+    pub year: Option<String>,
+    /// The first day of the period (YYYY-MM-DD, Asia/Shanghai), included; instead of
+    /// `year`.
+    pub from: Option<String>,
+    /// The last day of the period (YYYY-MM-DD), included.
+    pub to: Option<String>,
     /// A region code: that region and everything below it (county → prefecture → province).
     pub region: Option<String>,
     /// national | provincial | prefectural | county
@@ -879,7 +885,7 @@ struct RateScope {
     opened_to: NaiveDateTime,
 }
 
-fn rate_scope(actor: &Actor, f: &StatsFilter) -> AppResult<RateScope> {
+fn rate_scope(conn: &mut DbConnection, actor: &Actor, f: &StatsFilter) -> AppResult<RateScope> {
     let region = match f.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) => Some(RegionCode::parse(r).map_err(|_| {
             AppError::field(
@@ -889,6 +895,19 @@ fn rate_scope(actor: &Actor, f: &StatsFilter) -> AppResult<RateScope> {
         })?),
         None => None,
     };
+    // A well-formed code of no region is a mistake to name, not an empty figure.
+    if let Some(code) = &region {
+        let known: i64 = regions::table
+            .filter(regions::code.eq(code.as_str()))
+            .count()
+            .get_result(conn)?;
+        if known == 0 {
+            return Err(AppError::field(
+                "region",
+                Msg::new("没有这个行政区划", "is not a known region"),
+            ));
+        }
+    }
     let level = f.level.as_deref().map(str::trim).unwrap_or("").to_string();
     if !level.is_empty() && !PLAN_LEVELS.iter().any(|(k, _)| *k == level) {
         return Err(AppError::field(
@@ -899,8 +918,36 @@ fn rate_scope(actor: &Actor, f: &StatsFilter) -> AppResult<RateScope> {
             ),
         ));
     }
-    let (mut from, mut to) = (f.from, f.to);
-    if let Some(y) = f.year {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let date = |field: &str, v: &Option<String>| -> AppResult<Option<NaiveDate>> {
+        given(v)
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                    AppError::field(
+                        field,
+                        Msg::new("日期应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let (mut from, mut to) = (date("from", &f.from)?, date("to", &f.to)?);
+    let year = given(&f.year)
+        .map(|y| {
+            y.parse::<i32>().map_err(|_| {
+                AppError::field(
+                    "year",
+                    Msg::new("年份应为四位数字，如 2026", "must be a year such as 2026"),
+                )
+            })
+        })
+        .transpose()?;
+    if let Some(y) = year {
         if !(2000..=2100).contains(&y) {
             return Err(AppError::field(
                 "year",
@@ -1033,7 +1080,7 @@ pub fn stats(
     use crate::domain::disposal::rates_from_counts;
     use crate::domain::region::RegionLevel;
     actor.require(&[Role::Supervisor, Role::Admin])?;
-    let s = rate_scope(actor, f)?;
+    let s = rate_scope(conn, actor, f)?;
     let today = local_date(now);
     let (clause, texts) = rates_where(&s);
     let sql = placeholders(conn, &RATES_SQL.replace("{where}", &clause));

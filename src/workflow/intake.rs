@@ -25,7 +25,7 @@ use crate::workflow::reference::{get_profile, work_calendar};
 use crate::workflow::{clean_text, Actor};
 
 pub use crate::domain::local_time::{local_date, shanghai, to_local};
-pub use crate::forms::{QuantityValue, SampleInput};
+pub use crate::forms::{QuantityValue, SampleInput, SamplePatch};
 
 fn to_json<T: Serialize>(v: &T) -> AppResult<serde_json::Value> {
     serde_json::to_value(v).map_err(AppError::internal)
@@ -1303,6 +1303,57 @@ pub fn register_sample(
         )?;
         Ok(sample)
     })
+}
+
+/// The body that registers `s` as it stands, for applying a partial edit to it.
+fn input_of(s: &Sample) -> SampleInput {
+    SampleInput {
+        plan_id: s.plan_id,
+        entity_id: s.entity_id,
+        domain: s.domain.clone(),
+        category_code: s.category_code.clone(),
+        product_name: s.product_name.clone(),
+        brand: s.brand.clone(),
+        specification: s.specification.clone(),
+        batch_no: s.batch_no.clone(),
+        production_date: s.production_date,
+        shelf_life: s.shelf_life.clone(),
+        manufacturer: s.manufacturer.clone(),
+        manufacturer_address: s.manufacturer_address.clone(),
+        stage: s.stage.clone(),
+        sampled_at: s.sampled_at,
+        place: s.place.clone(),
+        sampler_ids: s.sampler_ids.clone(),
+        quantity: QuantityValue::Text(s.quantity.clone()),
+        unit: s.unit.clone(),
+        backup_quantity: s.backup_quantity.clone().map(QuantityValue::Text),
+        storage: s.storage.clone(),
+        price: s.price.clone().map(QuantityValue::Text),
+        notes: s.notes.clone(),
+        version: Some(s.version),
+    }
+}
+
+/// A sampler changes some fields of a sample (API.md's PATCH): the fields sent are
+/// laid over the sample as it stands and the whole is checked and stored as by
+/// [`update_sample`], which also compares the version sent inside its transaction.
+pub fn patch_sample(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    sample_no: &str,
+    patch: SamplePatch,
+) -> AppResult<Sample> {
+    actor.require(&[Role::Sampler])?;
+    if patch.version.is_none() {
+        return Err(AppError::field(
+            "version",
+            Msg::new("修改时须提供版本号", "is required to edit"),
+        ));
+    }
+    let row = visible_row(conn, actor, sample_no)?;
+    let current = row.to_sample(sampler_ids(conn, row.id)?);
+    update_sample(conn, now, actor, sample_no, patch.apply(input_of(&current)))
 }
 
 /// A sampler edits a sample while it is still `registered`, with the version it read.

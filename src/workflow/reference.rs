@@ -485,6 +485,9 @@ pub struct TestItemInput {
     pub limit_min: Option<LimitValue>,
     #[serde(default)]
     pub limit_max: Option<LimitValue>,
+    /// The unit of the limit; null or left out for an item without one (qualitative).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(value_type = Option<String>)]
     pub unit: String,
     #[serde(default)]
     pub lod: Option<LimitValue>,
@@ -516,6 +519,14 @@ pub struct TestItemPatch {
     pub verification: Option<String>,
     pub active: Option<bool>,
     pub version: i32,
+}
+
+/// A text that may be sent as null, which means empty (as left out does).
+fn null_as_empty<'de, D>(d: D) -> Result<String, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<String>::deserialize(d).map(Option::unwrap_or_default)
 }
 
 fn double_limit<'de, D>(d: D) -> Result<Option<Option<LimitValue>>, D::Error>
