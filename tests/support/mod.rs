@@ -502,6 +502,9 @@ pub fn pdf_qr_codes(pdf: &[u8], page: usize) -> Vec<String> {
 /// Driving headless Chromium through chromedriver (the browser tests).
 pub mod webdriver;
 
+/// Real `lims serve` processes (tests with several server instances).
+pub mod process;
+
 /// The `lims` binary as an operator runs it against `url`: the data directory, the
 /// working directory and the secret in `dir`, nothing from this machine's environment.
 pub fn lims_command(url: &DatabaseUrl, dir: &std::path::Path) -> std::process::Command {
