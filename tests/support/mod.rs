@@ -499,11 +499,9 @@ pub fn pdf_qr_codes(pdf: &[u8], page: usize) -> Vec<String> {
     found.into_iter().map(|f| f.1).collect()
 }
 
+pub mod process;
 /// Driving headless Chromium through chromedriver (the browser tests).
 pub mod webdriver;
-
-/// Real `lims serve` processes (tests with several server instances).
-pub mod process;
 
 /// The `lims` binary as an operator runs it against `url`: the data directory, the
 /// working directory and the secret in `dir`, nothing from this machine's environment.
