@@ -899,8 +899,12 @@ fn a_logout_on_one_server_process_holds_on_another(b: Backend) {
     let clock = lims::clock::FixedClock::new(crate::support::test_start());
     let db = TestDb::new(b, &clock);
     make_user(&db, &clock, "wang", &["sampler"], None);
-    let a = ServerProcess::start(&db.url, &[]);
-    let b2 = ServerProcess::start(&db.url, &[]);
+    let url = match &db.url {
+        lims::config::DatabaseUrl::Sqlite(p) => p.to_string_lossy().to_string(),
+        lims::config::DatabaseUrl::Postgres(u) => u.clone(),
+    };
+    let a = ServerProcess::start(&url, &[]);
+    let b2 = ServerProcess::start(&url, &[]);
     let client = bare_client();
     // A bearer token from A, logged out on B.
     let r = client
