@@ -325,11 +325,19 @@ fn rows(f: &Fx) -> Vec<Row> {
         api("POST", "/auth/logout", s("/auth/logout"), Users),
         api("GET", "/me", s("/me"), Users),
         api("GET", "/users", s("/users"), Roles(ADMIN)),
+        // The admin of another prefecture may not create a province-wide user (403).
         api("POST", "/users", s("/users"), Roles(ADMIN))
-            .json(json!({"username": "", "display_name": "", "password": "", "roles": []})),
-        api("GET", "/users/{id}", format!("/users/{}", f.admin_id), Roles(ADMIN)),
+            .json(json!({"username": "", "display_name": "", "password": "", "roles": []}))
+            .region_refused(),
+        api("POST", "/auth/password", s("/auth/password"), Users)
+            .json(json!({"old_password": "", "new_password": ""})),
+        api("GET", "/auth/sessions", s("/auth/sessions"), Users),
+        api("DELETE", "/auth/sessions/{id}", s("/auth/sessions/999999"), Users),
+        // The admin of another prefecture does not see a province-wide user.
+        api("GET", "/users/{id}", format!("/users/{}", f.admin_id), Roles(ADMIN)).hidden(),
         api("PATCH", "/users/{id}", format!("/users/{}", f.admin_id), Roles(ADMIN))
-            .json(json!({"version": 999})),
+            .json(json!({"version": 999}))
+            .hidden(),
         api("GET", "/regions", s("/regions"), Users),
         api("PUT", "/regions/{code}/population", s("/regions/630104/population"), Roles(ADMIN))
             .json(json!({"population": -1, "year": 2026})),
@@ -508,14 +516,19 @@ fn rows(f: &Fx) -> Vec<Row> {
             .form(&[("username", "wangfang"), ("password", PASSWORD), ("next", "/")]),
         page("POST", "/logout", s("/logout"), Public).form(&[]),
         page("GET", "/lang/{code}", s("/lang/en?next=/"), Public),
+        page("GET", "/account", s("/account"), Users),
+        page("POST", "/account/password", s("/account/password"), Users)
+            .form(&[("old_password", ""), ("new_password", "")]),
+        page("POST", "/account/sessions/{id}/revoke", s("/account/sessions/999999/revoke"), Users).form(&[]),
         page("GET", "/", s("/"), Users).scoped(),
         page("GET", "/search", format!("/search?q={reg}"), Users),
         // ------------------------------------------------------------ pages: admin
         page("GET", "/admin/users", s("/admin/users"), Roles(ADMIN)),
-        page("POST", "/admin/users", s("/admin/users"), Roles(ADMIN)).form(&[]),
-        page("GET", "/admin/users/{id}", format!("/admin/users/{}", f.admin_id), Roles(ADMIN)),
+        page("POST", "/admin/users", s("/admin/users"), Roles(ADMIN)).form(&[]).region_refused(),
+        page("GET", "/admin/users/{id}", format!("/admin/users/{}", f.admin_id), Roles(ADMIN)).hidden(),
         page("POST", "/admin/users/{id}", format!("/admin/users/{}", f.admin_id), Roles(ADMIN))
-            .form(&[("version", "999")]),
+            .form(&[("version", "999")])
+            .hidden(),
         page("GET", "/admin/regions", s("/admin/regions"), Roles(ADMIN)),
         page("POST", "/admin/regions/{code}/population", s("/admin/regions/630104/population"), Roles(ADMIN))
             .form(&[("population", "-1"), ("year", "2026")]),
@@ -652,10 +665,11 @@ fn sample_body_for(f: &Fx) -> Value {
     f.sample_body.clone()
 }
 
-/// A caller of the matrix: its user id (for the session cookie) and bearer token.
+/// A caller of the matrix: its session cookie and bearer token.
 struct Caller {
     id: Id,
-    uid: Option<i64>,
+    /// The signed session cookie value of a session started for it.
+    session: Option<String>,
     token: Option<String>,
     /// The signed CSRF cookie value and its token.
     csrf_cookie: String,
@@ -825,9 +839,20 @@ fn setup(app: &TestApp) -> (Fx, Vec<Caller>) {
                 .check_csrf(&csrf_cookie)
                 .expect("own csrf")
                 .to_string();
+            let session = name.map(|n| {
+                let (secret, _) = lims::workflow::accounts::login_session(
+                    &mut app.db.conn(),
+                    app.clock.now_naive(),
+                    n,
+                    PASSWORD,
+                    None,
+                )
+                .expect("a session");
+                signer.session_value(&secret)
+            });
             Caller {
                 id,
-                uid: name.map(|n| user_id(app, n)),
+                session,
                 token,
                 csrf_cookie,
                 csrf,
@@ -854,12 +879,8 @@ fn call(
         }
         Kind::Page => {
             let mut cookie = format!("{CSRF_COOKIE}={}", c.csrf_cookie);
-            if let Some(uid) = c.uid {
-                let signer = Signer::new(SECRET);
-                cookie.push_str(&format!(
-                    "; {SESSION_COOKIE}={}",
-                    signer.session_value(uid, app.clock.now())
-                ));
+            if let Some(session) = &c.session {
+                cookie.push_str(&format!("; {SESSION_COOKIE}={session}"));
             }
             rb = rb.header("cookie", cookie);
         }
@@ -916,8 +937,11 @@ fn every_route_is_allowed_or_refused_for_every_role_as_the_matrix_says(b: Backen
         (Vec::new(), Vec::new()),
         "(registered routes without a row, rows without a route)"
     );
-    // Logging out revokes the bearer tokens the other rows use: last.
-    table.sort_by_key(|r| r.route == "/auth/logout");
+    // Logging out ends the tokens and sessions the other rows use, and logging in with
+    // the form ends the session the browser had: last.
+    table.sort_by_key(|r| {
+        r.method == "POST" && matches!(r.route, "/auth/logout" | "/login" | "/logout")
+    });
     let client = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

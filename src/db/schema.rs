@@ -110,6 +110,9 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        kind -> Text,
+        last_used_at -> Nullable<Timestamp>,
+        client -> Nullable<Text>,
     }
 }
 

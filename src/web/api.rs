@@ -1,14 +1,14 @@
 //! The JSON API of API.md (Conventions, Auth and users, Reference data, Rules).
 //! Handlers are thin: read the input, call one use case, shape the output.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Msg};
-use crate::web::auth::ApiUser;
+use crate::web::auth::{user_agent, ApiUser};
 use crate::web::AppState;
-use crate::workflow::accounts::{self, NewUser, User, UserPatch};
+use crate::workflow::accounts::{self, NewUser, PasswordChange, SessionInfo, User, UserPatch};
 use crate::workflow::audit;
 use crate::workflow::reference::{
     self, Category, Holiday, PopulationInput, ProfileInput, Region, StoredProfile, TestItem,
@@ -20,6 +20,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/openapi.json", web::get().to(super::openapi::openapi_json))
         .route("/auth/login", web::post().to(login))
         .route("/auth/logout", web::post().to(logout))
+        .route("/auth/password", web::post().to(change_password))
+        .route("/auth/sessions", web::get().to(list_sessions))
+        .route("/auth/sessions/{id}", web::delete().to(revoke_session))
         .route("/me", web::get().to(me))
         .route("/users", web::get().to(list_users))
         .route("/users", web::post().to(create_user))
@@ -123,27 +126,74 @@ pub struct LoginOutput {
     responses((status = 200, body = LoginOutput), (status = 401), (status = 429)))]
 pub async fn login(
     st: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<LoginInput>,
 ) -> AppResult<HttpResponse> {
     let now = now(&st);
     let LoginInput { username, password } = body.into_inner();
+    let client = user_agent(&req);
     let (token, user) = st
         .db
-        .run(move |c| accounts::login(c, now, &username, &password))
+        .run(move |c| accounts::login(c, now, &username, &password, client.as_deref()))
         .await?;
     Ok(HttpResponse::Ok().json(LoginOutput { token, user }))
 }
 
-/// Revokes the bearer token in use.
+/// Ends the bearer token or the cookie session in use, on every server instance.
 #[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204)))]
 pub async fn logout(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
-    if let Some(token) = user.token {
-        let now = now(&st);
-        let actor = user.actor;
-        st.db
-            .run(move |c| accounts::revoke_token(c, now, &actor, &token))
-            .await?;
-    }
+    let now = now(&st);
+    let (actor, via) = (user.actor, user.credential);
+    st.db
+        .run(move |c| accounts::logout(c, now, &actor, &via))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller changes its own password; its other sessions and tokens end.
+#[utoipa::path(post, path = "/api/v1/auth/password", request_body = PasswordChange,
+    responses((status = 204), (status = 401), (status = 422), (status = 429)))]
+pub async fn change_password(
+    st: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<PasswordChange>,
+) -> AppResult<HttpResponse> {
+    let now = now(&st);
+    let (actor, via) = (user.actor, user.credential);
+    let input = body.into_inner();
+    st.db
+        .run(move |c| accounts::change_password(c, now, &actor, Some(&via), input))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's live sessions and tokens, newest first.
+#[utoipa::path(get, path = "/api/v1/auth/sessions",
+    responses((status = 200, body = Vec<SessionInfo>), (status = 401)))]
+pub async fn list_sessions(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
+    let now = now(&st);
+    let (actor, via) = (user.actor, user.credential);
+    let r = st
+        .db
+        .run(move |c| accounts::list_sessions(c, now, &actor, Some(&via)))
+        .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// Ends one of the caller's own sessions or tokens (another user's is 404).
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}",
+    responses((status = 204), (status = 401), (status = 404)))]
+pub async fn revoke_session(
+    st: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let now = now(&st);
+    let actor = user.actor;
+    let id = path.into_inner();
+    st.db
+        .run(move |c| accounts::revoke_session(c, now, &actor, id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -215,7 +265,7 @@ pub async fn get_user(
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", request_body = UserPatch,
-    responses((status = 200, body = User), (status = 409), (status = 422)))]
+    responses((status = 200, body = User), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn update_user(
     st: web::Data<AppState>,
     user: ApiUser,
@@ -223,12 +273,12 @@ pub async fn update_user(
     body: web::Json<UserPatch>,
 ) -> AppResult<HttpResponse> {
     let now = now(&st);
-    let actor = user.actor;
+    let (actor, via) = (user.actor, user.credential);
     let id = path.into_inner();
     let patch = body.into_inner();
     let u = st
         .db
-        .run(move |c| accounts::update_user(c, now, &actor, id, patch))
+        .run(move |c| accounts::update_user(c, now, &actor, Some(&via), id, patch))
         .await?;
     Ok(HttpResponse::Ok().json(u))
 }

@@ -1,5 +1,7 @@
 //! Who is calling: extractors for the API (bearer token, or session cookie with the
-//! CSRF header) and for pages (session cookie, CSRF field on every form).
+//! CSRF header) and for pages (session cookie, CSRF field on every form). Both look the
+//! session or token up in the database on every request, so one that ended on any
+//! instance is refused at once.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,7 +15,8 @@ use crate::error::{AppError, Lang, Msg};
 use crate::web::errors::request_lang;
 use crate::web::session::{CSRF_COOKIE, SESSION_COOKIE, SESSION_HOURS};
 use crate::web::AppState;
-use crate::workflow::{accounts, Actor};
+use crate::workflow::accounts::{self, Credential, CredentialKind};
+use crate::workflow::Actor;
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     req.app_data::<web::Data<AppState>>()
@@ -39,24 +42,40 @@ pub fn csrf_token(req: &HttpRequest, st: &AppState) -> Option<String> {
     st.signer.check_csrf(c.value()).map(str::to_string)
 }
 
-/// The user id of the request's valid session cookie.
-fn session_user_id(req: &HttpRequest, st: &AppState) -> Option<i64> {
+/// The session secret of the request's genuine session cookie.
+fn session_secret(req: &HttpRequest, st: &AppState) -> Option<String> {
     let c = req.cookie(SESSION_COOKIE)?;
-    st.signer.check_session(c.value(), st.clock.now())
+    st.signer.check_session(c.value()).map(str::to_string)
 }
 
-/// Loads the active user behind a session cookie, if any.
-async fn session_actor(st: &web::Data<AppState>, uid: i64) -> Result<Option<Actor>, AppError> {
-    let row = st.db.run(move |c| accounts::active_user(c, uid)).await?;
-    Ok(row.map(|r| r.to_actor()))
+/// The active user and credential behind a live session or token, if any.
+async fn lookup(
+    st: &web::Data<AppState>,
+    kind: CredentialKind,
+    secret: String,
+) -> Result<Option<(Actor, Credential)>, AppError> {
+    let now = st.clock.now_naive();
+    let found = st
+        .db
+        .run(move |c| accounts::authenticate(c, now, kind, &secret))
+        .await?;
+    Ok(found.map(|(row, cred)| (row.to_actor(), cred)))
+}
+
+/// The User-Agent of the request, for the list of a user's sessions.
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(512).collect())
 }
 
 /// An API caller: a bearer token, or a session cookie (whose unsafe requests must
 /// carry the CSRF token in `X-CSRF-Token`).
 pub struct ApiUser {
     pub actor: Actor,
-    /// The bearer token, when the caller used one (logout revokes it).
-    pub token: Option<String>,
+    /// The token or session the call came with (logout ends it).
+    pub credential: Credential,
 }
 
 impl FromRequest for ApiUser {
@@ -68,24 +87,15 @@ impl FromRequest for ApiUser {
         Box::pin(async move {
             let st = state(&req)?;
             if let Some(token) = bearer(&req) {
-                let now = st.clock.now_naive();
-                let t = token.clone();
-                let row = st
-                    .db
-                    .run(move |c| accounts::authenticate_token(c, now, &t))
-                    .await?;
-                return match row {
-                    Some(r) => Ok(ApiUser {
-                        actor: r.to_actor(),
-                        token: Some(token),
-                    }),
+                return match lookup(&st, CredentialKind::Token, token).await? {
+                    Some((actor, credential)) => Ok(ApiUser { actor, credential }),
                     None => Err(AppError::Unauthenticated(Msg::new(
                         "令牌无效或已过期",
                         "The token is invalid, revoked or expired",
                     ))),
                 };
             }
-            let uid = session_user_id(&req, &st).ok_or_else(unauthenticated)?;
+            let secret = session_secret(&req, &st).ok_or_else(unauthenticated)?;
             if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
                 let sent = req
                     .headers()
@@ -98,8 +108,10 @@ impl FromRequest for ApiUser {
                     )));
                 }
             }
-            let actor = session_actor(&st, uid).await?.ok_or_else(unauthenticated)?;
-            Ok(ApiUser { actor, token: None })
+            let (actor, credential) = lookup(&st, CredentialKind::Session, secret)
+                .await?
+                .ok_or_else(unauthenticated)?;
+            Ok(ApiUser { actor, credential })
         })
     }
 }
@@ -109,6 +121,8 @@ impl FromRequest for ApiUser {
 pub struct PageCtx {
     pub lang: Lang,
     pub user: Option<Actor>,
+    /// The session of the logged-in user.
+    pub credential: Option<Credential>,
     pub csrf: String,
     /// A CSRF cookie to set, when the request had none.
     pub new_csrf_cookie: Option<Cookie<'static>>,
@@ -141,12 +155,9 @@ impl PageCtx {
         self.state.clock.now_naive()
     }
 
-    /// A session cookie for `user_id`, starting now.
-    pub fn session_cookie(&self, user_id: i64) -> Cookie<'static> {
-        let value = self
-            .state
-            .signer
-            .session_value(user_id, self.state.clock.now());
+    /// The session cookie for a session's secret.
+    pub fn session_cookie(&self, secret: &str) -> Cookie<'static> {
+        let value = self.state.signer.session_value(secret);
         cookie(
             SESSION_COOKIE,
             value,
@@ -195,13 +206,15 @@ impl FromRequest for PageCtx {
                     )
                 }
             };
-            let user = match session_user_id(&req, &st) {
-                Some(uid) => session_actor(&st, uid).await?,
+            let found = match session_secret(&req, &st) {
+                Some(secret) => lookup(&st, CredentialKind::Session, secret).await?,
                 None => None,
             };
+            let (user, credential) = found.unzip();
             Ok(PageCtx {
                 lang,
                 user,
+                credential,
                 csrf,
                 new_csrf_cookie,
                 path: req.path().to_string(),

@@ -1,22 +1,24 @@
-//! The HTML pages: login, the home page for each role, and the admin pages for users,
-//! regions and population, holidays, rule profiles, test items and the audit log.
+//! The HTML pages: login, the account page (own sessions and password), the home page
+//! for each role, and the admin pages for users, regions and population, holidays,
+//! rule profiles, test items and the audit log.
 //! Server-rendered (askama, templates/), Chinese by default, usable on a phone. Every
 //! form carries the CSRF token; every change goes through the same use cases as the API.
 
 use actix_web::cookie::Cookie;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::Datelike;
 use serde::Deserialize;
 
+use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldErrors, Lang, Msg};
-use crate::web::auth::{cookie, PageCtx};
+use crate::web::auth::{cookie, user_agent, PageCtx};
 use crate::web::i18n::{self, word};
 use crate::web::session::{LANG_COOKIE, SESSION_COOKIE};
-use crate::workflow::accounts::{self, NewUser, User, UserPatch};
-use crate::workflow::audit::{self, AuditRow};
+use crate::workflow::accounts::{self, NewUser, PasswordChange, SessionInfo, User, UserPatch};
+use crate::workflow::audit::AuditRow;
 use crate::workflow::reference::{
     self, CalendarYear, Category, Holiday, PopulationInput, ProfileInput, Region, SetupHealth,
     StoredProfile, TestItem, TestItemPatch,
@@ -28,6 +30,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login_submit))
         .route("/logout", web::post().to(logout))
+        .route("/account", web::get().to(account_page))
+        .route("/account/password", web::post().to(account_password))
+        .route(
+            "/account/sessions/{id}/revoke",
+            web::post().to(account_revoke),
+        )
         .route("/lang/{code}", web::get().to(switch_lang))
         .route("/", web::get().to(home))
         .route("/admin/users", web::get().to(users_page))
@@ -139,6 +147,7 @@ impl Nav {
                 add("/stats", "nav.stats");
             }
             add("/samples", "nav.samples");
+            add("/account", "nav.account");
             if u.roles
                 .has_any(&[Role::Sampler, Role::Supervisor, Role::Admin])
             {
@@ -311,20 +320,32 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login_submit(ctx: PageCtx, form: web::Form<LoginForm>) -> AppResult<HttpResponse> {
+async fn login_submit(
+    ctx: PageCtx,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> AppResult<HttpResponse> {
     ctx.check_csrf(&form.csrf)?;
     let form = form.into_inner();
     let now = ctx.now();
     let (u, p) = (form.username.clone(), form.password.clone());
+    let client = user_agent(&req);
+    // A session already on this browser ends: one browser, one session.
+    let (old, old_user) = (ctx.credential, ctx.user.clone());
     let result = ctx
         .state
         .db
-        .run(move |c| accounts::check_login(c, now, &u, &p))
+        .run(move |c| {
+            if let (Some(via), Some(actor)) = (old, old_user) {
+                accounts::logout(c, now, &actor, &via)?;
+            }
+            accounts::login_session(c, now, &u, &p, client.as_deref())
+        })
         .await;
     match result {
-        Ok(row) => {
+        Ok((secret, _)) => {
             let mut resp = redirect(&safe_next(form.next.as_deref()));
-            resp.add_cookie(&ctx.session_cookie(row.id))
+            resp.add_cookie(&ctx.session_cookie(&secret))
                 .map_err(AppError::internal)?;
             Ok(resp)
         }
@@ -350,6 +371,13 @@ struct CsrfForm {
 
 async fn logout(ctx: PageCtx, form: web::Form<CsrfForm>) -> AppResult<HttpResponse> {
     ctx.check_csrf(&form.csrf)?;
+    if let (Some(via), Some(actor)) = (ctx.credential, ctx.user.clone()) {
+        let now = ctx.now();
+        ctx.state
+            .db
+            .run(move |c| accounts::logout(c, now, &actor, &via))
+            .await?;
+    }
     let mut resp = redirect("/login");
     let mut gone = Cookie::new(SESSION_COOKIE, "");
     gone.set_path("/");
@@ -373,6 +401,131 @@ async fn switch_lang(
     );
     resp.add_cookie(&c).map_err(AppError::internal)?;
     Ok(resp)
+}
+
+// ---------------------------------------------------------------- account
+
+#[derive(Template)]
+#[template(path = "auth/account.html")]
+struct AccountPage {
+    nav: Nav,
+    username: String,
+    sessions: Vec<SessionInfo>,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+impl AccountPage {
+    fn when(&self, t: &chrono::DateTime<chrono::FixedOffset>) -> String {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    fn kind_word(&self, s: &SessionInfo) -> &'static str {
+        match s.kind {
+            accounts::CredentialKind::Session => self.nav.t("account.kind_session"),
+            accounts::CredentialKind::Token => self.nav.t("account.kind_token"),
+        }
+    }
+}
+
+async fn account_view(
+    ctx: &PageCtx,
+    status: StatusCode,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+) -> AppResult<HttpResponse> {
+    let actor = ctx.user()?.clone();
+    let username = actor.username.clone();
+    let now = ctx.now();
+    let via = ctx.credential;
+    let sessions = ctx
+        .state
+        .db
+        .run(move |c| accounts::list_sessions(c, now, &actor, via.as_ref()))
+        .await?;
+    render(
+        ctx,
+        status,
+        &AccountPage {
+            nav: Nav::new(ctx),
+            username,
+            sessions,
+            errors,
+            notice,
+        },
+    )
+}
+
+/// The user's own sessions and tokens, and the form to change its password.
+async fn account_page(ctx: PageCtx, q: web::Query<NoticeQuery>) -> AppResult<HttpResponse> {
+    let notice = match q.done.as_deref() {
+        Some("password") => Some(word(ctx.lang, "account.password_changed").to_string()),
+        Some("revoked") => Some(word(ctx.lang, "account.revoked").to_string()),
+        _ => None,
+    };
+    account_view(&ctx, StatusCode::OK, Vec::new(), notice).await
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    done: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    old_password: String,
+    new_password: String,
+}
+
+async fn account_password(ctx: PageCtx, form: web::Form<PasswordForm>) -> AppResult<HttpResponse> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.user()?.clone();
+    let form = form.into_inner();
+    let input = PasswordChange {
+        old_password: form.old_password,
+        new_password: form.new_password,
+    };
+    let now = ctx.now();
+    let via = ctx.credential;
+    let result = ctx
+        .state
+        .db
+        .run(move |c| accounts::change_password(c, now, &actor, via.as_ref(), input))
+        .await;
+    match result {
+        Ok(()) => Ok(redirect("/account?done=password")),
+        Err(e @ AppError::Invalid(..)) => {
+            let errors = errors_of(&e, ctx.lang, "new_password")
+                .into_iter()
+                .map(|(field, m)| {
+                    let label = match field.as_str() {
+                        "old_password" => word(ctx.lang, "account.old_password"),
+                        _ => word(ctx.lang, "account.new_password"),
+                    };
+                    (label.to_string(), m)
+                })
+                .collect();
+            account_view(&ctx, StatusCode::UNPROCESSABLE_ENTITY, errors, None).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn account_revoke(
+    ctx: PageCtx,
+    path: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> AppResult<HttpResponse> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.user()?.clone();
+    let id = path.into_inner();
+    let now = ctx.now();
+    ctx.state
+        .db
+        .run(move |c| accounts::revoke_session(c, now, &actor, id))
+        .await?;
+    Ok(redirect("/account?done=revoked"))
 }
 
 // ---------------------------------------------------------------- home
@@ -620,6 +773,16 @@ fn require_admin(ctx: &PageCtx) -> AppResult<Actor> {
     Ok(u)
 }
 
+/// The regions an admin may give as a scope: those inside its own.
+fn regions_in_scope(actor: &Actor, regions: Vec<Region>) -> Vec<Region> {
+    regions
+        .into_iter()
+        .filter(|r| {
+            RegionCode::parse(&r.code).is_ok_and(|c| scope_covers(actor.region.as_ref(), &c))
+        })
+        .collect()
+}
+
 struct RoleBox {
     value: &'static str,
     label: &'static str,
@@ -644,6 +807,8 @@ fn role_boxes(lang: Lang, chosen: &[String]) -> Vec<RoleBox> {
 #[template(path = "admin/users.html")]
 struct UsersPage {
     nav: Nav,
+    /// Whether the admin may give the whole province as a scope.
+    province_wide: bool,
     users: Vec<User>,
     regions: Vec<Region>,
     role_boxes: Vec<RoleBox>,
@@ -662,13 +827,14 @@ async fn users_page(ctx: PageCtx) -> AppResult<HttpResponse> {
         .run(move |c| {
             Ok((
                 accounts::list_users(c, &actor, 1, 500)?.0,
-                reference::list_regions(c)?,
+                regions_in_scope(&actor, reference::list_regions(c)?),
             ))
         })
         .await?;
     ok(
         &ctx,
         &UsersPage {
+            province_wide: ctx.user.as_ref().is_some_and(|u| u.region.is_none()),
             role_boxes: role_boxes(ctx.lang, &[]),
             nav: Nav::new(&ctx),
             users,
@@ -736,11 +902,12 @@ async fn users_create(
         .run(move |c| {
             Ok((
                 accounts::list_users(c, &actor, 1, 500)?.0,
-                reference::list_regions(c)?,
+                regions_in_scope(&actor, reference::list_regions(c)?),
             ))
         })
         .await?;
     let page = UsersPage {
+        province_wide: ctx.user.as_ref().is_some_and(|u| u.region.is_none()),
         role_boxes: role_boxes(ctx.lang, if failed { &input.roles } else { &[] }),
         nav: Nav::new(&ctx),
         users,
@@ -771,6 +938,7 @@ async fn users_create(
 #[template(path = "admin/user_edit.html")]
 struct UserEditPage {
     nav: Nav,
+    province_wide: bool,
     user: User,
     regions: Vec<Region>,
     role_boxes: Vec<RoleBox>,
@@ -788,7 +956,7 @@ async fn user_edit_page(ctx: PageCtx, path: web::Path<i64>) -> AppResult<HttpRes
         .run(move |c| {
             Ok((
                 accounts::get_user(c, &actor, id)?,
-                reference::list_regions(c)?,
+                regions_in_scope(&actor, reference::list_regions(c)?),
             ))
         })
         .await?;
@@ -796,6 +964,7 @@ async fn user_edit_page(ctx: PageCtx, path: web::Path<i64>) -> AppResult<HttpRes
     ok(
         &ctx,
         &UserEditPage {
+            province_wide: ctx.user.as_ref().is_some_and(|u| u.region.is_none()),
             role_boxes: role_boxes(ctx.lang, &chosen),
             region: user.region_code.clone().unwrap_or_default(),
             nav: Nav::new(&ctx),
@@ -828,20 +997,36 @@ async fn user_edit_submit(
         roles: Some(form_all(&form, "roles")),
         region_code: Some(Some(region.clone()).filter(|r| !r.is_empty())),
         active: Some(form_get(&form, "active").is_some()),
+        current_password: form_get(&form, "current_password")
+            .filter(|p| !p.is_empty())
+            .map(str::to_string),
         version,
     };
     let now = ctx.now();
     let a = actor.clone();
+    let via = ctx.credential;
     let result = ctx
         .state
         .db
-        .run(move |c| accounts::update_user(c, now, &a, id, patch))
+        .run(move |c| accounts::update_user(c, now, &a, via.as_ref(), id, patch))
         .await;
-    let (errors, notice) = match result {
-        Ok(_) => (Vec::new(), Some(word(ctx.lang, "common.saved").to_string())),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            (errors_of(&e, ctx.lang, "version"), None)
-        }
+    let (errors, notice, status) = match result {
+        Ok(_) => (
+            Vec::new(),
+            Some(word(ctx.lang, "common.saved").to_string()),
+            StatusCode::OK,
+        ),
+        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => (
+            errors_of(&e, ctx.lang, "version"),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        // A refusal of the change (scope, re-authentication) shows the form again.
+        Err(e @ AppError::Forbidden(_)) => (
+            errors_of(&e, ctx.lang, "current_password"),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
         Err(e) => return Err(e),
     };
     let (user, regions) = ctx
@@ -850,7 +1035,7 @@ async fn user_edit_submit(
         .run(move |c| {
             Ok((
                 accounts::get_user(c, &actor, id)?,
-                reference::list_regions(c)?,
+                regions_in_scope(&actor, reference::list_regions(c)?),
             ))
         })
         .await?;
@@ -861,6 +1046,7 @@ async fn user_edit_submit(
         user.roles.iter().map(|r| r.as_str().to_string()).collect()
     };
     let page = UserEditPage {
+        province_wide: ctx.user.as_ref().is_some_and(|u| u.region.is_none()),
         role_boxes: role_boxes(ctx.lang, &chosen),
         region: if failed {
             region
@@ -873,7 +1059,6 @@ async fn user_edit_submit(
         errors,
         notice,
     };
-    let status = form_status(failed);
     render(&ctx, status, &page)
 }
 
@@ -1516,8 +1701,12 @@ struct AuditPage {
 }
 
 async fn audit_page(ctx: PageCtx) -> AppResult<HttpResponse> {
-    require_admin(&ctx)?;
-    let rows = ctx.state.db.run(|c| audit::recent(c, 200)).await?;
+    let actor = require_admin(&ctx)?;
+    let rows = ctx
+        .state
+        .db
+        .run(move |c| accounts::visible_audit_rows(c, &actor, 200))
+        .await?;
     ok(
         &ctx,
         &AuditPage {

@@ -1,29 +1,48 @@
-//! Accounts: users with roles and a region scope, password login with throttling, API
-//! tokens stored hashed. Passwords are hashed with Argon2id and never logged or
+//! Accounts: users with roles and a region scope, password login with throttling, and
+//! the credentials a login yields: browser sessions and API tokens, both rows of
+//! `api_tokens` stored as the SHA-256 of a random secret, so that ending one ends it on
+//! every server instance. Passwords are hashed with Argon2id and never logged or
 //! audited.
+//!
+//! Invariants: an admin with a region scope sees and changes only users inside it, and
+//! grants only scopes inside it; nobody widens its own scope or roles; a password, role
+//! or scope change and a deactivation revoke every session and token of that user in
+//! the same transaction.
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use base64::Engine;
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime};
 use diesel::prelude::*;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::db::schema::{api_tokens, login_attempts, regions, users};
+use crate::db::schema::{api_tokens, audit_log, login_attempts, regions, users};
 use crate::db::{write_tx, DbConnection};
-use crate::domain::region::RegionCode;
+use crate::domain::local_time::to_local;
+use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::{Role, Roles};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
-use crate::workflow::audit::{self, Change};
+use crate::workflow::audit::{self, AuditRow, Change};
 use crate::workflow::{clean_text, Actor};
 
 /// Failed logins for one username within a minute after which login is refused (429).
 pub const MAX_FAILURES_PER_MINUTE: i64 = 5;
 /// How long an API token lives.
 pub const TOKEN_LIFETIME_DAYS: i64 = 30;
+/// How long a browser session lives after its login (there is no idle timeout).
+pub const SESSION_LIFETIME_HOURS: i64 = 12;
+/// How long after its login a session or token may change another user's password or
+/// roles without giving the admin's own password again.
+pub const REAUTH_MINUTES: i64 = 5;
+/// `last_used_at` is written at most this often per session or token.
+pub const LAST_USED_EVERY_SECONDS: i64 = 60;
+/// The most characters of a User-Agent kept as a session's `client`.
+const CLIENT_MAX_CHARS: usize = 200;
+/// The most live sessions and tokens a user's list shows (the newest).
+pub const SESSIONS_LISTED: i64 = 100;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -104,7 +123,19 @@ pub struct UserPatch {
     #[schema(value_type = Option<String>)]
     pub region_code: Option<Option<String>>,
     pub active: Option<bool>,
+    /// The acting admin's own password: needed to change a password or roles unless
+    /// its session or token began within [`REAUTH_MINUTES`].
+    #[serde(default)]
+    pub current_password: Option<String>,
     pub version: i32,
+}
+
+/// `POST /api/v1/auth/password`: a user changes its own password.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub old_password: String,
+    pub new_password: String,
 }
 
 fn double_option<'de, D>(d: D) -> Result<Option<Option<String>>, D::Error>
@@ -146,12 +177,44 @@ fn check_username(u: &str) -> Result<String, Msg> {
     }
 }
 
-fn check_password(p: &str) -> Result<(), Msg> {
+/// Characters that show nothing: whitespace, controls, and the format characters
+/// (zero-width spaces and joiners, direction marks, fillers, variation selectors).
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
+            | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{2800}' | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// A password a person can choose: 10 to 256 characters, not only invisible ones, not
+/// the username, and not one of the [`COMMON_PASSWORDS`] (ignoring case and the spaces
+/// around it).
+fn check_password(p: &str, username: &str) -> Result<(), Msg> {
     let n = p.chars().count();
     if !(10..=256).contains(&n) {
         return Err(Msg::new(
             "密码长度应为10至256个字符",
             "must be 10 to 256 characters",
+        ));
+    }
+    if p.chars().all(is_invisible) {
+        return Err(Msg::new(
+            "密码不能只由空格或不可见字符组成",
+            "must not be only spaces or invisible characters",
+        ));
+    }
+    let folded = p.trim().to_lowercase();
+    if folded == username.trim().to_lowercase() {
+        return Err(Msg::new("密码不能与用户名相同", "must not be the username"));
+    }
+    if COMMON_PASSWORDS.contains(&folded.as_str()) {
+        return Err(Msg::new(
+            "这是常见密码，很容易被猜中，请换一个",
+            "is a common password that is easy to guess; choose another",
         ));
     }
     Ok(())
@@ -211,7 +274,44 @@ fn load_user(conn: &mut DbConnection, id: i64) -> AppResult<UserRow> {
         .ok_or_else(|| AppError::not_found("用户", "User"))
 }
 
-/// An admin creates a user.
+/// Whether a user whose scope is `region` lies inside the actor's scope. A
+/// province-wide user lies inside the scope of province-wide admins only.
+fn in_scope(actor: &Actor, region: Option<&str>) -> bool {
+    match (&actor.region, region) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(_), Some(code)) => {
+            RegionCode::parse(code).is_ok_and(|c| scope_covers(actor.region.as_ref(), &c))
+        }
+    }
+}
+
+/// The user `id` if the actor may see it (itself, or inside its scope), else 404.
+fn visible_user(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<UserRow> {
+    let row = load_user(conn, id)?;
+    if actor.id == Some(id) || in_scope(actor, row.region_code.as_deref()) {
+        Ok(row)
+    } else {
+        Err(AppError::not_found("用户", "User"))
+    }
+}
+
+fn outside_scope(actor: &Actor) -> AppError {
+    let scope = actor
+        .region
+        .as_ref()
+        .map(|r| r.as_str().to_string())
+        .unwrap_or_default();
+    AppError::Forbidden(Msg::new(
+        format!("您只能管理管辖区域 {scope} 以内的用户；全省范围的账户只能由全省管理员设置"),
+        format!(
+            "You manage only users inside your region {scope}; only a province-wide admin sets up province-wide accounts"
+        ),
+    ))
+}
+
+/// An admin creates a user inside its own scope (a province-wide account only when
+/// the admin is province-wide itself).
 pub fn create_user(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -219,6 +319,18 @@ pub fn create_user(
     input: NewUser,
 ) -> AppResult<User> {
     actor.require(&[Role::Admin])?;
+    if actor.region.is_some() {
+        let region = input
+            .region_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        // An unreadable code is left to the field check (422).
+        let readable = region.is_none_or(|c| RegionCode::parse(c).is_ok());
+        if readable && !in_scope(actor, region) {
+            return Err(outside_scope(actor));
+        }
+    }
     create_user_unchecked(conn, now, actor, input)
 }
 
@@ -237,7 +349,7 @@ pub fn create_user_unchecked(
     let display_name = clean_text(&input.display_name, 64, true)
         .map_err(|m| fields.insert("display_name".into(), m))
         .ok();
-    if let Err(m) = check_password(&input.password) {
+    if let Err(m) = check_password(&input.password, &input.username) {
         fields.insert("password".into(), m);
     }
     let roles = check_roles(&input.roles)
@@ -305,16 +417,22 @@ pub fn create_user_unchecked(
     })
 }
 
-/// An admin changes a user. A stale `version` is a conflict; deactivating a user
-/// revokes every token it holds.
+/// An admin changes a user inside its scope (others are 404 to it). A stale `version`
+/// is a conflict. The new scope must lie inside the admin's; an admin never widens its
+/// own scope or roles. Changing a password or roles needs the admin's own password
+/// (`current_password`) unless `via`, the session or token in use, began within
+/// [`REAUTH_MINUTES`]. A password, role or scope change and a deactivation revoke
+/// every session and token of the user (but the admin's own one in use).
 pub fn update_user(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     actor: &Actor,
+    via: Option<&Credential>,
     id: i64,
     patch: UserPatch,
 ) -> AppResult<User> {
     actor.require(&[Role::Admin])?;
+    let target = visible_user(conn, actor, id)?;
     let mut fields = FieldErrors::new();
     let display_name = match &patch.display_name {
         Some(d) => clean_text(d, 64, true)
@@ -324,7 +442,7 @@ pub fn update_user(
         None => Some(None),
     };
     if let Some(p) = &patch.password {
-        if let Err(m) = check_password(p) {
+        if let Err(m) = check_password(p, &target.username) {
             fields.insert("password".into(), m);
         }
     }
@@ -348,6 +466,10 @@ pub fn update_user(
     else {
         return Err(AppError::invalid(fields));
     };
+    let old_roles = Roles::parse_list(&target.roles).unwrap_or_default();
+    // Only a real change counts: the edit form always sends the roles and the region.
+    let roles = roles.filter(|r| *r != old_roles);
+    let region = region.filter(|r| *r != target.region_code);
     if actor.id == Some(id)
         && (patch.active == Some(false) || roles.as_ref().is_some_and(|r| !r.has(Role::Admin)))
     {
@@ -356,7 +478,29 @@ pub fn update_user(
             "You cannot deactivate yourself or remove your own admin role",
         )));
     }
+    if let Some(r) = &region {
+        if !in_scope(actor, r.as_deref()) {
+            return Err(outside_scope(actor));
+        }
+    }
+    if actor.id == Some(id) {
+        if let Some(r) = &roles {
+            if r.iter().any(|role| !old_roles.has(role)) {
+                return Err(AppError::Forbidden(Msg::new(
+                    "不能给自己增加角色",
+                    "You cannot give yourself more roles",
+                )));
+            }
+        }
+    }
+    if patch.password.is_some() || roles.is_some() {
+        reauthenticate(conn, now, actor, via, patch.current_password.as_deref())?;
+    }
     let password_hash = patch.password.as_deref().map(hash_password).transpose()?;
+    let revoke = password_hash.is_some()
+        || roles.is_some()
+        || region.is_some()
+        || patch.active == Some(false);
     write_tx(conn, |conn| {
         let before = load_user(conn, id)?;
         if before.version != patch.version {
@@ -366,7 +510,7 @@ pub fn update_user(
         if let Some(d) = display_name {
             after.display_name = d;
         }
-        if let Some(r) = roles {
+        if let Some(r) = &roles {
             after.roles = r.to_db_string();
         }
         if let Some(r) = region {
@@ -398,15 +542,6 @@ pub fn update_user(
         if n != 1 {
             return Err(AppError::stale());
         }
-        if !after.active {
-            diesel::update(
-                api_tokens::table
-                    .filter(api_tokens::user_id.eq(id))
-                    .filter(api_tokens::revoked_at.is_null()),
-            )
-            .set(api_tokens::revoked_at.eq(Some(now)))
-            .execute(conn)?;
-        }
         let user = after.to_user();
         audit::append(
             conn,
@@ -425,10 +560,47 @@ pub fn update_user(
                 reason: None,
             },
         )?;
+        if revoke {
+            let keep = via.filter(|_| actor.id == Some(id)).map(|c| c.id);
+            revoke_all(conn, now, actor, id, keep, "user_changed")?;
+        }
         Ok(user)
     })
 }
 
+/// Refuses (403) a change of a password or roles unless the actor's session or token
+/// began within [`REAUTH_MINUTES`] or `password` is the actor's own. A wrong password
+/// counts as a failed login of the actor (so it is throttled like one).
+fn reauthenticate(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    via: Option<&Credential>,
+    password: Option<&str>,
+) -> AppResult<()> {
+    if via.is_some_and(|c| now - c.logged_in_at <= Duration::minutes(REAUTH_MINUTES)) {
+        return Ok(());
+    }
+    let refused = || {
+        AppError::Forbidden(Msg::new(
+            format!("修改密码或角色需要输入您本人的当前密码（或在{REAUTH_MINUTES}分钟内重新登录）"),
+            format!(
+                "Changing a password or roles needs your own current password (current_password), or a login within the last {REAUTH_MINUTES} minutes"
+            ),
+        ))
+    };
+    let Some(password) = password.filter(|p| !p.is_empty()) else {
+        return Err(refused());
+    };
+    match check_login(conn, now, &actor.username, password) {
+        Ok(row) if Some(row.id) == actor.id => Ok(()),
+        Ok(_) | Err(AppError::Unauthenticated(_)) => Err(refused()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The users the admin may see: all of them for a province-wide admin, else those
+/// inside its scope.
 pub fn list_users(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -436,8 +608,16 @@ pub fn list_users(
     per_page: i64,
 ) -> AppResult<(Vec<User>, i64)> {
     actor.require(&[Role::Admin])?;
-    let total: i64 = users::table.count().get_result(conn)?;
-    let rows: Vec<UserRow> = users::table
+    let scoped = |prefix: Option<String>| {
+        let mut q = users::table.into_boxed();
+        if let Some(p) = prefix {
+            q = q.filter(users::region_code.like(format!("{p}%")));
+        }
+        q
+    };
+    let prefix = actor.region.as_ref().map(RegionCode::like_prefix);
+    let total: i64 = scoped(prefix.clone()).count().get_result(conn)?;
+    let rows: Vec<UserRow> = scoped(prefix)
         .order(users::username.asc())
         .offset((page - 1) * per_page)
         .limit(per_page)
@@ -446,11 +626,35 @@ pub fn list_users(
     Ok((rows.iter().map(UserRow::to_user).collect(), total))
 }
 
+/// A user as the caller may see it: itself, or (an admin) a user inside its scope;
+/// any other is 404.
 pub fn get_user(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<User> {
     if actor.id != Some(id) {
         actor.require(&[Role::Admin])?;
     }
-    Ok(load_user(conn, id)?.to_user())
+    Ok(visible_user(conn, actor, id)?.to_user())
+}
+
+/// The newest audit rows an admin may read: the whole log for a province-wide admin;
+/// for a scoped admin, the rows whose actor is a user inside its scope (not the rows of
+/// province-wide users or of the system, even about things inside the scope).
+pub fn visible_audit_rows(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    limit: i64,
+) -> AppResult<Vec<AuditRow>> {
+    actor.require(&[Role::Admin])?;
+    let mut q = audit_log::table.into_boxed();
+    if let Some(scope) = &actor.region {
+        let inside = users::table
+            .filter(users::region_code.like(format!("{}%", scope.like_prefix())))
+            .select(users::id.nullable());
+        q = q.filter(audit_log::actor_id.eq_any(inside));
+    }
+    Ok(q.order(audit_log::id.desc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)?)
 }
 
 /// Users holding `role` who are active, for pickers (e.g. the two samplers).
@@ -535,77 +739,238 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Logs in for the API: checks the credentials and issues a bearer token, of which
-/// only the hash is stored.
-pub fn login(
+/// What a login yields: a browser session (a cookie) or an API token (a bearer token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialKind {
+    Session,
+    Token,
+}
+
+impl CredentialKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Session => "session",
+            CredentialKind::Token => "token",
+        }
+    }
+
+    fn lifetime(self) -> Duration {
+        match self {
+            CredentialKind::Session => Duration::hours(SESSION_LIFETIME_HOURS),
+            CredentialKind::Token => Duration::days(TOKEN_LIFETIME_DAYS),
+        }
+    }
+}
+
+/// The session or token a request came with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credential {
+    /// Its row in `api_tokens`.
+    pub id: i64,
+    pub kind: CredentialKind,
+    /// When its login happened.
+    pub logged_in_at: NaiveDateTime,
+}
+
+/// The client a login came from, as stored: the User-Agent without control
+/// characters, cut to [`CLIENT_MAX_CHARS`].
+fn client_text(client: Option<&str>) -> Option<String> {
+    let c: String = client?
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(CLIENT_MAX_CHARS)
+        .collect();
+    let c = c.trim().to_string();
+    (!c.is_empty()).then_some(c)
+}
+
+/// Issues a session or token for a user who just proved its password: a random secret
+/// of which only the SHA-256 is stored. Audited as `auth.login`.
+fn issue(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    username: &str,
-    password: &str,
-) -> AppResult<(String, User)> {
-    let row = check_login(conn, now, username, password)?;
+    row: &UserRow,
+    kind: CredentialKind,
+    client: Option<&str>,
+) -> AppResult<(String, Credential)> {
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
-    let hash = token_hash(&token);
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let hash = token_hash(&secret);
+    let client = client_text(client);
     let actor = row.to_actor();
-    write_tx(conn, |conn| {
+    let id = write_tx(conn, |conn| {
         diesel::insert_into(api_tokens::table)
             .values((
                 api_tokens::user_id.eq(row.id),
                 api_tokens::token_hash.eq(&hash),
                 api_tokens::created_at.eq(now),
-                api_tokens::expires_at.eq(now + Duration::days(TOKEN_LIFETIME_DAYS)),
+                api_tokens::expires_at.eq(now + kind.lifetime()),
+                api_tokens::kind.eq(kind.as_str()),
+                api_tokens::last_used_at.eq(Some(now)),
+                api_tokens::client.eq(&client),
             ))
             .execute(conn)?;
+        let id: i64 = api_tokens::table
+            .filter(api_tokens::token_hash.eq(&hash))
+            .select(api_tokens::id)
+            .first(conn)?;
         audit::append(
             conn,
             now,
             &actor,
             Change {
-                action: "auth.token_issued",
+                action: "auth.login",
                 entity_kind: "user",
                 entity_id: row.id.to_string(),
+                after: Some(serde_json::json!({
+                    "kind": kind.as_str(), "session_id": id, "client": client,
+                })),
                 ..Change::default()
             },
-        )
+        )?;
+        Ok(id)
     })?;
+    Ok((
+        secret,
+        Credential {
+            id,
+            kind,
+            logged_in_at: now,
+        },
+    ))
+}
+
+/// Logs in for the API: checks the credentials and issues a bearer token.
+pub fn login(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    username: &str,
+    password: &str,
+    client: Option<&str>,
+) -> AppResult<(String, User)> {
+    let row = check_login(conn, now, username, password)?;
+    let (token, _) = issue(conn, now, &row, CredentialKind::Token, client)?;
     Ok((token, row.to_user()))
 }
 
-/// The user behind a bearer token, if it is valid, unexpired, unrevoked and the user
-/// is active.
-pub fn authenticate_token(
+/// Logs in with the form: checks the credentials and starts a browser session, whose
+/// secret goes into the (signed) session cookie.
+pub fn login_session(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    token: &str,
-) -> AppResult<Option<UserRow>> {
-    if token.is_empty() || token.len() > 128 {
+    username: &str,
+    password: &str,
+    client: Option<&str>,
+) -> AppResult<(String, UserRow)> {
+    let row = check_login(conn, now, username, password)?;
+    let (secret, _) = issue(conn, now, &row, CredentialKind::Session, client)?;
+    Ok((secret, row))
+}
+
+/// The active user behind a live session or token of `kind` with this secret, and the
+/// credential. Notes the use in `last_used_at`, at most once every
+/// [`LAST_USED_EVERY_SECONDS`] (a bookkeeping write, not audited).
+pub fn authenticate(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    kind: CredentialKind,
+    secret: &str,
+) -> AppResult<Option<(UserRow, Credential)>> {
+    if secret.is_empty() || secret.len() > 128 {
         return Ok(None);
     }
-    let row: Option<UserRow> = api_tokens::table
+    let found: Option<(UserRow, i64, NaiveDateTime, Option<NaiveDateTime>)> = api_tokens::table
         .inner_join(users::table)
-        .filter(api_tokens::token_hash.eq(token_hash(token)))
+        .filter(api_tokens::token_hash.eq(token_hash(secret)))
+        .filter(api_tokens::kind.eq(kind.as_str()))
         .filter(api_tokens::revoked_at.is_null())
         .filter(api_tokens::expires_at.gt(now))
         .filter(users::active.eq(true))
-        .select(UserRow::as_select())
+        .select((
+            UserRow::as_select(),
+            api_tokens::id,
+            api_tokens::created_at,
+            api_tokens::last_used_at,
+        ))
         .first(conn)
         .optional()?;
-    Ok(row)
+    let Some((row, id, created_at, last_used_at)) = found else {
+        return Ok(None);
+    };
+    let stale = now - Duration::seconds(LAST_USED_EVERY_SECONDS);
+    if last_used_at.is_none_or(|t| t <= stale) {
+        write_tx(conn, |conn| {
+            diesel::update(
+                api_tokens::table.filter(api_tokens::id.eq(id)).filter(
+                    api_tokens::last_used_at
+                        .is_null()
+                        .or(api_tokens::last_used_at.le(stale)),
+                ),
+            )
+            .set(api_tokens::last_used_at.eq(Some(now)))
+            .execute(conn)?;
+            Ok(())
+        })?;
+    }
+    Ok(Some((
+        row,
+        Credential {
+            id,
+            kind,
+            logged_in_at: created_at,
+        },
+    )))
 }
 
-/// Revokes the bearer token (logout).
-pub fn revoke_token(
+/// Revokes every live session and token of `user_id` but `keep`, inside the caller's
+/// transaction; audits `auth.sessions_revoked` with the reason when any was live.
+fn revoke_all(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     actor: &Actor,
-    token: &str,
+    user_id: i64,
+    keep: Option<i64>,
+    why: &str,
+) -> AppResult<usize> {
+    let n = diesel::update(
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null())
+            .filter(api_tokens::expires_at.gt(now))
+            .filter(api_tokens::id.ne(keep.unwrap_or(-1))),
+    )
+    .set(api_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    if n > 0 {
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "auth.sessions_revoked",
+                entity_kind: "user",
+                entity_id: user_id.to_string(),
+                after: Some(serde_json::json!({ "revoked": n, "because": why })),
+                ..Change::default()
+            },
+        )?;
+    }
+    Ok(n)
+}
+
+/// Ends the session or token in use (logout), on every instance at once.
+pub fn logout(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    via: &Credential,
 ) -> AppResult<()> {
     write_tx(conn, |conn| {
         let n = diesel::update(
             api_tokens::table
-                .filter(api_tokens::token_hash.eq(token_hash(token)))
+                .filter(api_tokens::id.eq(via.id))
                 .filter(api_tokens::revoked_at.is_null()),
         )
         .set(api_tokens::revoked_at.eq(Some(now)))
@@ -616,13 +981,181 @@ pub fn revoke_token(
                 now,
                 actor,
                 Change {
-                    action: "auth.token_revoked",
+                    action: "auth.logout",
                     entity_kind: "user",
                     entity_id: actor.id.map(|i| i.to_string()).unwrap_or_default(),
+                    after: Some(serde_json::json!({
+                        "kind": via.kind.as_str(), "session_id": via.id,
+                    })),
                     ..Change::default()
                 },
             )?;
         }
+        Ok(())
+    })
+}
+
+/// One live session or token of a user, as its owner sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub kind: CredentialKind,
+    #[schema(value_type = String)]
+    pub created_at: DateTime<FixedOffset>,
+    #[schema(value_type = Option<String>)]
+    pub last_used_at: Option<DateTime<FixedOffset>>,
+    #[schema(value_type = String)]
+    pub expires_at: DateTime<FixedOffset>,
+    /// The User-Agent it logged in with.
+    pub client: Option<String>,
+    /// Whether it is the one this request came with.
+    pub current: bool,
+}
+
+/// The caller's live sessions and tokens, newest first (at most [`SESSIONS_LISTED`]).
+pub fn list_sessions(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    via: Option<&Credential>,
+) -> AppResult<Vec<SessionInfo>> {
+    let Some(user_id) = actor.id else {
+        return Ok(Vec::new());
+    };
+    type Row = (
+        i64,
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        NaiveDateTime,
+        Option<String>,
+    );
+    let rows: Vec<Row> = api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(api_tokens::expires_at.gt(now))
+        .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
+        .limit(SESSIONS_LISTED)
+        .select((
+            api_tokens::id,
+            api_tokens::kind,
+            api_tokens::created_at,
+            api_tokens::last_used_at,
+            api_tokens::expires_at,
+            api_tokens::client,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, created, used, expires, client)| SessionInfo {
+            id,
+            kind: if kind == "session" {
+                CredentialKind::Session
+            } else {
+                CredentialKind::Token
+            },
+            created_at: to_local(created),
+            last_used_at: used.map(to_local),
+            expires_at: to_local(expires),
+            client,
+            current: via.is_some_and(|c| c.id == id),
+        })
+        .collect())
+}
+
+/// The caller revokes one of its own live sessions or tokens; any other id is 404.
+pub fn revoke_session(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<()> {
+    let user_id = actor.id.ok_or_else(AppError::forbidden)?;
+    write_tx(conn, |conn| {
+        let kind: Option<String> = api_tokens::table
+            .filter(api_tokens::id.eq(id))
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null())
+            .filter(api_tokens::expires_at.gt(now))
+            .select(api_tokens::kind)
+            .first(conn)
+            .optional()?;
+        let Some(kind) = kind else {
+            return Err(AppError::not_found("会话", "Session"));
+        };
+        diesel::update(api_tokens::table.filter(api_tokens::id.eq(id)))
+            .set(api_tokens::revoked_at.eq(Some(now)))
+            .execute(conn)?;
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "auth.session_revoked",
+                entity_kind: "user",
+                entity_id: user_id.to_string(),
+                after: Some(serde_json::json!({ "kind": kind, "session_id": id })),
+                ..Change::default()
+            },
+        )
+    })
+}
+
+/// A user changes its own password, giving the old one (a wrong one is 422 on
+/// `old_password` and counts as a failed login). Every other session and token of the
+/// user ends; the one in use (`via`) stays.
+pub fn change_password(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &Actor,
+    via: Option<&Credential>,
+    input: PasswordChange,
+) -> AppResult<()> {
+    let user_id = actor.id.ok_or_else(AppError::forbidden)?;
+    if let Err(m) = check_password(&input.new_password, &actor.username) {
+        return Err(AppError::field("new_password", m));
+    }
+    match check_login(conn, now, &actor.username, &input.old_password) {
+        Ok(row) if row.id == user_id => {}
+        Ok(_) | Err(AppError::Unauthenticated(_)) => {
+            return Err(AppError::field(
+                "old_password",
+                Msg::new("原密码不正确", "is not your current password"),
+            ))
+        }
+        Err(e) => return Err(e),
+    }
+    let hash = hash_password(&input.new_password)?;
+    write_tx(conn, |conn| {
+        let n = diesel::update(users::table.filter(users::id.eq(user_id)))
+            .set((
+                users::password_hash.eq(&hash),
+                users::version.eq(users::version + 1),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if n != 1 {
+            return Err(AppError::not_found("用户", "User"));
+        }
+        audit::append(
+            conn,
+            now,
+            actor,
+            Change {
+                action: "auth.password_changed",
+                entity_kind: "user",
+                entity_id: user_id.to_string(),
+                ..Change::default()
+            },
+        )?;
+        revoke_all(
+            conn,
+            now,
+            actor,
+            user_id,
+            via.map(|c| c.id),
+            "password_changed",
+        )?;
         Ok(())
     })
 }
@@ -635,4 +1168,207 @@ pub fn active_user(conn: &mut DbConnection, id: i64) -> AppResult<Option<UserRow
         .select(UserRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Passwords of 10 characters or more that are among the most used, in China and
+/// elsewhere (keyboard walks, repeated digits, "I love you" numbers, `admin`/`password`
+/// with digits, pinyin). Lower case: a password is compared after trimming and
+/// lower-casing.
+pub const COMMON_PASSWORDS: &[&str] = &[
+    "0000000000",
+    "00000000000",
+    "0123456789",
+    "0987654321",
+    "1111111111",
+    "11111111111",
+    "1122334455",
+    "1234512345",
+    "1234554321",
+    "1234567890",
+    "12345678900",
+    "12345678910",
+    "1234567890a",
+    "1234567890q",
+    "1234567890123",
+    "123123123123",
+    "123321123321",
+    "123456123456",
+    "123456654321",
+    "123456789a",
+    "123456789abc",
+    "123456789q",
+    "1314520520",
+    "1357924680",
+    "135792468a",
+    "1472583690",
+    "147258369a",
+    "147852369a",
+    "1597534862",
+    "1q2w3e4r5t",
+    "1q2w3e4r5t6y",
+    "1q2w3e4r5t6y7u",
+    "1qaz!qaz1qaz",
+    "1qaz2wsx3edc",
+    "1qaz2wsx!@",
+    "1qaz@wsx#edc",
+    "1qazxsw23edc",
+    "2222222222",
+    "2468135790",
+    "3141592653",
+    "3333333333",
+    "4444444444",
+    "5201314520",
+    "5555555555",
+    "6666666666",
+    "7777777777",
+    "8888888888",
+    "9876543210",
+    "9999999999",
+    "a1234567890",
+    "a12345678910",
+    "a123456789",
+    "aa123456789",
+    "aaaaaaaaaa",
+    "abc1234567",
+    "abc123456789",
+    "abc@123456",
+    "abcd1234!@#$",
+    "abcd123456",
+    "abcdefg123",
+    "abcdefghij",
+    "admin12345",
+    "admin123456",
+    "admin@12345",
+    "admin@123456",
+    "admin@2024",
+    "admin@2025",
+    "admin@2026",
+    "administrator",
+    "administrator1",
+    "asd123456789",
+    "asdfasdfasdf",
+    "asdfghjkl1",
+    "asdfghjkl;",
+    "baidu123456",
+    "baseball123",
+    "batman12345",
+    "beijing123",
+    "beijing2008",
+    "changeme123",
+    "changeme1234",
+    "china123456",
+    "default123",
+    "dragon12345",
+    "football123",
+    "guest123456",
+    "huawei123456",
+    "iloveyou123",
+    "iloveyou1314",
+    "letmein123",
+    "lims123456",
+    "lims@123456",
+    "master12345",
+    "monkey12345",
+    "p@ssw0rd123",
+    "p@ssword123",
+    "pa$$word123",
+    "passw0rd123",
+    "password!@#",
+    "password123",
+    "password1234",
+    "password12345",
+    "password2024",
+    "password2025",
+    "password2026",
+    "password@123",
+    "princess123",
+    "q1234567890",
+    "q1w2e3r4t5",
+    "q1w2e3r4t5y6",
+    "qazwsxedc123",
+    "qazwsxedcrfv",
+    "qq123456789",
+    "qq1234567890",
+    "qqqqqqqqqq",
+    "qwe123456789",
+    "qweasdzxc123",
+    "qweqweqwe123",
+    "qwer1234!@#$",
+    "qwerasdfzxcv",
+    "qwerty12345",
+    "qwerty123456",
+    "qwertyuiop",
+    "qwertyuiop123",
+    "root123456",
+    "root@123456",
+    "shanghai123",
+    "sunshine123",
+    "superman123",
+    "tencent123",
+    "test123456",
+    "test@123456",
+    "trustno1234",
+    "user123456",
+    "wangyi123456",
+    "welcome123",
+    "welcome1234",
+    "welcome@123",
+    "woaini1314",
+    "woaini1314520",
+    "woaini521521",
+    "woaizhongguo",
+    "xiaomi123456",
+    "zaq12wsxcde3",
+    "zaq1xsw2cde3",
+    "zhongguo123",
+    "zxc123456789",
+    "zxcvbnm123",
+    "zxcvbnm1234",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_common_password_list_is_lower_case_unique_and_long_enough_to_matter() {
+        let mut seen = std::collections::BTreeSet::new();
+        for p in COMMON_PASSWORDS {
+            assert_eq!(*p, p.trim().to_lowercase(), "{p}");
+            assert!(p.chars().count() >= 10, "{p} is refused by length already");
+            assert!(seen.insert(*p), "{p} twice");
+        }
+        assert!((100..=200).contains(&COMMON_PASSWORDS.len()));
+    }
+
+    #[test]
+    fn passwords_of_invisible_characters_common_ones_and_the_username_are_refused() {
+        for p in [
+            "          ",
+            "\u{200b}\u{200c}\u{200d}\u{2060}\u{feff}\u{00ad}\u{3000}\u{3164}\u{2800}\u{180e}",
+            "\t\n\r \u{00a0}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}",
+            "QwertyUiop",
+            " password123 ",
+            "Zhang.San.01",
+        ] {
+            assert!(check_password(p, "zhang.san.01").is_err(), "{p:?}");
+        }
+        for p in [
+            "correct horse battery",
+            "demo-0123456789abcdef01",
+            "密码是十个汉字组成的吧",
+        ] {
+            assert!(check_password(p, "zhang.san.01").is_ok(), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_client_is_kept_without_control_characters_and_cut_short() {
+        assert_eq!(client_text(Some("  ")), None);
+        assert_eq!(client_text(Some("a\u{7}b\nc")).as_deref(), Some("abc"));
+        assert_eq!(
+            client_text(Some(&"x".repeat(500))).map(|c| c.chars().count()),
+            Some(CLIENT_MAX_CHARS)
+        );
+    }
 }
