@@ -806,9 +806,11 @@ fn evidence_of_an_open_disposal_case_or_a_pending_re_examination_is_never_discar
         &[("closed", "2026-09-02T10:00:00")],
     );
     steps(&app, &sup, open_case, &to_close);
+    // Every case has let its portion go: soonest keep-until first (the compliant one),
+    // then the three non-compliant ones, which share a date, by sample number.
     assert_eq!(
         listed(&app, &lab),
-        vec![ok.clone(), done.clone(), open.clone(), rechecked.clone()]
+        vec![ok.clone(), open.clone(), rechecked.clone(), done.clone()]
     );
     for no in [&open, &rechecked, &done, &ok] {
         let (s, r) = discard(&app, &lab.custodian, no, json!({"reason": "期满"}));
