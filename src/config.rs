@@ -184,7 +184,7 @@ impl Config {
         let data_dir = PathBuf::from(
             pick(env, "LIMS_DATA_DIR", &fc.data_dir).unwrap_or_else(|| "./data".into()),
         );
-        std::fs::create_dir_all(&data_dir).map_err(|e| {
+        create_private_dir(&data_dir).map_err(|e| {
             ConfigError::new(format!(
                 "cannot create data directory {}: {e}",
                 data_dir.display()
@@ -279,8 +279,23 @@ fn load_or_create_secret(dir: &Path) -> Result<Vec<u8>, ConfigError> {
     Ok(bytes)
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
+/// Creates a directory and any missing parents, those it creates readable by their
+/// owner only (0700); directories that exist already are left as they are.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(path)
+}
+
+/// Creates the new, empty file `path` readable and writable by its owner only (0600),
+/// so that what is later written into it (a database, a backup) never was readable by
+/// others, not even for a moment.
+pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -288,7 +303,12 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path)?;
+    opts.open(path)
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = create_private_file(path)?;
     f.write_all(text.as_bytes())?;
     f.sync_all()
 }

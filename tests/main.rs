@@ -8,6 +8,7 @@
 mod support;
 
 mod accounts;
+mod audit;
 mod authz;
 mod backup;
 mod bad_input;
@@ -75,6 +76,7 @@ fn main() {
     }
     let all: Vec<Test> = [
         foundation::TESTS,
+        audit::TESTS,
         accounts::TESTS,
         reference::TESTS,
         intake::TESTS,

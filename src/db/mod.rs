@@ -120,7 +120,21 @@ impl Db {
         let (conn_str, backend, size) = match url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(AppError::internal)?;
+                    crate::config::create_private_dir(dir).map_err(AppError::internal)?;
+                }
+                // A new database starts as an empty file of mode 0600; SQLite gives its
+                // WAL and shared-memory files the mode of the database file.
+                if !path.exists() {
+                    match crate::config::create_private_file(path) {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                        Err(e) => {
+                            return Err(AppError::Internal(format!(
+                                "cannot create {}: {e}",
+                                path.display()
+                            )))
+                        }
+                    }
                 }
                 (path.to_string_lossy().to_string(), Backend::Sqlite, 4)
             }
