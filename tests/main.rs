@@ -21,6 +21,7 @@ mod intake;
 mod lab;
 mod pages;
 mod public;
+mod quotas;
 mod reference;
 mod reports;
 mod retention;
@@ -77,6 +78,7 @@ fn main() {
     let all: Vec<Test> = [
         foundation::TESTS,
         audit::TESTS,
+        quotas::TESTS,
         accounts::TESTS,
         reference::TESTS,
         intake::TESTS,

@@ -255,3 +255,19 @@ pub fn read_tx<T>(
 ) -> AppResult<T> {
     conn.transaction(f)
 }
+
+/// Serialises, until the end of the transaction, the writes that count one user's use of
+/// one quota (`purpose`), so that parallel requests cannot all pass the same check. On
+/// SQLite the IMMEDIATE write transaction does that already.
+pub fn lock_user_quota(conn: &mut DbConnection, purpose: i32, user_id: i64) -> AppResult<()> {
+    if let DbConnection::Pg(_) = conn {
+        // The two-key form: the purpose, and the user id folded into 32 bits (two users
+        // sharing a key only wait for each other).
+        let folded = (user_id ^ (user_id >> 32)) as i32;
+        let lock = diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind::<diesel::sql_types::Integer, _>(purpose)
+            .bind::<diesel::sql_types::Integer, _>(folded);
+        diesel::RunQueryDsl::execute(lock, conn)?;
+    }
+    Ok(())
+}

@@ -210,6 +210,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_configured(backend, |_| {})
+    }
+
+    /// The app with a configuration changed by `change` (quotas, limits).
+    pub fn spawn_configured(backend: Backend, change: impl FnOnce(&mut Config)) -> TestApp {
         let clock = FixedClock::new(test_start());
         let db = TestDb::new(backend, &clock);
         let data_dir = tempfile::tempdir().expect("data dir");
@@ -223,7 +228,10 @@ impl TestApp {
             secret: TEST_SECRET.as_bytes().to_vec(),
             verify_per_minute: lims::config::DEFAULT_VERIFY_PER_MINUTE,
             nominate_per_minute: lims::config::DEFAULT_NOMINATE_PER_MINUTE,
+            quotas: Default::default(),
         };
+        let mut config = config;
+        change(&mut config);
         let state = AppState::new(db.db.clone(), Arc::new(clock.clone()), config);
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
