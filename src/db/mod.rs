@@ -258,7 +258,8 @@ pub fn read_tx<T>(
 
 /// Serialises, until the end of the transaction, the writes that count one user's use of
 /// one quota (`purpose`), so that parallel requests cannot all pass the same check. On
-/// SQLite the IMMEDIATE write transaction does that already.
+/// SQLite the IMMEDIATE write transaction does that already. Take it before anything
+/// that appends to the audit log (whose lock is always taken last).
 pub fn lock_user_quota(conn: &mut DbConnection, purpose: i32, user_id: i64) -> AppResult<()> {
     if let DbConnection::Pg(_) = conn {
         // The two-key form: the purpose, and the user id folded into 32 bits (two users

@@ -175,8 +175,10 @@ pub fn create(
     }
     let list = serde_json::to_string(&nos).map_err(AppError::internal)?;
     write_tx(conn, |conn| {
-        expire_in(conn, now, quotas)?;
+        // The user's quota lock before the audit lock (which expiring may take), as
+        // everywhere, so that two writers never wait for each other in a cycle.
         lock_user_quota(conn, OPEN_BATCHES_LOCK, requester)?;
+        expire_in(conn, now, quotas)?;
         let open: i64 = report_batches::table
             .filter(report_batches::requested_by.eq(requester))
             .filter(report_batches::status.eq_any(["queued", "running"]))
