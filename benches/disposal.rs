@@ -60,6 +60,7 @@ fn lit(pg: bool, ty: &str, v: &str) -> String {
 /// 11 closed on time, 1 closed late, 1 overturned, 2 open and started, 1 open and not
 /// started, and 4 closed on time under other plan levels.
 fn fixture(url: DatabaseUrl, dir: Option<tempfile::TempDir>, pg_name: Option<String>) -> Fixture {
+    lims::workflow::audit::use_secret(b"bench secret, long enough for hmac use").expect("key");
     let db = Db::connect(&url).expect("db");
     let clock = FixedClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 1, 30, 0)

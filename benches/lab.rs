@@ -52,6 +52,7 @@ fn user(db: &Db, clock: &FixedClock, name: &str, role: &str) -> Actor {
 /// 100 received samples with 20 tests each, all assigned to one technician.
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
+    lims::workflow::audit::use_secret(b"bench secret, long enough for hmac use").expect("key");
     let db = Db::connect(&DatabaseUrl::Sqlite(dir.path().join("bench.db"))).expect("db");
     let clock = FixedClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 1, 30, 0)

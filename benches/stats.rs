@@ -24,6 +24,7 @@ fn bench(c: &mut Criterion) {
     );
     let now = clock.now_naive();
     let dir = tempfile::tempdir().expect("temp dir");
+    lims::workflow::audit::use_secret(b"bench secret, long enough for hmac use").expect("key");
     let db = match std::env::var("LIMS_BENCH_DB") {
         Ok(url) => Db::connect(&DatabaseUrl::parse(&url).expect("url")).expect("db"),
         Err(_) => {

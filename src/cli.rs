@@ -1,9 +1,9 @@
-//! The command line: `serve`, `migrate`, `user add`, `seed`, `audit verify`, `stats`,
-//! `backup`, `restore`.
+//! The command line: `serve`, `migrate`, `user add`, `seed`, `audit verify`,
+//! `audit checkpoint`, `stats`, `backup`, `restore`.
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
@@ -299,17 +299,45 @@ fn seed_samples(db: &Db, clock: &dyn Clock, n: usize, year: Option<i32>) -> CliR
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Walk the hash chain; exit 1 and name the first broken row if it does not hold.
-    Verify,
+    Verify {
+        /// A checkpoint written by `lims audit checkpoint` or `lims backup`: also fail
+        /// if any row at or before it is missing or changed.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Verify the chain and sign its head (rows, last id, head hash, time) with the
+    /// audit key; keep the result outside the database.
+    Checkpoint {
+        /// Write it to this new file (mode 0600) instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Walks the audit chain; prints the outcome and exits 1 when it is broken.
-fn verify_audit(conn: &mut crate::db::DbConnection) -> CliResult {
-    let rep = audit::verify(conn)?;
+/// Walks the audit chain (against a checkpoint if given); prints the outcome and exits 1
+/// when it is broken.
+fn verify_audit(conn: &mut crate::db::DbConnection, checkpoint: Option<&Path>) -> CliResult {
+    let key = audit::key()?;
+    let checkpoint = match checkpoint {
+        Some(path) => Some(audit::Checkpoint::read(path, &key)?),
+        None => None,
+    };
+    let rep = audit::verify_with(conn, &key, checkpoint.as_ref().map(|c| c.head()).as_ref())?;
     match rep.first_broken {
         None => {
-            println!("audit log intact: {} rows verified", rep.rows_checked);
+            let keyed = match rep.keyed_from {
+                Some(id) => format!("keyed from row {id}"),
+                None => "empty".to_string(),
+            };
+            match &checkpoint {
+                Some(c) => println!(
+                    "audit log intact: {} rows verified ({keyed}); the checkpoint of {} ({} rows, up to row {}) holds",
+                    rep.rows_checked, c.at, c.rows, c.last_id
+                ),
+                None => println!("audit log intact: {} rows verified ({keyed})", rep.rows_checked),
+            }
             Ok(())
         }
         Some((id, why)) => {
@@ -320,6 +348,37 @@ fn verify_audit(conn: &mut crate::db::DbConnection) -> CliResult {
             std::process::exit(1);
         }
     }
+}
+
+/// Verifies the chain and signs its head; `None` (and a message) when it is broken.
+fn take_checkpoint(
+    conn: &mut crate::db::DbConnection,
+    clock: &dyn Clock,
+) -> Result<Option<audit::Checkpoint>, Box<dyn std::error::Error>> {
+    match audit::checkpoint(conn, clock.now_naive(), &audit::key()?)? {
+        Ok(c) => Ok(Some(c)),
+        Err(rep) => {
+            if let Some((id, why)) = rep.first_broken {
+                eprintln!("audit log BROKEN at row {id}: {why}; no checkpoint signed");
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Writes `text` to the new file `path`, readable by its owner only.
+fn write_new_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = crate::config::create_private_file(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+/// Where `lims backup --to FILE` puts the audit checkpoint of that backup.
+pub fn backup_checkpoint_path(backup: &Path) -> PathBuf {
+    let mut s = backup.as_os_str().to_owned();
+    s.push(".audit-checkpoint");
+    PathBuf::from(s)
 }
 
 fn open(config: &Config) -> Result<Db, Box<dyn std::error::Error>> {
@@ -355,10 +414,12 @@ fn seed_all(db: &Db, clock: &dyn Clock, demo: bool) -> CliResult {
 
 pub fn run(cli: Cli) -> CliResult {
     let config = Config::load()?;
+    audit::use_secret(&config.secret)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve { demo } => {
             let db = open(&config)?;
+            audit::start_keyed_chain(&mut *db.get()?, clock.now_naive())?;
             seed_all(&db, clock.as_ref(), demo)?;
             let listener = TcpListener::bind(&config.bind)?;
             let addr = listener.local_addr()?;
@@ -378,7 +439,8 @@ pub fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Command::Migrate => {
-            open(&config)?;
+            let db = open(&config)?;
+            audit::start_keyed_chain(&mut *db.get()?, clock.now_naive())?;
             println!("migrations applied ({})", config.database_url);
             Ok(())
         }
@@ -452,13 +514,47 @@ pub fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Verify { checkpoint },
         } => {
             let db = open(&config)?;
-            verify_audit(&mut *db.get()?)
+            verify_audit(&mut *db.get()?, checkpoint.as_deref())
+        }
+        Command::Audit {
+            command: AuditCommand::Checkpoint { out },
+        } => {
+            let db = open(&config)?;
+            let Some(c) = take_checkpoint(&mut *db.get()?, clock.as_ref())? else {
+                std::process::exit(1);
+            };
+            match out {
+                Some(path) => {
+                    write_new_private(&path, &c.to_text())
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    println!(
+                        "audit checkpoint written to {} ({} rows, up to row {})",
+                        path.display(),
+                        c.rows,
+                        c.last_id
+                    );
+                }
+                None => print!("{}", c.to_text()),
+            }
+            Ok(())
         }
         Command::Backup { to } => {
             let started = std::time::Instant::now();
+            let checkpoint_path = backup_checkpoint_path(&to);
+            if checkpoint_path.exists() {
+                return Err(format!(
+                    "{} exists already; a backup never overwrites a file, choose a new name",
+                    checkpoint_path.display()
+                )
+                .into());
+            }
+            // Signed before the copy starts, so every row it covers is in the copy.
+            let db = open(&config)?;
+            let checkpoint = take_checkpoint(&mut *db.get()?, clock.as_ref())?;
+            drop(db);
             let done = backup::backup(&config.database_url, &to)?;
             println!(
                 "backup of {} written to {} ({} bytes) in {:.1} s",
@@ -467,7 +563,20 @@ pub fn run(cli: Cli) -> CliResult {
                 done.bytes,
                 started.elapsed().as_secs_f64()
             );
-            Ok(())
+            match checkpoint {
+                Some(c) => {
+                    write_new_private(&checkpoint_path, &c.to_text())
+                        .map_err(|e| format!("cannot write {}: {e}", checkpoint_path.display()))?;
+                    println!(
+                        "audit checkpoint written to {} ({} rows, up to row {})",
+                        checkpoint_path.display(),
+                        c.rows,
+                        c.last_id
+                    );
+                    Ok(())
+                }
+                None => std::process::exit(1),
+            }
         }
         Command::Restore { from, force } => {
             let done = backup::restore(&config.database_url, &from, force)?;
@@ -479,7 +588,8 @@ pub fn run(cli: Cli) -> CliResult {
             );
             // The restored database as this version expects it, and its audit chain.
             let db = open(&config)?;
-            verify_audit(&mut *db.get()?)
+            let checkpoint = Some(backup_checkpoint_path(&from)).filter(|p| p.is_file());
+            verify_audit(&mut *db.get()?, checkpoint.as_deref())
         }
     }
 }

@@ -104,6 +104,9 @@ struct FileConfig {
     secret: Option<String>,
     verify_per_minute: Option<String>,
     nominate_per_minute: Option<String>,
+    upload_bytes_per_day: Option<String>,
+    open_batches_per_user: Option<String>,
+    batch_keep_days: Option<String>,
 }
 
 /// Public verifications per client and minute unless configured: generous for people
@@ -113,6 +116,28 @@ pub const DEFAULT_VERIFY_PER_MINUTE: u32 = 30;
 /// Public nominations (你点我检) per client address and minute unless configured: a
 /// family sending a few is fine, a script sending hundreds is cut off.
 pub const DEFAULT_NOMINATE_PER_MINUTE: u32 = 10;
+
+/// What one account may make the server store, so that nothing grows without bound
+/// from one account (SECURITY.md, "Quotas").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// Evidence (disposal attachment) bytes one user may upload per local day.
+    pub upload_bytes_per_day: u64,
+    /// Report batches one user may have queued or running at once.
+    pub open_batches_per_user: u32,
+    /// Days a finished batch (and its file) is kept before it is deleted.
+    pub batch_keep_days: u32,
+}
+
+impl Default for Quotas {
+    fn default() -> Quotas {
+        Quotas {
+            upload_bytes_per_day: 200 * 1024 * 1024,
+            open_batches_per_user: 3,
+            batch_keep_days: 7,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Config {
@@ -128,6 +153,8 @@ pub struct Config {
     pub verify_per_minute: u32,
     /// Public nominations and supports allowed per client address and minute.
     pub nominate_per_minute: u32,
+    /// Per-user quotas on what the server stores.
+    pub quotas: Quotas,
 }
 
 impl fmt::Debug for Config {
@@ -184,7 +211,7 @@ impl Config {
         let data_dir = PathBuf::from(
             pick(env, "LIMS_DATA_DIR", &fc.data_dir).unwrap_or_else(|| "./data".into()),
         );
-        std::fs::create_dir_all(&data_dir).map_err(|e| {
+        create_private_dir(&data_dir).map_err(|e| {
             ConfigError::new(format!(
                 "cannot create data directory {}: {e}",
                 data_dir.display()
@@ -244,6 +271,24 @@ impl Config {
                     }
                 },
             };
+        let defaults = Quotas::default();
+        let quotas = Quotas {
+            upload_bytes_per_day: positive(
+                pick(env, "LIMS_UPLOAD_BYTES_PER_DAY", &fc.upload_bytes_per_day),
+                "LIMS_UPLOAD_BYTES_PER_DAY",
+                defaults.upload_bytes_per_day,
+            )?,
+            open_batches_per_user: positive(
+                pick(env, "LIMS_OPEN_BATCHES_PER_USER", &fc.open_batches_per_user),
+                "LIMS_OPEN_BATCHES_PER_USER",
+                defaults.open_batches_per_user,
+            )?,
+            batch_keep_days: positive(
+                pick(env, "LIMS_BATCH_KEEP_DAYS", &fc.batch_keep_days),
+                "LIMS_BATCH_KEEP_DAYS",
+                defaults.batch_keep_days,
+            )?,
+        };
         Ok(Config {
             database_url,
             bind,
@@ -252,7 +297,25 @@ impl Config {
             secret,
             verify_per_minute,
             nominate_per_minute,
+            quotas,
         })
+    }
+}
+
+/// A positive whole number setting, or its default when unset.
+fn positive<T: std::str::FromStr + PartialOrd + Default>(
+    value: Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<T>() {
+            Ok(n) if n > T::default() => Ok(n),
+            _ => Err(ConfigError::new(format!(
+                "{name} `{v}` is not a positive whole number"
+            ))),
+        },
     }
 }
 
@@ -279,8 +342,23 @@ fn load_or_create_secret(dir: &Path) -> Result<Vec<u8>, ConfigError> {
     Ok(bytes)
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
+/// Creates a directory and any missing parents, those it creates readable by their
+/// owner only (0700); directories that exist already are left as they are.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(path)
+}
+
+/// Creates the new, empty file `path` readable and writable by its owner only (0600),
+/// so that what is later written into it (a database, a backup) never was readable by
+/// others, not even for a moment.
+pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -288,7 +366,12 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path)?;
+    opts.open(path)
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = create_private_file(path)?;
     f.write_all(text.as_bytes())?;
     f.sync_all()
 }
@@ -340,5 +423,38 @@ mod tests {
         let again = Config::from_sources(&env, None).unwrap();
         assert_eq!(c.secret, again.secret);
         assert!(Config::from_sources(&env, Some(("lims.toml", "nonsense = 1"))).is_err());
+    }
+
+    #[test]
+    fn quotas_have_defaults_and_refuse_zero_or_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_string_lossy().to_string();
+        let with = move |k: &'static str, v: &'static str| {
+            let d = d.clone();
+            move |key: &str| match key {
+                "LIMS_DATA_DIR" => Some(d.clone()),
+                _ if key == k => Some(v.to_string()),
+                _ => None,
+            }
+        };
+        let c = Config::from_sources(&with("NONE", ""), None).unwrap();
+        assert_eq!(c.quotas, Quotas::default());
+        assert_eq!(c.quotas.upload_bytes_per_day, 200 * 1024 * 1024);
+        let c = Config::from_sources(&with("LIMS_OPEN_BATCHES_PER_USER", "5"), None).unwrap();
+        assert_eq!(c.quotas.open_batches_per_user, 5);
+        let c = Config::from_sources(
+            &with("NONE", ""),
+            Some(("lims.toml", "batch_keep_days = \"30\"")),
+        )
+        .unwrap();
+        assert_eq!(c.quotas.batch_keep_days, 30);
+        for (k, v) in [
+            ("LIMS_UPLOAD_BYTES_PER_DAY", "0"),
+            ("LIMS_OPEN_BATCHES_PER_USER", "many"),
+            ("LIMS_BATCH_KEEP_DAYS", "-1"),
+        ] {
+            let e = Config::from_sources(&with(k, v), None).unwrap_err();
+            assert!(e.0.contains(k), "{e}");
+        }
     }
 }

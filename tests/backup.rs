@@ -19,8 +19,11 @@ use crate::reports::issue;
 use crate::support::{lims_command, pg_client_tools, Backend, EmptyDb, TestApp};
 use crate::Test;
 
-pub const TESTS: &[Test] =
-    crate::tests![a_backup_taken_while_samples_are_registered_restores_to_one_consistent_moment];
+pub const TESTS: &[Test] = crate::tests![
+    a_backup_taken_while_samples_are_registered_restores_to_one_consistent_moment,
+    a_backup_carries_a_checkpoint_that_catches_a_tail_deleted_after_restore,
+    the_database_its_journal_backups_checkpoints_and_secret_are_private,
+];
 
 #[derive(QueryableByName)]
 struct Line {
@@ -164,6 +167,10 @@ fn a_backup_taken_while_samples_are_registered_restores_to_one_consistent_moment
         out
     });
     assert!(backup_out.contains("backup of"), "{backup_out}");
+    assert!(
+        backup_out.contains("audit checkpoint written"),
+        "{backup_out}"
+    );
     // A second backup to the same name is refused and leaves the first alone.
     let first = std::fs::read(&file).expect("backup file");
     let e = run_refused(
@@ -331,4 +338,122 @@ fn a_backup_taken_while_samples_are_registered_restores_to_one_consistent_moment
     let rep = lims::workflow::audit::verify(&mut dst).expect("verify");
     assert_eq!(rep.first_broken, None);
     assert_eq!(rep.rows_checked, u64::try_from(audit_rows).unwrap());
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn a_backup_carries_a_checkpoint_that_catches_a_tail_deleted_after_restore(b: Backend) {
+    if b == Backend::Postgres && !pg_client_tools() {
+        return;
+    }
+    let app = TestApp::spawn(b);
+    for name in ["bk_one", "bk_two", "bk_three"] {
+        app.user(name, &["sampler"]);
+    }
+    let work = tempfile::tempdir().expect("temp dir");
+    let file = work.path().join("lims.backup");
+    let out = run_ok(
+        lims_command(&app.db.url, work.path())
+            .arg("backup")
+            .arg("--to")
+            .arg(&file),
+    );
+    let checkpoint = work.path().join("lims.backup.audit-checkpoint");
+    assert!(out.contains(&checkpoint.display().to_string()), "{out}");
+    let fresh = EmptyDb::new(b);
+    let out = run_ok(&mut restore(&fresh, work.path(), &file, false));
+    assert!(out.contains("audit log intact"), "{out}");
+    assert!(out.contains("checkpoint"), "{out}");
+
+    // Around the trigger, the newest rows of the restored copy go.
+    let mut dst = fresh.connect_raw();
+    let sql = match b {
+        Backend::Sqlite => {
+            "DROP TRIGGER audit_log_no_delete; \
+             DELETE FROM audit_log WHERE id > (SELECT max(id) - 2 FROM audit_log);"
+        }
+        Backend::Postgres => {
+            "DROP TRIGGER audit_log_no_update ON audit_log; \
+             DELETE FROM audit_log WHERE id > (SELECT max(id) - 2 FROM audit_log);"
+        }
+    };
+    diesel::connection::SimpleConnection::batch_execute(&mut dst, sql).expect("delete the tail");
+    run_ok(lims_command(&fresh.url, work.path()).args(["audit", "verify"]));
+    let e = run_refused(
+        lims_command(&fresh.url, work.path())
+            .args(["audit", "verify", "--checkpoint"])
+            .arg(&checkpoint),
+    );
+    assert!(e.contains("BROKEN") && e.contains("missing"), "{e}");
+}
+
+fn the_database_its_journal_backups_checkpoints_and_secret_are_private(b: Backend) {
+    if b == Backend::Postgres && !pg_client_tools() {
+        return;
+    }
+    let app = TestApp::spawn(b);
+    app.user("private_files", &["sampler"]);
+    if let DatabaseUrl::Sqlite(db) = &app.db.url {
+        // The server holds the database open: its WAL and shared memory are there.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            assert_eq!(mode(Path::new(&p)), 0o600, "{}", Path::new(&p).display());
+        }
+    }
+    let work = tempfile::tempdir().expect("temp dir");
+    let file = work.path().join("private.backup");
+    run_ok(
+        lims_command(&app.db.url, work.path())
+            .arg("backup")
+            .arg("--to")
+            .arg(&file),
+    );
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(
+        mode(&work.path().join("private.backup.audit-checkpoint")),
+        0o600
+    );
+    let out = work.path().join("head.checkpoint");
+    run_ok(
+        lims_command(&app.db.url, work.path())
+            .args(["audit", "checkpoint", "--out"])
+            .arg(&out),
+    );
+    assert_eq!(mode(&out), 0o600);
+
+    // A restore gives a private database even from a backup others could read.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    let fresh = EmptyDb::new(b);
+    run_ok(&mut restore(&fresh, work.path(), &file, false));
+    if let DatabaseUrl::Sqlite(p) = &fresh.url {
+        assert_eq!(mode(p), 0o600);
+    }
+
+    // First start in a data directory that does not exist yet: lims creates it, the
+    // database in it and the secret, all private.
+    if b == Backend::Sqlite {
+        let data = work.path().join("new").join("data");
+        run_ok(
+            lims_command(&app.db.url, work.path())
+                .env("LIMS_DATA_DIR", &data)
+                .env_remove("DATABASE_URL")
+                .env_remove("LIMS_SECRET")
+                .arg("migrate"),
+        );
+        assert_eq!(mode(&work.path().join("new")), 0o700);
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("lims.db")), 0o600);
+        assert_eq!(mode(&data.join("secret")), 0o600);
+    }
 }

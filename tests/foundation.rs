@@ -177,6 +177,7 @@ fn audit_cli(db: &TestDb) -> std::process::Output {
         .args(["audit", "verify"])
         .env("DATABASE_URL", db.url.to_string())
         .env("LIMS_DATA_DIR", dir.path())
+        .env("LIMS_SECRET", crate::support::TEST_SECRET)
         .env_remove("LIMS_CONFIG")
         .current_dir(dir.path())
         .output()

@@ -8,6 +8,7 @@
 mod support;
 
 mod accounts;
+mod audit;
 mod authz;
 mod backup;
 mod bad_input;
@@ -20,6 +21,7 @@ mod intake;
 mod lab;
 mod pages;
 mod public;
+mod quotas;
 mod reference;
 mod reports;
 mod retention;
@@ -75,6 +77,8 @@ fn main() {
     }
     let all: Vec<Test> = [
         foundation::TESTS,
+        audit::TESTS,
+        quotas::TESTS,
         accounts::TESTS,
         reference::TESTS,
         intake::TESTS,

@@ -200,6 +200,7 @@ fn cookies_are_secure_when_the_public_address_is_https(b: Backend) {
         secret: b"another test secret, long enough for hmac".to_vec(),
         verify_per_minute: lims::config::DEFAULT_VERIFY_PER_MINUTE,
         nominate_per_minute: lims::config::DEFAULT_NOMINATE_PER_MINUTE,
+        quotas: Default::default(),
     };
     let state = AppState::new(db.db.clone(), Arc::new(clock), config);
     actix_web::rt::System::new().block_on(async move {

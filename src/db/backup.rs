@@ -6,6 +6,8 @@
 //!   (custom format), which reads one snapshot.
 //! - A file appears under its final name only when it is complete and synced: both
 //!   commands write a temporary file beside it and rename it into place.
+//! - Backup files, and databases restored from them, are created 0600 (directories
+//!   created for them 0700).
 //! - A backup never overwrites a file, and a restore never overwrites a database that
 //!   holds tables unless forced. An SQLite restore refuses a database that another
 //!   process (a running server) has open.
@@ -59,6 +61,10 @@ pub fn backup(url: &DatabaseUrl, to: &Path) -> Result<Done> {
         )));
     }
     let tmp = temp_beside(to, "partial")?;
+    // The copy is written into a file that is private from its first byte (VACUUM INTO
+    // takes an empty file; pg_dump truncates it and keeps its mode).
+    crate::config::create_private_file(&tmp)
+        .map_err(|e| err(format!("cannot create {}: {e}", tmp.display())))?;
     let outcome = match url {
         DatabaseUrl::Sqlite(path) => sqlite_backup(path, &tmp),
         DatabaseUrl::Postgres(u) => pg_dump(u, &tmp),
@@ -165,7 +171,7 @@ fn check_sqlite_copy(path: &Path, shown: &Path) -> Result<()> {
 
 fn sqlite_restore(db: &Path, from: &Path, force: bool) -> Result<()> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
+        crate::config::create_private_dir(dir)
             .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
     }
     let wal = with_suffix(db, "-wal");
@@ -209,7 +215,7 @@ fn sqlite_restore(db: &Path, from: &Path, force: bool) -> Result<()> {
         )));
     }
     let tmp = temp_beside(db, "restore")?;
-    let outcome = std::fs::copy(from, &tmp)
+    let outcome = private_copy(from, &tmp)
         .map_err(|e| {
             err(format!(
                 "cannot copy {} to {}: {e}",
@@ -230,6 +236,13 @@ fn sqlite_restore(db: &Path, from: &Path, force: bool) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     outcome
+}
+
+/// Copies `from` into the new file `to`, of mode 0600 whatever the mode of `from`.
+fn private_copy(from: &Path, to: &Path) -> std::io::Result<u64> {
+    let mut src = std::fs::File::open(from)?;
+    let mut dst = crate::config::create_private_file(to)?;
+    std::io::copy(&mut src, &mut dst)
 }
 
 // ---- PostgreSQL ----

@@ -120,7 +120,21 @@ impl Db {
         let (conn_str, backend, size) = match url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(AppError::internal)?;
+                    crate::config::create_private_dir(dir).map_err(AppError::internal)?;
+                }
+                // A new database starts as an empty file of mode 0600; SQLite gives its
+                // WAL and shared-memory files the mode of the database file.
+                if !path.exists() {
+                    match crate::config::create_private_file(path) {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                        Err(e) => {
+                            return Err(AppError::Internal(format!(
+                                "cannot create {}: {e}",
+                                path.display()
+                            )))
+                        }
+                    }
                 }
                 (path.to_string_lossy().to_string(), Backend::Sqlite, 4)
             }
@@ -240,4 +254,21 @@ pub fn read_tx<T>(
     f: impl FnOnce(&mut DbConnection) -> AppResult<T>,
 ) -> AppResult<T> {
     conn.transaction(f)
+}
+
+/// Serialises, until the end of the transaction, the writes that count one user's use of
+/// one quota (`purpose`), so that parallel requests cannot all pass the same check. On
+/// SQLite the IMMEDIATE write transaction does that already. Take it before anything
+/// that appends to the audit log (whose lock is always taken last).
+pub fn lock_user_quota(conn: &mut DbConnection, purpose: i32, user_id: i64) -> AppResult<()> {
+    if let DbConnection::Pg(_) = conn {
+        // The two-key form: the purpose, and the user id folded into 32 bits (two users
+        // sharing a key only wait for each other).
+        let folded = (user_id ^ (user_id >> 32)) as i32;
+        let lock = diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind::<diesel::sql_types::Integer, _>(purpose)
+            .bind::<diesel::sql_types::Integer, _>(folded);
+        diesel::RunQueryDsl::execute(lock, conn)?;
+    }
+    Ok(())
 }

@@ -353,7 +353,7 @@ pub async fn read_limited(req: &HttpRequest, mut payload: web::Payload) -> AppRe
 /// at most 10 MB), its Content-Type the declared type, `?file_name=` its name.
 #[utoipa::path(post, path = "/api/v1/disposals/{id}/events/{event_id}/attachments",
     params(AttachmentQuery), request_body(content = Vec<u8>, content_type = "application/pdf"),
-    responses((status = 201, body = Attachment), (status = 404), (status = 422)))]
+    responses((status = 201, body = Attachment), (status = 404), (status = 422), (status = 429)))]
 pub async fn add_attachment(
     st: web::Data<AppState>,
     user: ApiUser,
@@ -372,6 +372,7 @@ pub async fn add_attachment(
         .map(str::to_string);
     let bytes = read_limited(&req, payload).await?;
     let name = q.into_inner().file_name.unwrap_or_default();
+    let quotas = st.config.quotas;
     let a = st
         .db
         .run(move |c| {
@@ -384,6 +385,7 @@ pub async fn add_attachment(
                 &name,
                 declared.as_deref(),
                 &bytes,
+                &quotas,
             )
         })
         .await?;

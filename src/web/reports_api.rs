@@ -256,8 +256,19 @@ pub(crate) fn spawn_batch(st: &AppState, id: i64, resume: bool) {
     });
 }
 
-/// Picks up the batches a stopped server left unfinished.
+/// Picks up the batches a stopped server left unfinished, after deleting those kept
+/// past `batch_keep_days`.
 pub fn resume_batches(st: &AppState) {
+    let now = st.clock.now_naive();
+    match st
+        .db
+        .get()
+        .and_then(|mut c| report_batch::expire(&mut c, now, &st.config.quotas))
+    {
+        Ok(0) => {}
+        Ok(n) => log::info!("{n} expired report batches deleted"),
+        Err(e) => log::error!("cannot delete expired report batches: {e}"),
+    }
     match st
         .db
         .get()
@@ -278,7 +289,7 @@ const INLINE_BATCH: i32 = 10;
 /// Many reports as one ZIP or one merged PDF. A small batch is built at once (201); a
 /// large one is queued (202) and its progress followed at `/api/v1/report-batches/{id}`.
 #[utoipa::path(post, path = "/api/v1/reports/batch", request_body = BatchInput,
-    responses((status = 201, body = Batch), (status = 202, body = Batch), (status = 422)))]
+    responses((status = 201, body = Batch), (status = 202, body = Batch), (status = 422), (status = 429)))]
 pub async fn create_batch(
     st: web::Data<AppState>,
     user: ApiUser,
@@ -288,10 +299,11 @@ pub async fn create_batch(
     let actor = user.actor;
     let input = body.into_inner();
     let clock = st.clock.clone();
+    let quotas = st.config.quotas;
     let b = st
         .db
         .run(move |c| {
-            let b = report_batch::create(c, now, &actor, &input)?;
+            let b = report_batch::create(c, now, &actor, &input, &quotas)?;
             if b.total > INLINE_BATCH {
                 return Ok(b);
             }

@@ -178,10 +178,11 @@ async fn batch_submit(
         format: form_get(&form, "format").unwrap_or("zip").to_string(),
     };
     let now = ctx.now();
+    let quotas = ctx.state.config.quotas;
     let b = ctx
         .state
         .db
-        .run(move |c| report_batch::create(c, now, &actor, &input))
+        .run(move |c| report_batch::create(c, now, &actor, &input, &quotas))
         .await?;
     crate::web::reports_api::spawn_batch(&ctx.state, b.id, false);
     Ok(redirect(&format!("/reports/batches/{}", b.id)))

@@ -1518,6 +1518,63 @@ fn clean_file_name(name: &str) -> String {
     }
 }
 
+/// The `lock_user_quota` purpose of evidence uploads.
+const UPLOAD_QUOTA_LOCK: i32 = 0x4556_4944;
+
+/// A user uploads at most `upload_bytes_per_day` bytes of evidence per local day
+/// (Beijing time); a file that would pass it is refused (429) naming the limit.
+fn check_upload_quota(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    uploader: i64,
+    size: i64,
+    quotas: &crate::config::Quotas,
+) -> AppResult<()> {
+    use diesel::sql_types::{BigInt, Timestamp};
+    #[derive(QueryableByName)]
+    struct Used {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    crate::db::lock_user_quota(conn, UPLOAD_QUOTA_LOCK, uploader)?;
+    let day_start = crate::domain::local_time::utc_of_local_midnight(
+        crate::domain::local_time::local_date(now),
+    );
+    let sql = match conn {
+        DbConnection::Pg(_) => {
+            "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) AS n FROM disposal_attachments \
+             WHERE uploaded_by = $1 AND uploaded_at >= $2"
+        }
+        DbConnection::Sqlite(_) => {
+            "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) AS n FROM disposal_attachments \
+             WHERE uploaded_by = ? AND uploaded_at >= ?"
+        }
+    };
+    let used: Used = diesel::sql_query(sql)
+        .bind::<BigInt, _>(uploader)
+        .bind::<Timestamp, _>(day_start)
+        .get_result(conn)?;
+    let limit = quotas.upload_bytes_per_day;
+    let after = u64::try_from(used.n.saturating_add(size)).unwrap_or(u64::MAX);
+    if after > limit {
+        let mb = |b: u64| format!("{:.1} MB", b as f64 / (1024.0 * 1024.0));
+        let left = limit.saturating_sub(u64::try_from(used.n).unwrap_or(u64::MAX));
+        return Err(AppError::RateLimited(Msg::new(
+            format!(
+                "每位用户每天最多上传 {} 的证据文件（upload_bytes_per_day），今天还可上传 {}",
+                mb(limit),
+                mb(left)
+            ),
+            format!(
+                "Each user may upload at most {} of evidence per day (upload_bytes_per_day); {} left today",
+                mb(limit),
+                mb(left)
+            ),
+        )));
+    }
+    Ok(())
+}
+
 /// `POST /api/v1/disposals/{id}/events/{event_id}/attachments`: a supervisor files
 /// evidence with a recorded step. The bytes must be a PDF, PNG or JPEG (told by their
 /// content, and matching the declared type when one is given) of at most
@@ -1532,6 +1589,7 @@ pub fn add_attachment(
     file_name: &str,
     declared_type: Option<&str>,
     bytes: &[u8],
+    quotas: &crate::config::Quotas,
 ) -> AppResult<Attachment> {
     use sha2::{Digest, Sha256};
     actor.require(&[Role::Supervisor])?;
@@ -1578,6 +1636,7 @@ pub fn add_attachment(
     let uploader = actor.id.ok_or_else(AppError::forbidden)?;
     let size = i64::try_from(bytes.len()).map_err(AppError::internal)?;
     write_tx(conn, |conn| {
+        check_upload_quota(conn, now, uploader, size, quotas)?;
         let owner: Option<i64> = disposal_events::table
             .find(event_id)
             .select(disposal_events::case_id)

@@ -3,13 +3,18 @@
 //! the page polls its progress, so a large batch neither holds a request open nor lives
 //! only in one server process: any instance can show its progress and serve the result,
 //! and a batch left unfinished by a stopped server is picked up at the next start.
+//!
+//! Quotas: a user has at most `open_batches_per_user` batches queued or running; a
+//! finished batch and its file are deleted `batch_keep_days` after it finished, at the
+//! server's start and whenever a batch is created ([`expire`]).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::config::Quotas;
 use crate::db::schema::{report_batches, report_files, reports};
-use crate::db::{write_tx, DbConnection};
+use crate::db::{lock_user_quota, write_tx, DbConnection};
 use crate::documents::bundle;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
@@ -99,13 +104,19 @@ fn to_batch(r: BatchRow) -> Batch {
     }
 }
 
+/// The `lock_user_quota` purpose of open batches.
+const OPEN_BATCHES_LOCK: i32 = 0x4241_5443;
+
 /// Queues a batch of reports the actor may see. Unknown or invisible numbers are named
-/// (422); the worker is started by the caller with [`run`].
+/// (422); a user who has `open_batches_per_user` batches queued or running already is
+/// refused (429) until one finishes. Expired batches are deleted in the same
+/// transaction. The worker is started by the caller with [`run`].
 pub fn create(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     actor: &Actor,
     input: &BatchInput,
+    quotas: &Quotas,
 ) -> AppResult<Batch> {
     let requester = actor.id.ok_or_else(AppError::forbidden)?;
     let mut errors = FieldErrors::new();
@@ -164,6 +175,26 @@ pub fn create(
     }
     let list = serde_json::to_string(&nos).map_err(AppError::internal)?;
     write_tx(conn, |conn| {
+        // The user's quota lock before the audit lock (which expiring may take), as
+        // everywhere, so that two writers never wait for each other in a cycle.
+        lock_user_quota(conn, OPEN_BATCHES_LOCK, requester)?;
+        expire_in(conn, now, quotas)?;
+        let open: i64 = report_batches::table
+            .filter(report_batches::requested_by.eq(requester))
+            .filter(report_batches::status.eq_any(["queued", "running"]))
+            .count()
+            .get_result(conn)?;
+        let limit = quotas.open_batches_per_user;
+        if open >= i64::from(limit) {
+            return Err(AppError::RateLimited(Msg::new(
+                format!(
+                    "每位用户最多同时有 {limit} 个未完成的批量下载（open_batches_per_user），请等其中一个完成后再试"
+                ),
+                format!(
+                    "At most {limit} unfinished batch downloads per user at once (open_batches_per_user); wait for one to finish and try again"
+                ),
+            )));
+        }
         let id: i64 = diesel::insert_into(report_batches::table)
             .values((
                 report_batches::requested_by.eq(requester),
@@ -192,6 +223,42 @@ pub fn create(
             .map(to_batch)
             .ok_or_else(|| AppError::internal("batch vanished"))
     })
+}
+
+/// Deletes the batches (and their files) that finished more than `batch_keep_days` ago,
+/// with one audit row naming them; returns how many. The server calls it at start;
+/// [`create`] does the same in its own transaction.
+pub fn expire(conn: &mut DbConnection, now: NaiveDateTime, quotas: &Quotas) -> AppResult<usize> {
+    write_tx(conn, |conn| expire_in(conn, now, quotas))
+}
+
+fn expire_in(conn: &mut DbConnection, now: NaiveDateTime, quotas: &Quotas) -> AppResult<usize> {
+    let before = now - chrono::Duration::days(i64::from(quotas.batch_keep_days));
+    let ids: Vec<i64> = report_batches::table
+        .filter(report_batches::status.eq_any(["done", "failed"]))
+        .filter(report_batches::finished_at.lt(before))
+        .select(report_batches::id)
+        .order(report_batches::id.asc())
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(report_batches::table.filter(report_batches::id.eq_any(&ids))).execute(conn)?;
+    audit::append(
+        conn,
+        now,
+        &Actor::system(),
+        Change {
+            action: "report_batch.expire",
+            entity_kind: "report_batch",
+            entity_id: String::new(),
+            after: Some(serde_json::json!({
+                "deleted": ids, "keep_days": quotas.batch_keep_days,
+            })),
+            ..Change::default()
+        },
+    )?;
+    Ok(ids.len())
 }
 
 /// A batch, for the user who asked for it (or a province-wide admin: a batch may hold

@@ -110,6 +110,8 @@ impl EmptyDb {
     /// Opens (migrates) the database and loads the shipped reference data.
     pub fn open(mut self, clock: &dyn Clock) -> TestDb {
         let db = Db::connect(&self.url).expect("open test database");
+        // The key `lims` derives from the test secret (`lims_command` runs with it too).
+        lims::workflow::audit::use_secret(TEST_SECRET.as_bytes()).expect("audit key");
         lims::seed::load_reference(&mut db.get().expect("conn"), clock.now_naive()).expect("seed");
         TestDb {
             url: self.url.clone(),
@@ -161,6 +163,9 @@ impl TestDb {
     }
 }
 
+/// The server secret of every test app and of `lims_command`.
+pub const TEST_SECRET: &str = "test secret that is long enough for hmac use";
+
 /// 2026-03-02 09:30 in Shanghai: a Monday in a year whose calendar is loaded.
 pub fn test_start() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 1, 30, 0)
@@ -205,6 +210,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_configured(backend, |_| {})
+    }
+
+    /// The app with a configuration changed by `change` (quotas, limits).
+    pub fn spawn_configured(backend: Backend, change: impl FnOnce(&mut Config)) -> TestApp {
         let clock = FixedClock::new(test_start());
         let db = TestDb::new(backend, &clock);
         let data_dir = tempfile::tempdir().expect("data dir");
@@ -215,10 +225,13 @@ impl TestApp {
             bind: addr.to_string(),
             base_url: format!("http://{addr}"),
             data_dir: data_dir.path().to_path_buf(),
-            secret: b"test secret that is long enough for hmac use".to_vec(),
+            secret: TEST_SECRET.as_bytes().to_vec(),
             verify_per_minute: lims::config::DEFAULT_VERIFY_PER_MINUTE,
             nominate_per_minute: lims::config::DEFAULT_NOMINATE_PER_MINUTE,
+            quotas: Default::default(),
         };
+        let mut config = config;
+        change(&mut config);
         let state = AppState::new(db.db.clone(), Arc::new(clock.clone()), config);
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -514,10 +527,7 @@ pub fn lims_command(url: &DatabaseUrl, dir: &std::path::Path) -> std::process::C
     cmd.current_dir(dir)
         .env("DATABASE_URL", url)
         .env("LIMS_DATA_DIR", dir)
-        .env(
-            "LIMS_SECRET",
-            "test secret that is long enough for hmac use",
-        )
+        .env("LIMS_SECRET", TEST_SECRET)
         .env("RUST_LOG", "warn")
         .env_remove("LIMS_CONFIG")
         .env_remove("LIMS_BIND")

@@ -1,0 +1,3 @@
+DROP INDEX report_batches_finished_idx;
+DROP INDEX report_batches_requester_idx;
+DROP INDEX disposal_attachments_uploader_idx;
