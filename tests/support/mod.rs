@@ -499,6 +499,7 @@ pub fn pdf_qr_codes(pdf: &[u8], page: usize) -> Vec<String> {
     found.into_iter().map(|f| f.1).collect()
 }
 
+pub mod process;
 /// Driving headless Chromium through chromedriver (the browser tests).
 pub mod webdriver;
 
