@@ -502,6 +502,7 @@ fn rows(f: &Fx) -> Vec<Row> {
         // ------------------------------------------------------------ pages: the frame
         page("GET", "/healthz", s("/healthz"), Public),
         page("GET", "/static/app.css", s("/static/app.css"), Public),
+        page("GET", "/static/app.js", s("/static/app.js"), Public),
         page("GET", "/login", s("/login"), Public),
         page("POST", "/login", s("/login"), Public)
             .form(&[("username", "wangfang"), ("password", PASSWORD), ("next", "/")]),

@@ -123,14 +123,13 @@ pub struct LoginOutput {
     responses((status = 200, body = LoginOutput), (status = 401), (status = 429)))]
 pub async fn login(
     st: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     body: web::Json<LoginInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
     let LoginInput { username, password } = body.into_inner();
-    let (token, user) = st
-        .db
-        .run(move |c| accounts::login(c, now, &username, &password))
-        .await?;
+    let row = crate::web::login::check_password(&st, &req, &username, password).await?;
+    let now = now(&st);
+    let (token, user) = st.db.run(move |c| accounts::login(c, now, &row)).await?;
     Ok(HttpResponse::Ok().json(LoginOutput { token, user }))
 }
 

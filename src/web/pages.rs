@@ -14,6 +14,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldErrors, Lang, Msg};
 use crate::web::auth::{cookie, PageCtx};
 use crate::web::i18n::{self, word};
+use crate::web::redirect::safe_next;
 use crate::web::session::{LANG_COOKIE, SESSION_COOKIE};
 use crate::workflow::accounts::{self, NewUser, User, UserPatch};
 use crate::workflow::audit::{self, AuditRow};
@@ -25,6 +26,7 @@ use crate::workflow::Actor;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/app.css", web::get().to(css))
+        .route("/static/app.js", web::get().to(crate::web::headers::script))
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login_submit))
         .route("/logout", web::post().to(logout))
@@ -254,14 +256,6 @@ pub(crate) fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// Only local paths may be redirect targets (no open redirects).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
-}
-
 pub(crate) fn field_messages(err: &AppError, lang: Lang) -> Vec<(String, String)> {
     err.fields()
         .map(|f| {
@@ -311,16 +305,16 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login_submit(ctx: PageCtx, form: web::Form<LoginForm>) -> AppResult<HttpResponse> {
+async fn login_submit(
+    ctx: PageCtx,
+    req: actix_web::HttpRequest,
+    form: web::Form<LoginForm>,
+) -> AppResult<HttpResponse> {
     ctx.check_csrf(&form.csrf)?;
     let form = form.into_inner();
-    let now = ctx.now();
-    let (u, p) = (form.username.clone(), form.password.clone());
-    let result = ctx
-        .state
-        .db
-        .run(move |c| accounts::check_login(c, now, &u, &p))
-        .await;
+    let result =
+        crate::web::login::check_password(&ctx.state, &req, &form.username, form.password.clone())
+            .await;
     match result {
         Ok(row) => {
             let mut resp = redirect(&safe_next(form.next.as_deref()));

@@ -116,7 +116,7 @@ async fn nominate_submit(
         region_code: Some(get("region_code")),
         contact: Some(get("contact")),
     };
-    let result = match check_nominate_rate(&ctx.state, &req) {
+    let result = match check_nominate_rate(&ctx.state, &req).await {
         Err(e) => Err(e),
         Ok(()) => {
             let now = ctx.now();
@@ -242,7 +242,7 @@ async fn support_submit(
     form: web::Form<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
-    check_nominate_rate(&ctx.state, &req)?;
+    check_nominate_rate(&ctx.state, &req).await?;
     let existing = req
         .cookie(DEVICE_COOKIE)
         .map(|c| c.value().to_string())

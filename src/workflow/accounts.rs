@@ -1,6 +1,6 @@
-//! Accounts: users with roles and a region scope, password login with throttling, API
-//! tokens stored hashed. Passwords are hashed with Argon2id and never logged or
-//! audited.
+//! Accounts: users with roles and a region scope, password login (throttled in
+//! `workflow::throttle`), API tokens stored hashed. Passwords are hashed with Argon2id
+//! and never logged or audited.
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -12,7 +12,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::db::schema::{api_tokens, login_attempts, regions, users};
+use crate::db::schema::{api_tokens, regions, users};
 use crate::db::{write_tx, DbConnection};
 use crate::domain::region::RegionCode;
 use crate::domain::role::{Role, Roles};
@@ -20,8 +20,6 @@ use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
 use crate::workflow::{clean_text, Actor};
 
-/// Failed logins for one username within a minute after which login is refused (429).
-pub const MAX_FAILURES_PER_MINUTE: i64 = 5;
 /// How long an API token lives.
 pub const TOKEN_LIFETIME_DAYS: i64 = 30;
 
@@ -121,7 +119,7 @@ fn hash_password(password: &str) -> AppResult<String> {
         .map_err(|e| AppError::internal(format!("password hashing failed: {e}")))
 }
 
-fn password_matches(password: &str, hash: &str) -> bool {
+pub(crate) fn password_matches(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
@@ -468,82 +466,21 @@ pub fn active_users_with_role(conn: &mut DbConnection, role: Role) -> AppResult<
         .collect())
 }
 
-fn bad_credentials() -> AppError {
+pub(crate) fn bad_credentials() -> AppError {
     AppError::Unauthenticated(Msg::new("用户名或密码错误", "Wrong username or password"))
-}
-
-/// Checks a username and password. Refuses with 429 after
-/// [`MAX_FAILURES_PER_MINUTE`] failures within a minute for that username, and with 401
-/// for wrong credentials or a deactivated user. Every attempt is recorded.
-pub fn check_login(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    username: &str,
-    password: &str,
-) -> AppResult<UserRow> {
-    let username = username.trim().to_ascii_lowercase();
-    if username.is_empty() || username.len() > 64 || password.len() > 1024 {
-        return Err(bad_credentials());
-    }
-    let since = now - Duration::minutes(1);
-    let failures: i64 = login_attempts::table
-        .filter(login_attempts::username.eq(&username))
-        .filter(login_attempts::at.gt(since))
-        .filter(login_attempts::success.eq(false))
-        .count()
-        .get_result(conn)?;
-    if failures >= MAX_FAILURES_PER_MINUTE {
-        return Err(AppError::RateLimited(Msg::new(
-            "登录失败次数过多，请一分钟后再试",
-            "Too many failed logins; try again in a minute",
-        )));
-    }
-    let row: Option<UserRow> = users::table
-        .filter(users::username.eq(&username))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?;
-    // Verify against a real hash even for an unknown user, so timing does not tell
-    // which usernames exist.
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9cbwtCtsBGmN1zjRaSYo8MUEEQPqY0cBZgYDmdodx+E";
-    let ok = password_matches(
-        password,
-        row.as_ref().map_or(DUMMY, |r| r.password_hash.as_str()),
-    );
-    let success = ok && row.as_ref().is_some_and(|r| r.active);
-    write_tx(conn, |conn| {
-        diesel::insert_into(login_attempts::table)
-            .values((
-                login_attempts::username.eq(&username),
-                login_attempts::at.eq(now),
-                login_attempts::success.eq(success),
-            ))
-            .execute(conn)?;
-        Ok(())
-    })?;
-    match row {
-        Some(r) if success => Ok(r),
-        Some(r) if ok && !r.active => Err(AppError::Unauthenticated(Msg::new(
-            "该账户已停用",
-            "This account is deactivated",
-        ))),
-        _ => Err(bad_credentials()),
-    }
 }
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Logs in for the API: checks the credentials and issues a bearer token, of which
-/// only the hash is stored.
+/// Logs in for the API: issues a bearer token, of which only the hash is stored, to a
+/// user whose password was checked (`web::login::check_password`).
 pub fn login(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    username: &str,
-    password: &str,
+    row: &UserRow,
 ) -> AppResult<(String, User)> {
-    let row = check_login(conn, now, username, password)?;
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);

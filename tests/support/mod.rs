@@ -218,6 +218,7 @@ impl TestApp {
             secret: b"test secret that is long enough for hmac use".to_vec(),
             verify_per_minute: lims::config::DEFAULT_VERIFY_PER_MINUTE,
             nominate_per_minute: lims::config::DEFAULT_NOMINATE_PER_MINUTE,
+            trusted_proxies: Default::default(),
         };
         let state = AppState::new(db.db.clone(), Arc::new(clock.clone()), config);
         let (tx, rx) = std::sync::mpsc::channel();
