@@ -124,9 +124,10 @@ def main():
     ap.add_argument("--samples", type=int, default=10000)
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--seconds", type=int, default=15)
+    ap.add_argument("--binary", help="the lims binary (default: the release build)")
     a = ap.parse_args()
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    lims = os.path.join(target, "release", "lims")
+    lims = a.binary or os.path.join(target, "release", "lims")
     if not os.path.exists(lims):
         sys.exit("build it first: cargo build --release")
     work = tempfile.mkdtemp()

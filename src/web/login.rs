@@ -4,16 +4,17 @@
 //! Invariants:
 //! - No pooled database connection is held while a password is hashed: a flood of
 //!   logins cannot starve logged-in users of connections.
-//! - At most [`HashGate`]'s permits hashes run at once, on blocking threads; an attempt
-//!   that cannot get a permit within [`HASH_WAIT`] is given back uncounted and answered
-//!   429 (the client retries; the server stays responsive).
+//! - At most cores − 1 hashes run at once, on [`HashGate`]'s own threads at a lower
+//!   priority; an attempt that cannot get one within [`HASH_WAIT`] is given back
+//!   uncounted and answered 429 (the client retries; the server stays responsive).
 //! - Every attempt is reserved and counted before it is hashed
 //!   (`workflow::throttle::reserve`), so limits hold under parallel attempts and across
 //!   server instances.
 
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{web, HttpRequest};
+use actix_web::HttpRequest;
 use tokio::sync::Semaphore;
 
 use crate::error::{AppError, AppResult, Msg};
@@ -27,15 +28,24 @@ use crate::workflow::throttle;
 /// that queued attempts do not pile up.
 pub const HASH_WAIT: Duration = Duration::from_secs(2);
 
-/// Bounds the number of password hashes running at once.
+/// Bounds the number of password hashes running at once, and runs them on threads of
+/// their own at a lower scheduling priority: under a flood the hashes take the CPU that
+/// is left over, not the CPU that logged-in users' requests need.
 pub struct HashGate {
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
     wait: Duration,
+    jobs: Mutex<mpsc::Sender<Job>>,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// How much lower than the server's other threads the hashing threads run (Linux
+/// `nice`; a thread may lower its own priority without privileges).
+const HASH_NICENESS: i32 = 10;
+
 impl HashGate {
-    /// One permit per core but one (at least one): Argon2 takes a core for tens of
-    /// milliseconds, and the spare core keeps answering everyone else.
+    /// One hashing thread per core but one (at least one): Argon2 takes a core for tens
+    /// of milliseconds, and the spare core keeps answering everyone else.
     pub fn for_this_machine() -> HashGate {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -43,13 +53,76 @@ impl HashGate {
         HashGate::new(cores.saturating_sub(1).max(1), HASH_WAIT)
     }
 
-    pub fn new(permits: usize, wait: Duration) -> HashGate {
+    /// `threads` hashing threads; they end when the gate is dropped.
+    pub fn new(threads: usize, wait: Duration) -> HashGate {
+        let threads = threads.max(1);
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads {
+            let rx = Arc::clone(&rx);
+            let spawned = std::thread::Builder::new()
+                .name(format!("lims-hash-{i}"))
+                .spawn(move || {
+                    lower_this_threads_priority();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(poisoned) => poisoned.into_inner().recv(),
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => break,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                log::error!("cannot start a password hashing thread: {e}");
+            }
+        }
         HashGate {
-            permits: Semaphore::new(permits.max(1)),
+            permits: Arc::new(Semaphore::new(threads)),
             wait,
+            jobs: Mutex::new(tx),
         }
     }
+
+    /// Runs `f` on a hashing thread once one is free; `None` when none was free within
+    /// the wait (or the threads are gone). The permit is held until `f` has run, even if
+    /// the request is dropped meanwhile, so hashes never queue beyond the threads.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let permit = actix_web::rt::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+            drop(permit);
+        });
+        {
+            let jobs = match self.jobs.lock() {
+                Ok(j) => j,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            jobs.send(job).ok()?;
+        }
+        rx.await.ok()
+    }
 }
+
+#[cfg(target_os = "linux")]
+fn lower_this_threads_priority() {
+    // SAFETY: plain system calls on the calling thread; a failure only leaves the
+    // priority as it was.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        let now = libc::getpriority(libc::PRIO_PROCESS, tid);
+        libc::setpriority(libc::PRIO_PROCESS, tid, now.saturating_add(HASH_NICENESS));
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_this_threads_priority() {}
 
 fn busy() -> AppError {
     AppError::RateLimited(Msg::new(
@@ -76,21 +149,16 @@ pub async fn check_password(
         .db
         .run(move |c| throttle::reserve(c, now, &username, &client))
         .await?;
-    let permit =
-        match actix_web::rt::time::timeout(st.hash_gate.wait, st.hash_gate.permits.acquire()).await
-        {
-            Ok(Ok(permit)) => permit,
-            _ => {
-                let r = reservation.clone();
-                st.db.run(move |c| throttle::cancel(c, &r)).await?;
-                return Err(busy());
-            }
-        };
     let hash = reservation.hash_to_check();
-    let matched = web::block(move || throttle::password_matches(&password, &hash))
+    let Some(matched) = st
+        .hash_gate
+        .run(move || throttle::password_matches(&password, &hash))
         .await
-        .map_err(|e| AppError::internal(format!("password check failed: {e}")))?;
-    drop(permit);
+    else {
+        let r = reservation.clone();
+        st.db.run(move |c| throttle::cancel(c, &r)).await?;
+        return Err(busy());
+    };
     let now = st.clock.now_naive();
     let prune = st.pruner.due(now);
     st.db
