@@ -11,17 +11,19 @@
 //!   (`workflow::throttle::reserve`), so limits hold under parallel attempts and across
 //!   server instances.
 
+use std::collections::HashMap;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::HttpRequest;
+use chrono::NaiveDateTime;
 use tokio::sync::Semaphore;
 
 use crate::error::{AppError, AppResult, Msg};
 use crate::web::ratelimit::Pruner;
 use crate::web::AppState;
 use crate::workflow::accounts::UserRow;
-use crate::workflow::throttle;
+use crate::workflow::throttle::{self, LockedOut};
 
 /// How long an attempt waits for a hashing permit before it is refused as busy. Long
 /// enough that a person logging in during a flood usually gets through, short enough
@@ -124,6 +126,46 @@ fn lower_this_threads_priority() {
 #[cfg(not(target_os = "linux"))]
 fn lower_this_threads_priority() {}
 
+/// The lock-outs this instance has seen the database confirm, kept until they end, so
+/// that a flood of refused attempts is answered from memory without touching the
+/// database. Only refusals are cached; the database stays the one judge of an attempt
+/// that may pass.
+#[derive(Default)]
+pub struct LockCache {
+    until: Mutex<HashMap<String, NaiveDateTime>>,
+}
+
+/// Above this many cached lock-outs, ended ones are dropped; beyond it nothing is added
+/// (those refusals are then read from the database again).
+const LOCK_CACHE_MAX: usize = 10_000;
+
+impl LockCache {
+    fn keys(username: &str, client: &str) -> (String, String) {
+        (format!("c {client}"), format!("u {client} {username}"))
+    }
+
+    fn holds(&self, key: &str, now: NaiveDateTime) -> bool {
+        let map = match self.until.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.get(key).is_some_and(|until| *until > now)
+    }
+
+    fn remember(&self, key: String, until: NaiveDateTime, now: NaiveDateTime) {
+        let mut map = match self.until.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if map.len() >= LOCK_CACHE_MAX {
+            map.retain(|_, u| *u > now);
+        }
+        if map.len() < LOCK_CACHE_MAX {
+            map.insert(key, until);
+        }
+    }
+}
+
 fn busy() -> AppError {
     AppError::RateLimited(Msg::new(
         "同时登录的人太多，请稍后再试",
@@ -145,10 +187,24 @@ pub async fn check_password(
     };
     let client = crate::web::client::client_key_of(req);
     let now = st.clock.now_naive();
-    let reservation = st
+    let (client_key, user_key) = LockCache::keys(&username, &client);
+    if st.login_locks.holds(&client_key, now) || st.login_locks.holds(&user_key, now) {
+        return Err(throttle::locked_out());
+    }
+    let reservation = match st
         .db
         .run(move |c| throttle::reserve(c, now, &username, &client))
-        .await?;
+        .await?
+    {
+        Ok(r) => r,
+        Err(locked) => {
+            match locked {
+                LockedOut::Client { until } => st.login_locks.remember(client_key, until, now),
+                LockedOut::UserAndClient { until } => st.login_locks.remember(user_key, until, now),
+            }
+            return Err(throttle::locked_out());
+        }
+    };
     let hash = reservation.hash_to_check();
     let Some(matched) = st
         .hash_gate

@@ -56,6 +56,8 @@ pub struct AppState {
     pub nominate_limiter: Arc<ratelimit::RateLimiter>,
     /// Bounds the password hashes running at once (logins).
     pub hash_gate: Arc<login::HashGate>,
+    /// Login lock-outs this instance saw, answered from memory until they end.
+    pub login_locks: Arc<login::LockCache>,
     /// When this instance last pruned the tables of limits.
     pub pruner: Arc<ratelimit::Pruner>,
 }
@@ -77,6 +79,7 @@ impl AppState {
             verify_limiter: limiter("verify", config.verify_per_minute),
             nominate_limiter: limiter("nominate", config.nominate_per_minute),
             hash_gate: Arc::new(login::HashGate::for_this_machine()),
+            login_locks: Arc::default(),
             pruner,
             db,
             clock,

@@ -45,7 +45,7 @@ const CLIENT_LOCK_CLASS: i32 = 0x4c4f_4749; // "LOGI"
 
 pub(crate) use crate::workflow::accounts::bad_credentials;
 
-fn locked_out() -> AppError {
+pub fn locked_out() -> AppError {
     AppError::RateLimited(Msg::new(
         "登录失败次数过多，请一分钟后再试",
         "Too many failed logins; try again in a minute",
@@ -124,23 +124,56 @@ fn failures(
     Ok(q.count().get_result(conn)?)
 }
 
-/// Reserves an attempt of `username` from `client` at `now`: 429 when that client has
-/// used its failures for this username or in all, otherwise a pending failure is
+/// Why an attempt was refused, and until when the refusal holds for sure (when the
+/// oldest counted failure leaves the window), so a server may refuse repeats from
+/// memory until then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockedOut {
+    /// The client used its failures across usernames.
+    Client { until: NaiveDateTime },
+    /// The client used its failures for this username.
+    UserAndClient { until: NaiveDateTime },
+}
+
+/// The end of a lock-out: when the oldest failure counted since `since` leaves the window.
+fn lock_ends(
+    conn: &mut DbConnection,
+    client: &str,
+    username: Option<&str>,
+    since: NaiveDateTime,
+) -> AppResult<NaiveDateTime> {
+    let mut q = login_attempts::table
+        .filter(login_attempts::client.eq(client))
+        .filter(login_attempts::at.gt(since))
+        .filter(login_attempts::success.eq(false))
+        .into_boxed();
+    if let Some(u) = username {
+        q = q.filter(login_attempts::username.eq(u.to_string()));
+    }
+    let oldest: Option<NaiveDateTime> =
+        q.select(diesel::dsl::min(login_attempts::at)).first(conn)?;
+    Ok(oldest.unwrap_or(since) + Duration::seconds(LOGIN_WINDOW_SECS))
+}
+
+/// Reserves an attempt of `username` from `client` at `now`: refused when that client
+/// has used its failures for this username or in all, otherwise a pending failure is
 /// written and the user's hash read. Refused attempts write nothing.
 pub fn reserve(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     username: &str,
     client: &str,
-) -> AppResult<Reservation> {
+) -> AppResult<Result<Reservation, LockedOut>> {
     let since = now - Duration::seconds(LOGIN_WINDOW_SECS);
     write_tx(conn, |c| {
         lock_client(c, client)?;
-        if failures(c, client, None, since, false)? >= MAX_FAILURES_PER_CLIENT
-            || failures(c, client, Some(username), since, false)?
-                >= MAX_FAILURES_PER_USER_AND_CLIENT
-        {
-            return Err(locked_out());
+        if failures(c, client, None, since, false)? >= MAX_FAILURES_PER_CLIENT {
+            let until = lock_ends(c, client, None, since)?;
+            return Ok(Err(LockedOut::Client { until }));
+        }
+        if failures(c, client, Some(username), since, false)? >= MAX_FAILURES_PER_USER_AND_CLIENT {
+            let until = lock_ends(c, client, Some(username), since)?;
+            return Ok(Err(LockedOut::UserAndClient { until }));
         }
         let user: Option<(i64, String)> = users::table
             .filter(users::username.eq(username))
@@ -157,13 +190,13 @@ pub fn reserve(
             ))
             .returning(login_attempts::id)
             .get_result(c)?;
-        Ok(Reservation {
+        Ok(Ok(Reservation {
             attempt_id,
             username: username.to_string(),
             client: client.to_string(),
             user_id: user.as_ref().map(|u| u.0),
             password_hash: user.map(|u| u.1),
-        })
+        }))
     })
 }
 
