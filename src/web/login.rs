@@ -166,6 +166,16 @@ impl LockCache {
     }
 }
 
+/// How long a refused (locked-out) attempt waits before its 429: a timer, no CPU and
+/// no connection to the database, but a client that retries at once is slowed to a
+/// couple of attempts a second, so a flood of refused logins costs the server little.
+pub const REFUSAL_DELAY: Duration = Duration::from_millis(500);
+
+async fn refused() -> AppError {
+    actix_web::rt::time::sleep(REFUSAL_DELAY).await;
+    throttle::locked_out()
+}
+
 fn busy() -> AppError {
     AppError::RateLimited(Msg::new(
         "同时登录的人太多，请稍后再试",
@@ -189,7 +199,7 @@ pub async fn check_password(
     let now = st.clock.now_naive();
     let (client_key, user_key) = LockCache::keys(&username, &client);
     if st.login_locks.holds(&client_key, now) || st.login_locks.holds(&user_key, now) {
-        return Err(throttle::locked_out());
+        return Err(refused().await);
     }
     let reservation = match st
         .db
@@ -202,7 +212,7 @@ pub async fn check_password(
                 LockedOut::Client { until } => st.login_locks.remember(client_key, until, now),
                 LockedOut::UserAndClient { until } => st.login_locks.remember(user_key, until, now),
             }
-            return Err(throttle::locked_out());
+            return Err(refused().await);
         }
     };
     let hash = reservation.hash_to_check();
