@@ -3,6 +3,7 @@
 //! is an error at start, never a guess.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use rand::RngCore;
@@ -107,6 +108,7 @@ struct FileConfig {
     upload_bytes_per_day: Option<String>,
     open_batches_per_user: Option<String>,
     batch_keep_days: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 /// Public verifications per client and minute unless configured: generous for people
@@ -155,6 +157,9 @@ pub struct Config {
     pub nominate_per_minute: u32,
     /// Per-user quotas on what the server stores.
     pub quotas: Quotas,
+    /// The reverse proxies whose `X-Forwarded-For` names the client
+    /// (`LIMS_TRUSTED_PROXIES`); empty: the header is ignored.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl fmt::Debug for Config {
@@ -164,6 +169,7 @@ impl fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("base_url", &self.base_url)
             .field("data_dir", &self.data_dir)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -289,6 +295,11 @@ impl Config {
                 defaults.batch_keep_days,
             )?,
         };
+        let trusted_proxies = match pick(env, "LIMS_TRUSTED_PROXIES", &fc.trusted_proxies) {
+            None => TrustedProxies::default(),
+            Some(v) => TrustedProxies::parse(&v)
+                .map_err(|e| ConfigError::new(format!("LIMS_TRUSTED_PROXIES `{v}`: {e}")))?,
+        };
         Ok(Config {
             database_url,
             bind,
@@ -298,6 +309,7 @@ impl Config {
             verify_per_minute,
             nominate_per_minute,
             quotas,
+            trusted_proxies,
         })
     }
 }
@@ -317,6 +329,64 @@ fn positive<T: std::str::FromStr + PartialOrd + Default>(
             ))),
         },
     }
+}
+
+/// The reverse proxies in front of the server: addresses and CIDR networks, from a
+/// comma-separated list (`10.0.0.5, 192.168.0.0/16, ::1`). A request whose TCP peer is
+/// one of them has its client address read from `X-Forwarded-For` (`web::client`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+
+impl TrustedProxies {
+    pub fn parse(list: &str) -> Result<TrustedProxies, String> {
+        let mut nets = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (addr, bits) = match item.split_once('/') {
+                Some((a, b)) => (a, Some(b)),
+                None => (item, None),
+            };
+            let ip: IpAddr = addr
+                .parse()
+                .map_err(|_| format!("`{item}` is not an IP address or network"))?;
+            let ip = ip.to_canonical();
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                None => max,
+                Some(b) => match b.parse::<u8>() {
+                    Ok(n) if n <= max => n,
+                    _ => return Err(format!("`{item}` has a bad prefix length")),
+                },
+            };
+            nets.push((ip, bits));
+        }
+        Ok(TrustedProxies(nets))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `ip` is one of the proxies.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.0
+            .iter()
+            .any(|(net, bits)| prefix_matches(*net, *bits, ip))
+    }
+}
+
+/// Whether the first `bits` bits of `a` and `b` agree (false across address families).
+fn prefix_matches(a: IpAddr, bits: u8, b: IpAddr) -> bool {
+    let (a, b, width) = match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a) as u128, u32::from(b) as u128, 32),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
+        _ => return false,
+    };
+    if bits == 0 {
+        return true;
+    }
+    let shift = width - u32::from(bits);
+    (a >> shift) == (b >> shift)
 }
 
 /// The secret kept in `<data_dir>/secret`, created with 32 random bytes on first start.
@@ -455,6 +525,30 @@ mod tests {
         ] {
             let e = Config::from_sources(&with(k, v), None).unwrap_err();
             assert!(e.0.contains(k), "{e}");
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_networks() {
+        let p = TrustedProxies::parse(" 10.0.0.5, 192.168.0.0/16 ,::1, 2001:db8::/32").unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(p.contains(ip("10.0.0.5")));
+        assert!(!p.contains(ip("10.0.0.6")));
+        assert!(p.contains(ip("192.168.200.1")));
+        assert!(!p.contains(ip("192.169.0.1")));
+        assert!(p.contains(ip("::1")));
+        assert!(
+            p.contains(ip("::ffff:10.0.0.5")),
+            "an IPv4-mapped address is IPv4"
+        );
+        assert!(p.contains(ip("2001:db8:ffff::1")));
+        assert!(!p.contains(ip("2001:db9::1")));
+        assert!(TrustedProxies::parse("").unwrap().is_empty());
+        assert!(TrustedProxies::parse("0.0.0.0/0")
+            .unwrap()
+            .contains(ip("8.8.8.8")));
+        for bad in ["proxy.example", "10.0.0.0/33", "10.0.0.0/x", "::/129"] {
+            assert!(TrustedProxies::parse(bad).is_err(), "{bad}");
         }
     }
 }

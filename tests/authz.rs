@@ -511,6 +511,7 @@ fn rows(f: &Fx) -> Vec<Row> {
         // ------------------------------------------------------------ pages: the frame
         page("GET", "/healthz", s("/healthz"), Public),
         page("GET", "/static/app.css", s("/static/app.css"), Public),
+        page("GET", "/static/app.js", s("/static/app.js"), Public),
         page("GET", "/login", s("/login"), Public),
         page("POST", "/login", s("/login"), Public)
             .form(&[("username", "wangfang"), ("password", PASSWORD), ("next", "/")]),
@@ -840,11 +841,24 @@ fn setup(app: &TestApp) -> (Fx, Vec<Caller>) {
                 .expect("own csrf")
                 .to_string();
             let session = name.map(|n| {
+                // The session a form login would start (its password check is the
+                // web layer's, tested in tests/security.rs and tests/accounts.rs).
+                let id: i64 = {
+                    use diesel::prelude::*;
+                    use lims::db::schema::users;
+                    users::table
+                        .filter(users::username.eq(n))
+                        .select(users::id)
+                        .first(&mut *app.db.conn())
+                        .expect("the user")
+                };
+                let row = lims::workflow::accounts::active_user(&mut app.db.conn(), id)
+                    .expect("read")
+                    .expect("active");
                 let (secret, _) = lims::workflow::accounts::login_session(
                     &mut app.db.conn(),
                     app.clock.now_naive(),
-                    n,
-                    PASSWORD,
+                    row,
                     None,
                 )
                 .expect("a session");

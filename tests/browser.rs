@@ -45,6 +45,18 @@ fn fill_the_form(b: &Browser, product: &str, quantity: &str) {
     }
     b.find("input[name=quantity]").typed(quantity);
     b.find("input[name=backup_quantity]").typed("4");
+    // The form's script (templates/static/app.js, allowed by the Content-Security-Policy)
+    // keeps a draft; a script the policy blocked would log an error here.
+    assert!(
+        b.script(
+            "var f = document.getElementById('sample-form'); \
+             return localStorage.getItem(f.getAttribute('data-draft'))",
+            json!([])
+        )
+        .is_string(),
+        "the form's draft is kept in the browser"
+    );
+    assert!(b.find("#draft-note").prop("hidden") == json!(false));
     b.assert_no_console_errors();
 }
 

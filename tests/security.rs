@@ -28,6 +28,17 @@ pub const TESTS: &[Test] = crate::tests![
     a_short_server_secret_is_refused_and_a_created_one_is_private,
     an_unknown_user_and_a_wrong_password_get_the_same_answer,
     a_body_over_one_megabyte_is_refused_and_writes_nothing,
+    a_hundred_parallel_wrong_passwords_run_at_most_five_verifications,
+    spraying_nine_usernames_three_times_from_one_address_is_cut_off_at_twenty,
+    five_wrong_guesses_from_one_address_do_not_lock_the_user_out_from_another,
+    a_lock_out_is_audited_once_however_many_attempts_it_refuses,
+    login_attempts_and_limit_counts_older_than_any_limit_reads_are_pruned,
+    x_forwarded_for_is_ignored_without_trusted_proxies_and_honoured_with_them,
+    the_login_and_verification_limits_hold_across_two_server_processes,
+    hostile_next_values_lead_to_the_home_page_and_never_to_a_500,
+    every_kind_of_answer_carries_the_security_headers,
+    hsts_is_sent_when_the_public_address_is_https,
+    templates_have_no_inline_scripts_or_event_handlers,
 ];
 
 fn sql_metacharacters_in_searches_and_filters_are_only_text(b: Backend) {
@@ -201,6 +212,7 @@ fn cookies_are_secure_when_the_public_address_is_https(b: Backend) {
         verify_per_minute: lims::config::DEFAULT_VERIFY_PER_MINUTE,
         nominate_per_minute: lims::config::DEFAULT_NOMINATE_PER_MINUTE,
         quotas: Default::default(),
+        trusted_proxies: Default::default(),
     };
     let state = AppState::new(db.db.clone(), Arc::new(clock), config);
     actix_web::rt::System::new().block_on(async move {
@@ -312,4 +324,554 @@ fn a_body_over_one_megabyte_is_refused_and_writes_nothing(b: Backend) {
     assert_eq!(st, 400, "{e}");
     assert_eq!(e["error"]["code"], "bad_request");
     assert_eq!(app.audit_count(), before);
+}
+
+// ------------------------------------------------------------------ login throttling
+
+/// A client whose connections come from `ip` (any 127.x.y.z address is this machine on
+/// Linux, so tests can be several clients without a proxy).
+fn client_from(ip: &str) -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().expect("ip"))
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+fn api_login(
+    client: &reqwest::blocking::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> u16 {
+    let mut rb = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": password}));
+    if let Some(f) = forwarded_for {
+        rb = rb.header("X-Forwarded-For", f);
+    }
+    rb.send().expect("login").status().as_u16()
+}
+
+fn attempts_of(db: &TestDb, username: &str) -> i64 {
+    use lims::db::schema::login_attempts;
+    login_attempts::table
+        .filter(login_attempts::username.eq(username))
+        .count()
+        .get_result(&mut *db.conn())
+        .expect("count")
+}
+
+fn a_hundred_parallel_wrong_passwords_run_at_most_five_verifications(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.user("wang", &["sampler"]);
+    let url = app.url("/api/v1/auth/login");
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..100)
+            .map(|i| {
+                let url = url.clone();
+                s.spawn(move || {
+                    reqwest::blocking::Client::new()
+                        .post(url)
+                        .json(&json!({"username": "wang", "password": format!("wrong guess {i}")}))
+                        .send()
+                        .expect("login")
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let wrong = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(wrong + refused, 100, "{statuses:?}");
+    assert!(wrong <= 5, "{wrong} attempts were verified: {statuses:?}");
+    // Every verification leaves an attempt row; refused attempts leave none.
+    let verified = attempts_of(&app.db, "wang");
+    assert!(
+        (1..=5).contains(&verified),
+        "{verified} verifications for 100 parallel attempts"
+    );
+}
+
+fn spraying_nine_usernames_three_times_from_one_address_is_cut_off_at_twenty(b: Backend) {
+    let app = TestApp::spawn(b);
+    let names: Vec<String> = (1..=9).map(|i| format!("user{i}")).collect();
+    for n in &names {
+        app.user(n, &["sampler"]);
+    }
+    let client = client_from("127.0.0.1");
+    let mut statuses = Vec::new();
+    for round in 0..3 {
+        for n in &names {
+            statuses.push(api_login(
+                &client,
+                &app.base,
+                n,
+                &format!("spray {round}"),
+                None,
+            ));
+        }
+    }
+    assert_eq!(statuses[..20], [401; 20], "{statuses:?}");
+    assert_eq!(statuses[20..], [429; 7], "{statuses:?}");
+    // The right password from that address waits too; from another address it works.
+    assert_eq!(api_login(&client, &app.base, "user1", PASSWORD, None), 429);
+    assert_eq!(
+        api_login(
+            &client_from("127.0.0.2"),
+            &app.base,
+            "user1",
+            PASSWORD,
+            None
+        ),
+        200
+    );
+    // A minute later the address may try again.
+    app.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(api_login(&client, &app.base, "user1", PASSWORD, None), 200);
+}
+
+fn five_wrong_guesses_from_one_address_do_not_lock_the_user_out_from_another(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.user("wang", &["sampler"]);
+    let attacker = client_from("127.0.0.3");
+    for _ in 0..5 {
+        assert_eq!(
+            api_login(&attacker, &app.base, "wang", "guess guess", None),
+            401
+        );
+    }
+    assert_eq!(api_login(&attacker, &app.base, "wang", PASSWORD, None), 429);
+    let owner = client_from("127.0.0.4");
+    assert_eq!(api_login(&owner, &app.base, "wang", PASSWORD, None), 200);
+    // The form too.
+    let (_, html) = {
+        let r = owner.get(app.url("/login")).send().expect("page");
+        (r.status().as_u16(), r.text().expect("html"))
+    };
+    let csrf = crate::support::csrf_of(&html);
+    let r = owner
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "wang"),
+            ("password", PASSWORD),
+            ("csrf", csrf.as_str()),
+            ("next", "/"),
+        ])
+        .send()
+        .expect("login");
+    assert_eq!(r.status(), 303);
+}
+
+fn a_lock_out_is_audited_once_however_many_attempts_it_refuses(b: Backend) {
+    use lims::db::schema::audit_log;
+    let app = TestApp::spawn(b);
+    app.user("wang", &["sampler"]);
+    let client = client_from("127.0.0.5");
+    for _ in 0..5 {
+        assert_eq!(
+            api_login(&client, &app.base, "wang", "guess guess", None),
+            401
+        );
+    }
+    for _ in 0..4 {
+        assert_eq!(
+            api_login(&client, &app.base, "wang", "guess guess", None),
+            429
+        );
+    }
+    let rows: Vec<(String, String, String)> = audit_log::table
+        .filter(audit_log::action.eq("auth.locked_out"))
+        .select((
+            audit_log::entity_kind,
+            audit_log::entity_id,
+            audit_log::after_json.assume_not_null(),
+        ))
+        .load(&mut *app.db.conn())
+        .expect("audit");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].1, "wang", "{rows:?}");
+    assert!(rows[0].2.contains("127.0.0.5"), "{rows:?}");
+    // The next minute's lock-out is a new one.
+    app.clock.advance(chrono::Duration::seconds(61));
+    for _ in 0..6 {
+        api_login(&client, &app.base, "wang", "guess guess", None);
+    }
+    let n: i64 = audit_log::table
+        .filter(audit_log::action.eq("auth.locked_out"))
+        .count()
+        .get_result(&mut *app.db.conn())
+        .expect("count");
+    assert_eq!(n, 2);
+}
+
+fn login_attempts_and_limit_counts_older_than_any_limit_reads_are_pruned(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.user("wang", &["sampler"]);
+    for i in 0..4 {
+        assert_eq!(
+            api_login(&app.client, &app.base, "wang", &format!("guess {i}"), None),
+            401
+        );
+    }
+    assert_eq!(attempts_of(&app.db, "wang"), 4);
+    app.clock.advance(chrono::Duration::minutes(10));
+    assert_eq!(
+        api_login(&app.client, &app.base, "wang", "guess again", None),
+        401
+    );
+    assert_eq!(
+        attempts_of(&app.db, "wang"),
+        1,
+        "older attempts were pruned"
+    );
+}
+
+/// `lims serve` processes need users made before they start; the test database is
+/// shared, the clock of the processes is the real one.
+fn served_db(b: Backend) -> TestDb {
+    let clock = FixedClock::new(chrono::Utc::now());
+    let db = TestDb::new(b, &clock);
+    make_user(&db, &clock, "wang", &["sampler"], None);
+    db
+}
+
+fn x_forwarded_for_is_ignored_without_trusted_proxies_and_honoured_with_them(b: Backend) {
+    use crate::support::process::ServerProcess;
+    let db = served_db(b);
+    let url = db.url.to_string();
+    // Without LIMS_TRUSTED_PROXIES the header is the client's word: ignored.
+    let plain = ServerProcess::start(&url, &[]);
+    let c = client_from("127.0.0.6");
+    for i in 0..5 {
+        let ip = format!("203.0.113.{i}");
+        assert_eq!(
+            api_login(&c, &plain.base_url, "wang", "guess guess", Some(&ip)),
+            401
+        );
+    }
+    assert_eq!(
+        api_login(&c, &plain.base_url, "wang", PASSWORD, Some("203.0.113.99")),
+        429
+    );
+    drop(plain);
+    // Behind a trusted proxy the rightmost untrusted hop is the client.
+    let proxied = ServerProcess::start(&url, &[("LIMS_TRUSTED_PROXIES", "127.0.0.7, 10.0.0.0/8")]);
+    let proxy = client_from("127.0.0.7");
+    for _ in 0..5 {
+        // The client claims to be someone else on the left; only the hop the proxy saw counts.
+        assert_eq!(
+            api_login(
+                &proxy,
+                &proxied.base_url,
+                "wang",
+                "guess guess",
+                Some("198.51.100.9, 192.0.2.1, 10.1.2.3")
+            ),
+            401
+        );
+    }
+    assert_eq!(
+        api_login(
+            &proxy,
+            &proxied.base_url,
+            "wang",
+            PASSWORD,
+            Some("192.0.2.1")
+        ),
+        429
+    );
+    assert_eq!(
+        api_login(
+            &proxy,
+            &proxied.base_url,
+            "wang",
+            PASSWORD,
+            Some("192.0.2.2")
+        ),
+        200
+    );
+    // A peer that is not a trusted proxy cannot choose its address with the header.
+    let direct = client_from("127.0.0.8");
+    for i in 0..5 {
+        let ip = format!("198.51.100.{i}");
+        assert_eq!(
+            api_login(&direct, &proxied.base_url, "wang", "guess guess", Some(&ip)),
+            401
+        );
+    }
+    assert_eq!(
+        api_login(
+            &direct,
+            &proxied.base_url,
+            "wang",
+            PASSWORD,
+            Some("198.51.100.200")
+        ),
+        429
+    );
+}
+
+fn the_login_and_verification_limits_hold_across_two_server_processes(b: Backend) {
+    use crate::support::process::ServerProcess;
+    let db = served_db(b);
+    let url = db.url.to_string();
+    let env = [("LIMS_VERIFY_PER_MINUTE", "4")];
+    let one = ServerProcess::start(&url, &env);
+    let two = ServerProcess::start(&url, &env);
+    // Login: five failures shared between the instances, then both refuse.
+    let c = client_from("127.0.0.9");
+    for i in 0..5 {
+        let base = if i % 2 == 0 {
+            &one.base_url
+        } else {
+            &two.base_url
+        };
+        assert_eq!(api_login(&c, base, "wang", "guess guess", None), 401);
+    }
+    assert_eq!(api_login(&c, &one.base_url, "wang", PASSWORD, None), 429);
+    assert_eq!(api_login(&c, &two.base_url, "wang", PASSWORD, None), 429);
+    // Verification: four a minute per client address in all, whichever instance
+    // answers. The limit counts in minute windows of the real clock here; a run that
+    // straddles a minute is repeated with a fresh address.
+    let minute = || chrono::Utc::now().timestamp() / 60;
+    for attempt in 10..13 {
+        let c = client_from(&format!("127.0.0.{attempt}"));
+        let started = minute();
+        let statuses: Vec<u16> = (0..6)
+            .map(|i| {
+                let base = if i % 2 == 0 {
+                    &one.base_url
+                } else {
+                    &two.base_url
+                };
+                c.get(format!("{base}/api/v1/verify/NO-SUCH-REPORT?k=x"))
+                    .send()
+                    .expect("verify")
+                    .status()
+                    .as_u16()
+            })
+            .collect();
+        if minute() != started {
+            continue;
+        }
+        assert_eq!(statuses, [404, 404, 404, 404, 429, 429]);
+        return;
+    }
+    panic!("three runs each straddled a minute");
+}
+
+// ------------------------------------------------------------------ redirects
+
+fn hostile_next_values_lead_to_the_home_page_and_never_to_a_500(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.user("wang", &["sampler"]);
+    let hostile = [
+        "/\t/evil.example",
+        "/%09/evil.example",
+        "/\r\nSet-Cookie: x=1",
+        "/%0d%0aSet-Cookie:%20x=1",
+        "//evil.example",
+        "/\\evil.example",
+        "/%2F/evil.example",
+        "/%5Cevil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "",
+        " /x",
+    ];
+    for next in hostile {
+        // The login page keeps only a safe value for its form.
+        let (s, html) = app.page(&format!("/login?next={}", url_encode(next)));
+        assert_eq!(s, 200, "next = {next:?}");
+        assert!(
+            html.contains("name=\"next\" value=\"/\""),
+            "next = {next:?} kept in the form"
+        );
+        // The language switch.
+        let r = app
+            .client
+            .get(app.url(&format!("/lang/en?next={}", url_encode(next))))
+            .send()
+            .expect("lang");
+        assert_eq!(r.status(), 303, "next = {next:?}");
+        assert_eq!(r.headers()["location"], "/", "next = {next:?}");
+        // The login form itself, sent with the hostile value.
+        let (_, html) = app.page("/login");
+        let csrf = crate::support::csrf_of(&html);
+        let r = app
+            .client
+            .post(app.url("/login"))
+            .form(&[
+                ("username", "wang"),
+                ("password", PASSWORD),
+                ("csrf", csrf.as_str()),
+                ("next", next),
+            ])
+            .send()
+            .expect("login");
+        assert_eq!(r.status(), 303, "next = {next:?}");
+        assert_eq!(r.headers()["location"], "/", "next = {next:?}");
+        crate::pages::form_logout(&app);
+    }
+    // A safe value is kept.
+    let (_, html) = app.page("/login?next=%2Fsamples%3Fpage%3D2");
+    assert!(
+        html.contains("name=\"next\" value=\"/samples?page=2\""),
+        "{html}"
+    );
+}
+
+// ------------------------------------------------------------------ headers
+
+fn assert_security_headers(what: &str, r: &reqwest::blocking::Response) {
+    let h = r.headers();
+    let csp = h
+        .get("content-security-policy")
+        .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"))
+        .to_str()
+        .expect("csp");
+    assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+    assert!(!csp.contains("unsafe-eval"), "{what}: {csp}");
+    assert!(csp.contains("script-src 'self'"), "{what}: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert_eq!(
+        h.get("referrer-policy").map(|v| v.as_bytes()),
+        Some(&b"same-origin"[..]),
+        "{what}"
+    );
+    assert_eq!(
+        h.get("x-content-type-options").map(|v| v.as_bytes()),
+        Some(&b"nosniff"[..]),
+        "{what}"
+    );
+}
+
+fn every_kind_of_answer_carries_the_security_headers(b: Backend) {
+    let app = TestApp::spawn(b);
+    let token = app.user_token("wang", &["sampler"]);
+    let anonymous = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for (what, path) in [
+        ("login page", "/login"),
+        ("redirect to login", "/samples"),
+        ("404 page", "/no/such/page"),
+        ("public page", "/public"),
+        ("stylesheet", "/static/app.css"),
+        ("script", "/static/app.js"),
+        ("health", "/healthz"),
+        ("API 401", "/api/v1/me"),
+    ] {
+        let r = anonymous.get(app.url(path)).send().expect("get");
+        assert_ne!(r.status(), 500, "{what}");
+        assert!(
+            !(what == "script" && r.status() != 200),
+            "the script is served"
+        );
+        assert_security_headers(what, &r);
+        assert!(
+            r.headers().get("strict-transport-security").is_none(),
+            "{what}: http"
+        );
+    }
+    let r = anonymous
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .expect("me");
+    assert_eq!(r.status(), 200);
+    assert_security_headers("API 200", &r);
+    // Logged-in pages: home, a form, a 403 page.
+    let r = crate::pages::login_form(&app, "wang", PASSWORD);
+    assert_eq!(r.status(), 303);
+    for (what, path) in [
+        ("home", "/"),
+        ("form", "/samples/new"),
+        ("403 page", "/admin/users"),
+    ] {
+        let r = app.client.get(app.url(path)).send().expect("page");
+        assert_security_headers(what, &r);
+    }
+}
+
+fn hsts_is_sent_when_the_public_address_is_https(b: Backend) {
+    use crate::support::process::ServerProcess;
+    let db = served_db(b);
+    let s = ServerProcess::start(
+        &db.url.to_string(),
+        &[("LIMS_BASE_URL", "https://lims.example.org")],
+    );
+    for path in ["/login", "/healthz"] {
+        let r = reqwest::blocking::get(s.url(path)).expect("get");
+        let hsts = r
+            .headers()
+            .get("strict-transport-security")
+            .unwrap_or_else(|| panic!("{path}: no HSTS"))
+            .to_str()
+            .expect("hsts")
+            .to_string();
+        assert!(hsts.starts_with("max-age="), "{hsts}");
+        assert_security_headers(path, &r);
+    }
+}
+
+/// Content-Security-Policy forbids inline scripts, so no template may hold one: every
+/// script is a file under templates/static, served by the app.
+fn templates_have_no_inline_scripts_or_event_handlers(b: Backend) {
+    if b != Backend::Sqlite {
+        return;
+    }
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("templates").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "html") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
+        &mut files,
+    );
+    assert!(files.len() > 10);
+    let handler = |t: &str| {
+        let lower = t.to_ascii_lowercase();
+        lower.match_indices(" on").any(|(i, _)| {
+            let rest = &lower[i + 3..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase())
+                .collect();
+            !name.is_empty() && rest[name.len()..].trim_start().starts_with('=')
+        })
+    };
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("read");
+        for (i, _) in text.match_indices("<script") {
+            let tag = &text[i..text[i..].find('>').map_or(text.len(), |j| i + j)];
+            assert!(
+                tag.contains(" src=") || tag.contains("application/json"),
+                "{}: inline script {tag}",
+                f.display()
+            );
+        }
+        assert!(!handler(&text), "{}: an inline event handler", f.display());
+        assert!(
+            !text.contains("javascript:"),
+            "{}: a javascript: URL",
+            f.display()
+        );
+    }
 }

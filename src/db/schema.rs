@@ -122,6 +122,16 @@ diesel::table! {
         username -> Text,
         at -> Timestamp,
         success -> Bool,
+        client -> Text,
+        pending -> Bool,
+    }
+}
+
+diesel::table! {
+    rate_counts (bucket, window_start) {
+        bucket -> Text,
+        window_start -> BigInt,
+        hits -> Integer,
     }
 }
 
@@ -609,6 +619,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     api_tokens,
     login_attempts,
+    rate_counts,
     audit_log,
     plans,
     entities,

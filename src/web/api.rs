@@ -129,12 +129,13 @@ pub async fn login(
     req: HttpRequest,
     body: web::Json<LoginInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
     let LoginInput { username, password } = body.into_inner();
+    let row = crate::web::login::check_password(&st, &req, &username, password).await?;
     let client = user_agent(&req);
+    let now = now(&st);
     let (token, user) = st
         .db
-        .run(move |c| accounts::login(c, now, &username, &password, client.as_deref()))
+        .run(move |c| accounts::login(c, now, &row, client.as_deref()))
         .await?;
     Ok(HttpResponse::Ok().json(LoginOutput { token, user }))
 }
@@ -155,14 +156,17 @@ pub async fn logout(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpRes
     responses((status = 204), (status = 401), (status = 422), (status = 429)))]
 pub async fn change_password(
     st: web::Data<AppState>,
+    req: HttpRequest,
     user: ApiUser,
     body: web::Json<PasswordChange>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
     let (actor, via) = (user.actor, user.credential);
     let input = body.into_inner();
+    let own = crate::web::login::own_password(&st, &req, &actor, Some(input.old_password.as_str()))
+        .await?;
+    let now = now(&st);
     st.db
-        .run(move |c| accounts::change_password(c, now, &actor, Some(&via), input))
+        .run(move |c| accounts::change_password(c, now, &actor, Some(&via), own, input))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -268,17 +272,20 @@ pub async fn get_user(
     responses((status = 200, body = User), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn update_user(
     st: web::Data<AppState>,
+    req: HttpRequest,
     user: ApiUser,
     path: web::Path<i64>,
     body: web::Json<UserPatch>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
     let (actor, via) = (user.actor, user.credential);
     let id = path.into_inner();
     let patch = body.into_inner();
+    let own = crate::web::login::own_password(&st, &req, &actor, patch.current_password.as_deref())
+        .await?;
+    let now = now(&st);
     let u = st
         .db
-        .run(move |c| accounts::update_user(c, now, &actor, Some(&via), id, patch))
+        .run(move |c| accounts::update_user(c, now, &actor, Some(&via), own, id, patch))
         .await?;
     Ok(HttpResponse::Ok().json(u))
 }

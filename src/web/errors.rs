@@ -87,11 +87,11 @@ pub async fn render_errors(
             Lang::En => &p.en,
         })
     } else if p.status == StatusCode::UNAUTHORIZED {
-        let next = if query.is_empty() {
+        let next = crate::web::redirect::safe_next(Some(&if query.is_empty() {
             path
         } else {
             format!("{path}?{query}")
-        };
+        }));
         HttpResponse::SeeOther()
             .insert_header((
                 header::LOCATION,

@@ -10,17 +10,20 @@ pub mod disposal_api;
 pub mod disposal_pages;
 pub mod errors;
 pub mod export;
+pub mod headers;
 pub mod i18n;
 pub mod intake_api;
 pub mod intake_pages;
 pub mod lab_api;
 pub mod lab_pages;
 pub mod labels;
+pub mod login;
 pub mod openapi;
 pub mod pages;
 pub mod public_api;
 pub mod public_pages;
 pub mod ratelimit;
+pub mod redirect;
 pub mod reports_api;
 pub mod reports_pages;
 pub mod retention_api;
@@ -51,16 +54,35 @@ pub struct AppState {
     pub verify_limiter: Arc<ratelimit::RateLimiter>,
     /// Public nominations and supports, per client address.
     pub nominate_limiter: Arc<ratelimit::RateLimiter>,
+    /// Bounds the password hashes running at once (logins).
+    pub hash_gate: Arc<login::HashGate>,
+    /// Login lock-outs this instance saw, answered from memory until they end.
+    pub login_locks: Arc<login::LockCache>,
+    /// When this instance last pruned the tables of limits.
+    pub pruner: Arc<ratelimit::Pruner>,
 }
 
 impl AppState {
     pub fn new(db: Db, clock: SharedClock, config: Config) -> AppState {
         let signer = session::Signer::new(&config.secret);
+        let pruner = Arc::new(ratelimit::Pruner::default());
+        let limiter = |name, limit| {
+            Arc::new(ratelimit::RateLimiter::new(
+                name,
+                limit,
+                60,
+                db.clone(),
+                pruner.clone(),
+            ))
+        };
         AppState {
+            verify_limiter: limiter("verify", config.verify_per_minute),
+            nominate_limiter: limiter("nominate", config.nominate_per_minute),
+            hash_gate: Arc::new(login::HashGate::for_this_machine()),
+            login_locks: Arc::default(),
+            pruner,
             db,
             clock,
-            verify_limiter: Arc::new(ratelimit::RateLimiter::new(config.verify_per_minute, 60)),
-            nominate_limiter: Arc::new(ratelimit::RateLimiter::new(config.nominate_per_minute, 60)),
             config: Arc::new(config),
             signer,
         }
@@ -122,6 +144,7 @@ pub fn start(state: AppState, listener: TcpListener, workers: usize) -> std::io:
             .app_data(data.clone())
             .wrap(actix_web::middleware::from_fn(errors::render_errors))
             .wrap(actix_web::middleware::Compress::default())
+            .wrap(actix_web::middleware::from_fn(headers::security_headers))
             .configure(configure)
     })
     .workers(workers.max(1))

@@ -16,6 +16,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldErrors, Lang, Msg};
 use crate::web::auth::{cookie, user_agent, PageCtx};
 use crate::web::i18n::{self, word};
+use crate::web::redirect::safe_next;
 use crate::web::session::{LANG_COOKIE, SESSION_COOKIE};
 use crate::workflow::accounts::{self, NewUser, PasswordChange, SessionInfo, User, UserPatch};
 use crate::workflow::audit::AuditRow;
@@ -27,6 +28,7 @@ use crate::workflow::Actor;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/app.css", web::get().to(css))
+        .route("/static/app.js", web::get().to(crate::web::headers::script))
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login_submit))
         .route("/logout", web::post().to(logout))
@@ -263,14 +265,6 @@ pub(crate) fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// Only local paths may be redirect targets (no open redirects).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
-}
-
 pub(crate) fn field_messages(err: &AppError, lang: Lang) -> Vec<(String, String)> {
     err.fields()
         .map(|f| {
@@ -327,21 +321,27 @@ async fn login_submit(
 ) -> AppResult<HttpResponse> {
     ctx.check_csrf(&form.csrf)?;
     let form = form.into_inner();
-    let now = ctx.now();
-    let (u, p) = (form.username.clone(), form.password.clone());
     let client = user_agent(&req);
     // A session already on this browser ends: one browser, one session.
     let (old, old_user) = (ctx.credential, ctx.user.clone());
-    let result = ctx
-        .state
-        .db
-        .run(move |c| {
-            if let (Some(via), Some(actor)) = (old, old_user) {
-                accounts::logout(c, now, &actor, &via)?;
-            }
-            accounts::login_session(c, now, &u, &p, client.as_deref())
-        })
-        .await;
+    let checked =
+        crate::web::login::check_password(&ctx.state, &req, &form.username, form.password.clone())
+            .await;
+    let result = match checked {
+        Ok(row) => {
+            let now = ctx.now();
+            ctx.state
+                .db
+                .run(move |c| {
+                    if let (Some(via), Some(actor)) = (old, old_user) {
+                        accounts::logout(c, now, &actor, &via)?;
+                    }
+                    accounts::login_session(c, now, row, client.as_deref())
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
     match result {
         Ok((secret, _)) => {
             let mut resp = redirect(&safe_next(form.next.as_deref()));
@@ -478,7 +478,11 @@ struct PasswordForm {
     new_password: String,
 }
 
-async fn account_password(ctx: PageCtx, form: web::Form<PasswordForm>) -> AppResult<HttpResponse> {
+async fn account_password(
+    ctx: PageCtx,
+    req: HttpRequest,
+    form: web::Form<PasswordForm>,
+) -> AppResult<HttpResponse> {
     ctx.check_csrf(&form.csrf)?;
     let actor = ctx.user()?.clone();
     let form = form.into_inner();
@@ -486,13 +490,24 @@ async fn account_password(ctx: PageCtx, form: web::Form<PasswordForm>) -> AppRes
         old_password: form.old_password,
         new_password: form.new_password,
     };
-    let now = ctx.now();
-    let via = ctx.credential;
-    let result = ctx
-        .state
-        .db
-        .run(move |c| accounts::change_password(c, now, &actor, via.as_ref(), input))
-        .await;
+    let own = crate::web::login::own_password(
+        &ctx.state,
+        &req,
+        &actor,
+        Some(input.old_password.as_str()),
+    )
+    .await;
+    let result = match own {
+        Ok(own) => {
+            let now = ctx.now();
+            let via = ctx.credential;
+            ctx.state
+                .db
+                .run(move |c| accounts::change_password(c, now, &actor, via.as_ref(), own, input))
+                .await
+        }
+        Err(e) => Err(e),
+    };
     match result {
         Ok(()) => Ok(redirect("/account?done=password")),
         Err(e @ AppError::Invalid(..)) => {
@@ -978,6 +993,7 @@ async fn user_edit_page(ctx: PageCtx, path: web::Path<i64>) -> AppResult<HttpRes
 
 async fn user_edit_submit(
     ctx: PageCtx,
+    req: HttpRequest,
     path: web::Path<i64>,
     form: web::Form<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
@@ -1002,14 +1018,25 @@ async fn user_edit_submit(
             .map(str::to_string),
         version,
     };
-    let now = ctx.now();
+    let own = crate::web::login::own_password(
+        &ctx.state,
+        &req,
+        &actor,
+        patch.current_password.as_deref(),
+    )
+    .await;
     let a = actor.clone();
     let via = ctx.credential;
-    let result = ctx
-        .state
-        .db
-        .run(move |c| accounts::update_user(c, now, &a, via.as_ref(), id, patch))
-        .await;
+    let result = match own {
+        Ok(own) => {
+            let now = ctx.now();
+            ctx.state
+                .db
+                .run(move |c| accounts::update_user(c, now, &a, via.as_ref(), own, id, patch))
+                .await
+        }
+        Err(e) => Err(e),
+    };
     let (errors, notice, status) = match result {
         Ok(_) => (
             Vec::new(),

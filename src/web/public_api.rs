@@ -45,15 +45,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub const DEVICE_COOKIE: &str = "lims_device";
 
 /// Refuses the request with 429 when this client address has used its minute.
-pub fn check_nominate_rate(st: &AppState, req: &HttpRequest) -> AppResult<()> {
-    st.nominate_limiter.check(
-        req,
-        st.clock.now_naive(),
-        Msg::new(
-            "提交过于频繁，请一分钟后再试",
-            "Too many submissions; try again in a minute",
-        ),
-    )
+pub async fn check_nominate_rate(st: &AppState, req: &HttpRequest) -> AppResult<()> {
+    st.nominate_limiter
+        .check(
+            req,
+            st.clock.now_naive(),
+            Msg::new(
+                "提交过于频繁，请一分钟后再试",
+                "Too many submissions; try again in a minute",
+            ),
+        )
+        .await
 }
 
 /// A fresh tracking code.
@@ -146,7 +148,7 @@ pub async fn submit(
     req: HttpRequest,
     body: web::Json<NominationInput>,
 ) -> AppResult<HttpResponse> {
-    check_nominate_rate(&st, &req)?;
+    check_nominate_rate(&st, &req).await?;
     let now = st.clock.now_naive();
     let input = body.into_inner();
     let code = new_code();
@@ -185,7 +187,7 @@ pub async fn support(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    check_nominate_rate(&st, &req)?;
+    check_nominate_rate(&st, &req).await?;
     let device = device_of_request(&st, &req).ok_or_else(no_device)?;
     let hash = device_hash(&st, &device);
     let client = client_hash(&st, &req);

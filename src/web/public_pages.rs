@@ -120,7 +120,7 @@ async fn nominate_submit(
         region_code: Some(get("region_code")),
         contact: Some(get("contact")),
     };
-    let result = match check_nominate_rate(&ctx.state, &req) {
+    let result = match check_nominate_rate(&ctx.state, &req).await {
         Err(e) => Err(e),
         Ok(()) => {
             let now = ctx.now();
@@ -269,7 +269,7 @@ async fn support_submit(
     form: web::Form<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
-    check_nominate_rate(&ctx.state, &req)?;
+    check_nominate_rate(&ctx.state, &req).await?;
     // The page that shows the button set the cookie; a browser without it (cookies off,
     // or a script) is refused with words, and nothing is counted.
     let device = device_of_request(&ctx.state, &req).ok_or_else(no_device)?;

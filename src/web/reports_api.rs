@@ -387,15 +387,17 @@ pub struct CodeQuery {
 }
 
 /// Counts a public verification against the client's limit (429 over it).
-pub(crate) fn check_rate(st: &AppState, req: &HttpRequest) -> AppResult<()> {
-    st.verify_limiter.check(
-        req,
-        now(st),
-        Msg::new(
-            "核验请求过于频繁，请稍后再试",
-            "Too many verification requests; try again in a minute",
-        ),
-    )
+pub(crate) async fn check_rate(st: &AppState, req: &HttpRequest) -> AppResult<()> {
+    st.verify_limiter
+        .check(
+            req,
+            now(st),
+            Msg::new(
+                "核验请求过于频繁，请稍后再试",
+                "Too many verification requests; try again in a minute",
+            ),
+        )
+        .await
 }
 
 /// Public: is this report genuine, and what is its status? No login; rate limited.
@@ -407,7 +409,7 @@ pub async fn verify(
     path: web::Path<String>,
     query: web::Query<CodeQuery>,
 ) -> AppResult<HttpResponse> {
-    check_rate(&st, &req)?;
+    check_rate(&st, &req).await?;
     let issuer = st.issuer();
     let no = path.into_inner();
     let k = query.into_inner().k.unwrap_or_default();

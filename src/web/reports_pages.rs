@@ -533,7 +533,7 @@ async fn verify_page(
     path: web::Path<String>,
     q: web::Query<CodeQuery>,
 ) -> AppResult<HttpResponse> {
-    check_rate(&ctx.state, &req)?;
+    check_rate(&ctx.state, &req).await?;
     let issuer = ctx.state.issuer();
     let no = path.into_inner();
     let k = q.into_inner().k.unwrap_or_default();
@@ -558,7 +558,7 @@ async fn verify_pdf(
     path: web::Path<String>,
     q: web::Query<CodeQuery>,
 ) -> AppResult<HttpResponse> {
-    check_rate(&ctx.state, &req)?;
+    check_rate(&ctx.state, &req).await?;
     let issuer = ctx.state.issuer();
     let no = path.into_inner();
     let k = q.into_inner().k.unwrap_or_default();

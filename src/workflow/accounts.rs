@@ -19,7 +19,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::db::schema::{api_tokens, audit_log, login_attempts, regions, users};
+use crate::db::schema::{api_tokens, audit_log, regions, users};
 use crate::db::{write_tx, DbConnection};
 use crate::domain::local_time::to_local;
 use crate::domain::region::{scope_covers, RegionCode};
@@ -28,8 +28,6 @@ use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, AuditRow, Change};
 use crate::workflow::{clean_text, Actor};
 
-/// Failed logins for one username within a minute after which login is refused (429).
-pub const MAX_FAILURES_PER_MINUTE: i64 = 5;
 /// How long an API token lives.
 pub const TOKEN_LIFETIME_DAYS: i64 = 30;
 /// How long a browser session lives after its login (there is no idle timeout).
@@ -152,7 +150,7 @@ fn hash_password(password: &str) -> AppResult<String> {
         .map_err(|e| AppError::internal(format!("password hashing failed: {e}")))
 }
 
-fn password_matches(password: &str, hash: &str) -> bool {
+pub(crate) fn password_matches(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
@@ -428,6 +426,7 @@ pub fn update_user(
     now: NaiveDateTime,
     actor: &Actor,
     via: Option<&Credential>,
+    own: OwnPassword,
     id: i64,
     patch: UserPatch,
 ) -> AppResult<User> {
@@ -494,7 +493,7 @@ pub fn update_user(
         }
     }
     if patch.password.is_some() || roles.is_some() {
-        reauthenticate(conn, now, actor, via, patch.current_password.as_deref())?;
+        reauthenticate(now, via, own)?;
     }
     let password_hash = patch.password.as_deref().map(hash_password).transpose()?;
     let revoke = password_hash.is_some()
@@ -568,35 +567,31 @@ pub fn update_user(
     })
 }
 
+/// The acting user's own password, as the web layer checked it for this request
+/// (`web::login::own_password`: outside any database connection and through the login
+/// limits, so a wrong one counts as a failed login of the actor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnPassword {
+    NotGiven,
+    Right,
+    Wrong,
+}
+
 /// Refuses (403) a change of a password or roles unless the actor's session or token
-/// began within [`REAUTH_MINUTES`] or `password` is the actor's own. A wrong password
-/// counts as a failed login of the actor (so it is throttled like one).
-fn reauthenticate(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    via: Option<&Credential>,
-    password: Option<&str>,
-) -> AppResult<()> {
+/// began within [`REAUTH_MINUTES`] or the actor gave its own password.
+fn reauthenticate(now: NaiveDateTime, via: Option<&Credential>, own: OwnPassword) -> AppResult<()> {
     if via.is_some_and(|c| now - c.logged_in_at <= Duration::minutes(REAUTH_MINUTES)) {
         return Ok(());
     }
-    let refused = || {
-        AppError::Forbidden(Msg::new(
-            format!("修改密码或角色需要输入您本人的当前密码（或在{REAUTH_MINUTES}分钟内重新登录）"),
-            format!(
-                "Changing a password or roles needs your own current password (current_password), or a login within the last {REAUTH_MINUTES} minutes"
-            ),
-        ))
-    };
-    let Some(password) = password.filter(|p| !p.is_empty()) else {
-        return Err(refused());
-    };
-    match check_login(conn, now, &actor.username, password) {
-        Ok(row) if Some(row.id) == actor.id => Ok(()),
-        Ok(_) | Err(AppError::Unauthenticated(_)) => Err(refused()),
-        Err(e) => Err(e),
+    if own == OwnPassword::Right {
+        return Ok(());
     }
+    Err(AppError::Forbidden(Msg::new(
+        format!("修改密码或角色需要输入您本人的当前密码（或在{REAUTH_MINUTES}分钟内重新登录）"),
+        format!(
+            "Changing a password or roles needs your own current password (current_password), or a login within the last {REAUTH_MINUTES} minutes"
+        ),
+    )))
 }
 
 /// The users the admin may see: all of them for a province-wide admin, else those
@@ -672,67 +667,8 @@ pub fn active_users_with_role(conn: &mut DbConnection, role: Role) -> AppResult<
         .collect())
 }
 
-fn bad_credentials() -> AppError {
+pub(crate) fn bad_credentials() -> AppError {
     AppError::Unauthenticated(Msg::new("用户名或密码错误", "Wrong username or password"))
-}
-
-/// Checks a username and password. Refuses with 429 after
-/// [`MAX_FAILURES_PER_MINUTE`] failures within a minute for that username, and with 401
-/// for wrong credentials or a deactivated user. Every attempt is recorded.
-pub fn check_login(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    username: &str,
-    password: &str,
-) -> AppResult<UserRow> {
-    let username = username.trim().to_ascii_lowercase();
-    if username.is_empty() || username.len() > 64 || password.len() > 1024 {
-        return Err(bad_credentials());
-    }
-    let since = now - Duration::minutes(1);
-    let failures: i64 = login_attempts::table
-        .filter(login_attempts::username.eq(&username))
-        .filter(login_attempts::at.gt(since))
-        .filter(login_attempts::success.eq(false))
-        .count()
-        .get_result(conn)?;
-    if failures >= MAX_FAILURES_PER_MINUTE {
-        return Err(AppError::RateLimited(Msg::new(
-            "登录失败次数过多，请一分钟后再试",
-            "Too many failed logins; try again in a minute",
-        )));
-    }
-    let row: Option<UserRow> = users::table
-        .filter(users::username.eq(&username))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?;
-    // Verify against a real hash even for an unknown user, so timing does not tell
-    // which usernames exist.
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9cbwtCtsBGmN1zjRaSYo8MUEEQPqY0cBZgYDmdodx+E";
-    let ok = password_matches(
-        password,
-        row.as_ref().map_or(DUMMY, |r| r.password_hash.as_str()),
-    );
-    let success = ok && row.as_ref().is_some_and(|r| r.active);
-    write_tx(conn, |conn| {
-        diesel::insert_into(login_attempts::table)
-            .values((
-                login_attempts::username.eq(&username),
-                login_attempts::at.eq(now),
-                login_attempts::success.eq(success),
-            ))
-            .execute(conn)?;
-        Ok(())
-    })?;
-    match row {
-        Some(r) if success => Ok(r),
-        Some(r) if ok && !r.active => Err(AppError::Unauthenticated(Msg::new(
-            "该账户已停用",
-            "This account is deactivated",
-        ))),
-        _ => Err(bad_credentials()),
-    }
 }
 
 fn token_hash(token: &str) -> String {
@@ -842,29 +778,26 @@ fn issue(
     ))
 }
 
-/// Logs in for the API: checks the credentials and issues a bearer token.
+/// Logs in for the API: issues a bearer token to a user whose password the web layer
+/// checked (`web::login::check_password`, outside any database connection).
 pub fn login(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    username: &str,
-    password: &str,
+    row: &UserRow,
     client: Option<&str>,
 ) -> AppResult<(String, User)> {
-    let row = check_login(conn, now, username, password)?;
-    let (token, _) = issue(conn, now, &row, CredentialKind::Token, client)?;
+    let (token, _) = issue(conn, now, row, CredentialKind::Token, client)?;
     Ok((token, row.to_user()))
 }
 
-/// Logs in with the form: checks the credentials and starts a browser session, whose
-/// secret goes into the (signed) session cookie.
+/// Logs in with the form: starts a browser session for a user whose password the web
+/// layer checked, whose secret goes into the (signed) session cookie.
 pub fn login_session(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    username: &str,
-    password: &str,
+    row: UserRow,
     client: Option<&str>,
 ) -> AppResult<(String, UserRow)> {
-    let row = check_login(conn, now, username, password)?;
     let (secret, _) = issue(conn, now, &row, CredentialKind::Session, client)?;
     Ok((secret, row))
 }
@@ -1109,21 +1042,18 @@ pub fn change_password(
     now: NaiveDateTime,
     actor: &Actor,
     via: Option<&Credential>,
+    own: OwnPassword,
     input: PasswordChange,
 ) -> AppResult<()> {
     let user_id = actor.id.ok_or_else(AppError::forbidden)?;
     if let Err(m) = check_password(&input.new_password, &actor.username) {
         return Err(AppError::field("new_password", m));
     }
-    match check_login(conn, now, &actor.username, &input.old_password) {
-        Ok(row) if row.id == user_id => {}
-        Ok(_) | Err(AppError::Unauthenticated(_)) => {
-            return Err(AppError::field(
-                "old_password",
-                Msg::new("原密码不正确", "is not your current password"),
-            ))
-        }
-        Err(e) => return Err(e),
+    if own != OwnPassword::Right {
+        return Err(AppError::field(
+            "old_password",
+            Msg::new("原密码不正确", "is not your current password"),
+        ));
     }
     let hash = hash_password(&input.new_password)?;
     write_tx(conn, |conn| {

@@ -13,6 +13,7 @@ pub mod reports;
 pub mod retention;
 pub mod screening;
 pub mod stats;
+pub mod throttle;
 
 use crate::domain::region::RegionCode;
 use crate::domain::role::{Role, Roles};

@@ -229,6 +229,7 @@ impl TestApp {
             verify_per_minute: lims::config::DEFAULT_VERIFY_PER_MINUTE,
             nominate_per_minute: lims::config::DEFAULT_NOMINATE_PER_MINUTE,
             quotas: Default::default(),
+            trusted_proxies: Default::default(),
         };
         let mut config = config;
         change(&mut config);
