@@ -296,9 +296,14 @@ fn a_sampler_registers_a_sample_with_the_phone_form(b: Backend) {
     let (s, html) = app.page("/samples/new");
     assert_eq!(s, 200);
     assert!(
-        html.contains("name=\"product_name\"") && html.contains("localStorage"),
-        "the form keeps a draft in the browser"
+        html.contains("name=\"product_name\"")
+            && html.contains("data-draft=")
+            && html.contains("/static/app.js"),
+        "the form keeps a draft in the browser (by the site's script; the browser test runs it)"
     );
+    let (s, js) = app.page("/static/app.js");
+    assert_eq!(s, 200);
+    assert!(js.contains("localStorage") && js.contains("data-draft"));
     let csrf = csrf_of(&html);
     let plan = i.plan_id.to_string();
     let entity = i.entity_id.to_string();
