@@ -33,6 +33,7 @@ pub const TESTS: &[Test] = crate::tests![
     form_logins_logouts_and_revocations_are_audited,
     weak_passwords_are_refused_with_the_field_named,
     a_logout_on_one_server_process_holds_on_another,
+    logins_do_not_pile_up_sessions_without_bound,
 ];
 
 fn login_gives_a_token_that_logout_revokes(b: Backend) {
@@ -975,4 +976,80 @@ fn a_logout_on_one_server_process_holds_on_another(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(me_with_cookie(&a.base_url, &cookie), 401);
+}
+
+/// Item 10: a login removes the user's ended sessions and tokens and keeps at most
+/// `MAX_LIVE_CREDENTIALS` live ones (the oldest end), so repeated logins from one
+/// account cannot grow `api_tokens` without bound.
+fn logins_do_not_pile_up_sessions_without_bound(b: Backend) {
+    use diesel::prelude::*;
+    use lims::db::schema::api_tokens;
+    use lims::workflow::accounts::MAX_LIVE_CREDENTIALS;
+    let app = TestApp::spawn(b);
+    app.user("li.na", &["sampler"]);
+    let login = |app: &TestApp| {
+        let (s, v) = app.send(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "li.na", "password": PASSWORD}),
+        );
+        assert_eq!(s, 200, "{v}");
+        v["token"].as_str().unwrap().to_string()
+    };
+    let rows = |app: &TestApp| -> (i64, i64) {
+        let all: i64 = api_tokens::table
+            .count()
+            .get_result(&mut *app.db.conn())
+            .unwrap();
+        let live: i64 = api_tokens::table
+            .filter(api_tokens::revoked_at.is_null())
+            .count()
+            .get_result(&mut *app.db.conn())
+            .unwrap();
+        (all, live)
+    };
+    let first = login(&app);
+    let (s, _) = app.send("POST", "/api/v1/auth/logout", Some(&first), json!({}));
+    assert_eq!(s, 204);
+    assert_eq!(
+        rows(&app),
+        (1, 0),
+        "the ended token is kept until the next login"
+    );
+    let second = login(&app);
+    assert_eq!(rows(&app), (1, 1), "the next login removes the ended one");
+    // Many live sessions (as if from many logins): the next login ends the oldest.
+    let user_id: i64 = lims::db::schema::users::table
+        .filter(lims::db::schema::users::username.eq("li.na"))
+        .select(lims::db::schema::users::id)
+        .first(&mut *app.db.conn())
+        .unwrap();
+    let now = app.clock.now_naive();
+    for i in 0..MAX_LIVE_CREDENTIALS + 5 {
+        diesel::insert_into(api_tokens::table)
+            .values((
+                api_tokens::user_id.eq(user_id),
+                api_tokens::token_hash.eq(format!("{i:064}")),
+                api_tokens::created_at.eq(now - chrono::Duration::minutes(100 - i)),
+                api_tokens::expires_at.eq(now + chrono::Duration::days(1)),
+                api_tokens::kind.eq("session"),
+            ))
+            .execute(&mut *app.db.conn())
+            .unwrap();
+    }
+    let third = login(&app);
+    let (all, live) = rows(&app);
+    assert_eq!(live, MAX_LIVE_CREDENTIALS, "at most this many live at once");
+    assert_eq!(
+        all,
+        MAX_LIVE_CREDENTIALS + 7,
+        "the ended ones go at the next login"
+    );
+    let (s, _) = app.get("/api/v1/me", &third);
+    assert_eq!(s, 200, "the new login is live");
+    let (s, _) = app.get("/api/v1/me", &second);
+    assert_eq!(s, 200, "the newest ones stay live");
+    let _ = login(&app);
+    assert_eq!(rows(&app), (MAX_LIVE_CREDENTIALS + 1, MAX_LIVE_CREDENTIALS));
 }

@@ -41,6 +41,9 @@ pub const LAST_USED_EVERY_SECONDS: i64 = 60;
 const CLIENT_MAX_CHARS: usize = 200;
 /// The most live sessions and tokens a user's list shows (the newest).
 pub const SESSIONS_LISTED: i64 = 100;
+/// The most live sessions and tokens one user holds: a login beyond it ends the
+/// oldest, so logging in again and again cannot grow `api_tokens` without bound.
+pub const MAX_LIVE_CREDENTIALS: i64 = 50;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -737,6 +740,44 @@ fn issue(
     let client = client_text(client);
     let actor = row.to_actor();
     let id = write_tx(conn, |conn| {
+        // The user's ended sessions and tokens go (their logins and ends are in the
+        // audit log), and the oldest live ones end beyond MAX_LIVE_CREDENTIALS.
+        diesel::delete(
+            api_tokens::table
+                .filter(api_tokens::user_id.eq(row.id))
+                .filter(
+                    api_tokens::revoked_at
+                        .is_not_null()
+                        .or(api_tokens::expires_at.le(now)),
+                ),
+        )
+        .execute(conn)?;
+        let oldest: Vec<i64> = api_tokens::table
+            .filter(api_tokens::user_id.eq(row.id))
+            .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
+            .offset(MAX_LIVE_CREDENTIALS - 1)
+            .limit(1_000)
+            .select(api_tokens::id)
+            .load(conn)?;
+        if !oldest.is_empty() {
+            diesel::update(api_tokens::table.filter(api_tokens::id.eq_any(&oldest)))
+                .set(api_tokens::revoked_at.eq(Some(now)))
+                .execute(conn)?;
+            audit::append(
+                conn,
+                now,
+                &actor,
+                Change {
+                    action: "auth.sessions_revoked",
+                    entity_kind: "user",
+                    entity_id: row.id.to_string(),
+                    after: Some(serde_json::json!({
+                        "revoked": oldest.len(), "because": "too_many_live",
+                    })),
+                    ..Change::default()
+                },
+            )?;
+        }
         diesel::insert_into(api_tokens::table)
             .values((
                 api_tokens::user_id.eq(row.id),
