@@ -789,7 +789,7 @@ fn require_admin(ctx: &PageCtx) -> AppResult<Actor> {
 }
 
 /// The regions an admin may give as a scope: those inside its own.
-fn regions_in_scope(actor: &Actor, regions: Vec<Region>) -> Vec<Region> {
+pub(crate) fn regions_in_scope(actor: &Actor, regions: Vec<Region>) -> Vec<Region> {
     regions
         .into_iter()
         .filter(|r| {
@@ -802,6 +802,51 @@ struct RoleBox {
     value: &'static str,
     label: &'static str,
     checked: bool,
+}
+
+/// A user as the list shows it: roles and region in words, never keys or bare codes.
+struct UserLine {
+    id: i64,
+    username: String,
+    display_name: String,
+    roles: String,
+    region: String,
+    active: bool,
+}
+
+fn user_lines(lang: Lang, users: Vec<User>, regions: &[Region]) -> Vec<UserLine> {
+    users
+        .into_iter()
+        .map(|u| UserLine {
+            roles: u
+                .roles
+                .iter()
+                .map(|r| match lang {
+                    Lang::Zh => r.label_zh(),
+                    Lang::En => r.label_en(),
+                })
+                .collect::<Vec<_>>()
+                .join(match lang {
+                    Lang::Zh => "、",
+                    Lang::En => ", ",
+                }),
+            region: match &u.region_code {
+                None => i18n::word(lang, "common.whole_province").to_string(),
+                Some(code) => regions
+                    .iter()
+                    .find(|r| &r.code == code)
+                    .map(|r| match lang {
+                        Lang::Zh => r.name_zh.clone(),
+                        Lang::En => r.name_en.clone(),
+                    })
+                    .unwrap_or_else(|| code.clone()),
+            },
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            active: u.active,
+        })
+        .collect()
 }
 
 fn role_boxes(lang: Lang, chosen: &[String]) -> Vec<RoleBox> {
@@ -824,7 +869,7 @@ struct UsersPage {
     nav: Nav,
     /// Whether the admin may give the whole province as a scope.
     province_wide: bool,
-    users: Vec<User>,
+    users: Vec<UserLine>,
     regions: Vec<Region>,
     role_boxes: Vec<RoleBox>,
     form_username: String,
@@ -852,7 +897,7 @@ async fn users_page(ctx: PageCtx) -> AppResult<HttpResponse> {
             province_wide: ctx.user.as_ref().is_some_and(|u| u.region.is_none()),
             role_boxes: role_boxes(ctx.lang, &[]),
             nav: Nav::new(&ctx),
-            users,
+            users: user_lines(ctx.lang, users, &regions),
             regions,
             form_username: String::new(),
             form_display_name: String::new(),
@@ -925,7 +970,7 @@ async fn users_create(
         province_wide: ctx.user.as_ref().is_some_and(|u| u.region.is_none()),
         role_boxes: role_boxes(ctx.lang, if failed { &input.roles } else { &[] }),
         nav: Nav::new(&ctx),
-        users,
+        users: user_lines(ctx.lang, users, &regions),
         regions,
         form_username: if failed {
             input.username

@@ -299,6 +299,8 @@ struct TriagePage {
     query: String,
     q: TriageQuery,
     plans: Vec<(i64, String)>,
+    /// The regions the supervisor may filter by: (code, name in the page's language).
+    regions: Vec<(String, String)>,
     notice: Option<String>,
     errors: Vec<(String, String)>,
 }
@@ -349,11 +351,25 @@ async fn triage_view(
         region: q.region.clone(),
         spam: Some(q.spam()),
     };
-    let ((list, total), plans) = ctx
+    let lang = ctx.lang;
+    let ((list, total), plans, regions) = ctx
         .state
         .db
         .run(move |c| {
             let listed = nominations::list(c, &actor, &filter, page, TRIAGE_PER_PAGE)?;
+            let regions = crate::web::pages::regions_in_scope(
+                &actor,
+                crate::workflow::reference::list_regions(c)?,
+            )
+            .into_iter()
+            .map(|r| {
+                let name = match lang {
+                    crate::error::Lang::Zh => r.name_zh,
+                    crate::error::Lang::En => r.name_en,
+                };
+                (r.code, name)
+            })
+            .collect::<Vec<_>>();
             // Only plans of the supervisor's own scope take its nominations.
             let mut pq = plans::table
                 .filter(plans::kind.eq("public_request"))
@@ -366,7 +382,7 @@ async fn triage_view(
                 .limit(100)
                 .select((plans::id, plans::name))
                 .load(c)?;
-            Ok((listed, plans))
+            Ok((listed, plans, regions))
         })
         .await?;
     render(
@@ -381,6 +397,7 @@ async fn triage_view(
             query: q.query(),
             q,
             plans,
+            regions,
             notice: None,
             errors,
         },
