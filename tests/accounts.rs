@@ -530,6 +530,11 @@ fn a_scoped_admin_reads_only_the_audit_rows_of_its_scope(b: Backend) {
     assert!(html.contains("<td>ledu</td>"), "{html}");
     assert!(!html.contains("<td>root</td>"), "{html}");
     assert!(!html.contains("<td>system</td>"));
+    // Actions and records in words, never their keys.
+    assert!(
+        html.contains("新增用户") && !html.contains("user.create"),
+        "{html}"
+    );
     form_logout(&app);
     assert_eq!(login_form(&app, "root", PASSWORD).status(), 303);
     let (_, html) = app.page("/admin/audit");

@@ -4,6 +4,7 @@
 //! output; rules live in `domain` and `workflow`.
 
 pub mod api;
+pub mod audit_words;
 pub mod auth;
 pub mod client;
 pub mod disposal_api;

@@ -1769,7 +1769,39 @@ async fn item_edit_submit(
 #[template(path = "admin/audit.html")]
 struct AuditPage {
     nav: Nav,
-    rows: Vec<AuditRow>,
+    rows: Vec<AuditLine>,
+}
+
+/// An audit row as the page shows it: local time, the action and record in words.
+struct AuditLine {
+    id: i64,
+    at: String,
+    actor: String,
+    action: String,
+    entity: String,
+    reason: Option<String>,
+}
+
+fn audit_lines(lang: Lang, rows: Vec<AuditRow>) -> Vec<AuditLine> {
+    use crate::web::audit_words;
+    rows.into_iter()
+        .map(|r| AuditLine {
+            id: r.id,
+            at: crate::domain::local_time::to_local(r.at)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            actor: r.actor,
+            action: audit_words::action(&r.action, lang),
+            entity: format!(
+                "{} {}",
+                audit_words::kind(&r.entity_kind, lang),
+                r.entity_id
+            )
+            .trim()
+            .to_string(),
+            reason: r.reason,
+        })
+        .collect()
 }
 
 async fn audit_page(ctx: PageCtx) -> AppResult<HttpResponse> {
@@ -1783,7 +1815,7 @@ async fn audit_page(ctx: PageCtx) -> AppResult<HttpResponse> {
         &ctx,
         &AuditPage {
             nav: Nav::new(&ctx),
-            rows,
+            rows: audit_lines(ctx.lang, rows),
         },
     )
 }
