@@ -342,8 +342,6 @@ async fn triage_view(
     code: StatusCode,
     errors: Vec<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    use crate::db::schema::plans;
-    use diesel::prelude::*;
     let actor = ctx.user()?.clone();
     let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let filter = NominationFilter {
@@ -371,17 +369,7 @@ async fn triage_view(
             })
             .collect::<Vec<_>>();
             // Only plans of the supervisor's own scope take its nominations.
-            let mut pq = plans::table
-                .filter(plans::kind.eq("public_request"))
-                .into_boxed();
-            if let Some(scope) = &actor.region {
-                pq = pq.filter(plans::region_code.like(format!("{}%", scope.like_prefix())));
-            }
-            let plans: Vec<(i64, String)> = pq
-                .order(plans::id.desc())
-                .limit(100)
-                .select((plans::id, plans::name))
-                .load(c)?;
+            let plans = nominations::acceptable_plans(c, &actor)?;
             Ok((listed, plans, regions))
         })
         .await?;

@@ -453,19 +453,7 @@ pub fn list_cases(
             );
         }
     }
-    let region = match f.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => match RegionCode::parse(r) {
-            Ok(code) => Some(code),
-            Err(_) => {
-                errors.insert(
-                    "region".into(),
-                    Msg::new("行政区划代码无效", "is not a region code"),
-                );
-                None
-            }
-        },
-        None => None,
-    };
+    let region = crate::workflow::region_filter(f.region.as_deref(), "region", &mut errors);
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }

@@ -70,3 +70,23 @@ impl Actor {
         }
     }
 }
+
+/// An optional region filter from a query (`region=`): blank is none; a value that is
+/// not a region code is noted in `errors` under `field` (a 422 naming it).
+pub fn region_filter(
+    value: Option<&str>,
+    field: &str,
+    errors: &mut crate::error::FieldErrors,
+) -> Option<RegionCode> {
+    let v = value.map(str::trim).filter(|r| !r.is_empty())?;
+    match RegionCode::parse(v) {
+        Ok(code) => Some(code),
+        Err(_) => {
+            errors.insert(
+                field.into(),
+                Msg::new("行政区划代码无效", "is not a region code"),
+            );
+            None
+        }
+    }
+}

@@ -456,6 +456,22 @@ fn staff_view(conn: &mut DbConnection, actor: &Actor, row: Row) -> AppResult<Nom
     })
 }
 
+/// The plans a supervisor may accept nominations into: public-request plans of its own
+/// scope (the same rule `decide` enforces), newest first, at most 100, as (id, name).
+pub fn acceptable_plans(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<(i64, String)>> {
+    actor.require(&[Role::Supervisor, Role::Admin])?;
+    let mut q = plans::table
+        .filter(plans::kind.eq("public_request"))
+        .into_boxed();
+    if let Some(scope) = &actor.region {
+        q = q.filter(plans::region_code.like(format!("{}%", scope.like_prefix())));
+    }
+    Ok(q.order(plans::id.desc())
+        .limit(100)
+        .select((plans::id, plans::name))
+        .load(conn)?)
+}
+
 /// The SQL condition "marked as spam" on a `nominations` row.
 const IS_SPAM: &str =
     "EXISTS (SELECT 1 FROM nomination_spam s WHERE s.nomination_id = nominations.id)";
@@ -487,19 +503,8 @@ pub fn list(
         },
         None => None,
     };
-    let region = match f.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => match RegionCode::parse(r) {
-            Ok(code) => Some(format!("{}%", code.like_prefix())),
-            Err(_) => {
-                errors.insert(
-                    "region".into(),
-                    Msg::new("行政区划代码无效", "is not a region code"),
-                );
-                None
-            }
-        },
-        None => None,
-    };
+    let region = crate::workflow::region_filter(f.region.as_deref(), "region", &mut errors)
+        .map(|code| format!("{}%", code.like_prefix()));
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }
@@ -768,8 +773,8 @@ pub fn decide(
                         return Err(AppError::field(
                             "plan_id",
                             Msg::new(
-                                "应选择“你点我检”（public_request）类计划",
-                                "must be a public_request plan",
+                                "应选择“你点我检”类计划",
+                                "must be a public-request (你点我检) plan",
                             ),
                         ))
                     }
