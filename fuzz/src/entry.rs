@@ -4,12 +4,12 @@
 //!
 //! This file is compiled twice: by the fuzz crate (fuzz/), and by the normal test suite
 //! (tests/fuzz_replay.rs), which replays the committed corpora and regressions through
-//! these same functions. So it uses only `serde_json` and the `lims` paths that the fuzz
-//! crate compiles too (`domain`, `forms`, `documents::labels`; see fuzz/src/lib.rs).
+//! these same functions. So it uses only `serde_json` and the pure crates, which both
+//! depend on (`lims_domain`, `lims_documents`).
 
-use lims::documents::labels::{labels_for, parse_template, render_svg, render_zpl, LabelSample};
-use lims::domain::judgment::{parse_result, read_and_judge, Dec, Limit, LimitKind, MicroPlan};
-use lims::domain::sample::{check_quantity, looks_like_sample_no, parse_scan, ScannedPortion};
+use lims_documents::labels::{labels_for, parse_template, render_svg, render_zpl, LabelSample};
+use lims_domain::judgment::{parse_result, read_and_judge, Dec, Limit, LimitKind, MicroPlan};
+use lims_domain::sample::{check_quantity, looks_like_sample_no, parse_scan, ScannedPortion};
 
 /// What a target does with one input.
 pub type Target = fn(&[u8]);
@@ -166,7 +166,7 @@ pub fn template(data: &[u8]) {
 /// is the JSON. A body that deserializes goes through the checks the server runs on it
 /// before it reads the database.
 pub fn bodies(data: &[u8]) {
-    use lims::forms::{
+    use lims_domain::forms::{
         clean_text, BulkInput, EventInput, NominationInput, ResultInput, ReviewInput, SampleInput,
     };
 
@@ -184,9 +184,9 @@ pub fn bodies(data: &[u8]) {
                 ] {
                     let _ = clean_text(v.map_or("", |v| v), max, false);
                 }
-                let _ = s.domain.parse::<lims::domain::rules::Domain>();
-                let _ = s.stage.parse::<lims::domain::sample::Stage>();
-                let _ = s.storage.parse::<lims::domain::sample::Storage>();
+                let _ = s.domain.parse::<lims_domain::rules::Domain>();
+                let _ = s.stage.parse::<lims_domain::sample::Stage>();
+                let _ = s.storage.parse::<lims_domain::sample::Storage>();
                 for q in [
                     Some(&s.quantity),
                     s.backup_quantity.as_ref(),
@@ -200,7 +200,7 @@ pub fn bodies(data: &[u8]) {
                     }
                 }
                 // The dates are compared in China's time.
-                let day = lims::domain::local_time::local_date(s.sampled_at.naive_utc());
+                let day = lims_domain::local_time::local_date(s.sampled_at.naive_utc());
                 std::hint::black_box(s.production_date.map(|produced| produced > day));
             }
         }
@@ -225,22 +225,22 @@ pub fn bodies(data: &[u8]) {
         }
         4 => {
             if let Ok(e) = serde_json::from_slice::<EventInput>(json) {
-                let _ = e.kind.trim().parse::<lims::domain::disposal::StepKind>();
+                let _ = e.kind.trim().parse::<lims_domain::disposal::StepKind>();
                 let _ = clean_text(e.note.as_deref().unwrap_or(""), 1000, false);
-                let _ = lims::domain::disposal::local_date(e.at.naive_utc());
+                let _ = lims_domain::disposal::local_date(e.at.naive_utc());
             }
         }
         _ => {
             if let Ok(n) = serde_json::from_slice::<NominationInput>(json) {
-                use lims::forms::{CONTACT_MAX, PLACE_MAX, PRODUCT_MAX, REASON_MAX};
+                use lims_domain::forms::{CONTACT_MAX, PLACE_MAX, PRODUCT_MAX, REASON_MAX};
                 let _ = clean_text(&n.product, PRODUCT_MAX, true);
                 let _ = clean_text(&n.place, PLACE_MAX, true);
                 let _ = clean_text(&n.reason, REASON_MAX, false);
                 if let Ok(c) = clean_text(n.contact.as_deref().unwrap_or(""), CONTACT_MAX, false) {
-                    let _ = lims::domain::nomination::valid_contact(&c);
+                    let _ = lims_domain::nomination::valid_contact(&c);
                 }
                 if let Some(r) = &n.region_code {
-                    let _ = lims::domain::region::RegionCode::parse(r.trim());
+                    let _ = lims_domain::region::RegionCode::parse(r.trim());
                 }
             }
         }

@@ -781,10 +781,8 @@ pub(crate) fn text_width(text: &str, size_pt: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::labels::{
-        labels_for, render_pdf, shipped_templates, LabelSample, TemplateKind,
-    };
-    use crate::documents::test_support::*;
+    use crate::labels::{labels_for, render_pdf, shipped_templates, LabelSample, TemplateKind};
+    use crate::test_support::*;
 
     const NAME: &str = "青海牦牛肉干（五香味）";
 

@@ -337,7 +337,7 @@ pub fn render_sampling_form(form: &SamplingForm, qr_text: &str) -> Result<Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::test_support::*;
+    use crate::test_support::*;
 
     pub(crate) fn form() -> SamplingForm {
         SamplingForm {

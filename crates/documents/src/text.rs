@@ -141,7 +141,7 @@ fn with_ellipsis(line: &str, width_em: f32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::fonts::text_width_em;
+    use crate::fonts::text_width_em;
 
     #[test]
     fn short_text_stays_on_one_line() {

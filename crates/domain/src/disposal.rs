@@ -1112,15 +1112,15 @@ pub fn rates_from_counts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::calendar::parse_holiday_csv;
-    use crate::domain::rules::{parse_profile_file, PlanKind};
+    use crate::calendar::parse_holiday_csv;
+    use crate::rules::{parse_profile_file, PlanKind};
     use StepKind as K;
 
     /// The official calendar as shipped (src/seed/holidays.csv), with the years that
     /// src/seed/calendar_years.csv declares loaded (2024 to 2026).
     fn cal() -> WorkCalendar {
-        let rows = parse_holiday_csv(include_str!("../seed/holidays.csv")).unwrap();
-        let years: Vec<i32> = include_str!("../seed/calendar_years.csv")
+        let rows = parse_holiday_csv(include_str!("../../../src/seed/holidays.csv")).unwrap();
+        let years: Vec<i32> = include_str!("../../../src/seed/calendar_years.csv")
             .lines()
             .skip(1)
             .filter_map(|l| l.split(',').next()?.trim().parse().ok())
@@ -1140,7 +1140,7 @@ mod tests {
     fn food() -> RuleProfile {
         shipped(
             "food.toml",
-            include_str!("../seed/rules/food.toml"),
+            include_str!("../../../src/seed/rules/food.toml"),
             PlanKind::Supervision,
         )
     }
@@ -1148,7 +1148,7 @@ mod tests {
     fn food_risk() -> RuleProfile {
         shipped(
             "food.toml",
-            include_str!("../seed/rules/food.toml"),
+            include_str!("../../../src/seed/rules/food.toml"),
             PlanKind::RiskMonitoring,
         )
     }
@@ -1156,7 +1156,7 @@ mod tests {
     fn drug() -> RuleProfile {
         shipped(
             "drug.toml",
-            include_str!("../seed/rules/drug.toml"),
+            include_str!("../../../src/seed/rules/drug.toml"),
             PlanKind::Supervision,
         )
     }

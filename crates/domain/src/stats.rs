@@ -384,7 +384,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::domain::calendar::DayKind;
+    use crate::calendar::DayKind;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).expect("valid date")

@@ -29,15 +29,15 @@ pub const PLACEHOLDERS: [&str; 6] = [
 const SHIPPED: [(&str, &str); 3] = [
     (
         "thermal-50x30.toml",
-        include_str!("../../label_templates/thermal-50x30.toml"),
+        include_str!("../../../label_templates/thermal-50x30.toml"),
     ),
     (
         "thermal-70x40.toml",
-        include_str!("../../label_templates/thermal-70x40.toml"),
+        include_str!("../../../label_templates/thermal-70x40.toml"),
     ),
     (
         "a4-3x8.toml",
-        include_str!("../../label_templates/a4-3x8.toml"),
+        include_str!("../../../label_templates/a4-3x8.toml"),
     ),
 ];
 

@@ -303,7 +303,7 @@ pub(crate) fn pieces<'a>(template: &LabelTemplate, label: &'a Label) -> Vec<Piec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::test_support::*;
+    use crate::test_support::*;
 
     #[test]
     fn supervision_sample_gets_four_labels_in_spec_order() {
@@ -420,7 +420,7 @@ mod tests {
                         ..
                     } = p
                     {
-                        let right = x + crate::documents::fonts::text_width_mm(&text, size_pt);
+                        let right = x + crate::fonts::text_width_mm(&text, size_pt);
                         assert!(
                             x >= 0.0 && right <= w + 0.01,
                             "{}: {text} overflows ({right} > {w})",

@@ -286,8 +286,8 @@ fn push_count(out: &mut String, mut n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::labels::{labels_for, render_zpl, render_zpl_dpi, shipped_templates};
-    use crate::documents::test_support::*;
+    use crate::labels::{labels_for, render_zpl, render_zpl_dpi, shipped_templates};
+    use crate::test_support::*;
 
     /// Expands ZPL's compressed `^GFA` data back into bytes (the printer's side).
     fn decompress(data: &str, bytes_per_row: usize) -> Vec<u8> {

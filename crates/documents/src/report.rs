@@ -1234,7 +1234,7 @@ pub(crate) mod fixtures {
 mod tests {
     use super::fixtures::{failing_doc, item_names, sample_doc, VERIFY_URL};
     use super::*;
-    use crate::documents::test_support::*;
+    use crate::test_support::*;
 
     fn flat(text: &str) -> String {
         text.split_whitespace().collect()
@@ -1397,7 +1397,7 @@ mod tests {
         // embedding of the same pages is the reference.
         let doc = failing_doc(40);
         let (pages, forms) = lay_out(&doc).expect("layout");
-        let reference = crate::documents::pdf::save(&pages, forms).expect("pdf");
+        let reference = crate::pdf::save(&pages, forms).expect("pdf");
         let pdf = render_report(&doc).expect("pdf");
         assert_eq!(pdf_text(&pdf), pdf_text(&reference));
         assert_eq!(pdf_pages(&pdf), pdf_pages(&reference));
@@ -1407,7 +1407,7 @@ mod tests {
     #[test]
     fn table_symbols_are_in_the_font() {
         for c in "²³×≤≥μ“”（）".chars() {
-            assert!(crate::documents::fonts::has_glyph(c), "no glyph for {c}");
+            assert!(crate::fonts::has_glyph(c), "no glyph for {c}");
         }
     }
 }

@@ -137,8 +137,8 @@ pub(crate) fn render(template: &LabelTemplate, label: &Label) -> Result<String, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::labels::{labels_for, render_svg, shipped_templates};
-    use crate::documents::test_support::*;
+    use crate::labels::{labels_for, render_svg, shipped_templates};
+    use crate::test_support::*;
 
     /// A minimal well-formedness check: every tag closes, in order, and attributes are quoted.
     fn assert_well_formed(svg: &str) {

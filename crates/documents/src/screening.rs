@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn every_fixed_word_is_in_the_bundled_font() {
-        use crate::documents::fonts::has_glyph;
+        use crate::fonts::has_glyph;
         let fixed = format!(
             "{TITLE}{NOT_A_REPORT}{DISCLAIMER}编号检测机构送检物品购买地点所在地区送检日期另有项结果未能列出，请向检测机构索取。{}",
             COLUMNS.iter().map(|(h, _)| *h).collect::<String>()

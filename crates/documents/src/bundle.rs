@@ -401,9 +401,9 @@ pub fn merge_pdfs(pdfs: &[Vec<u8>]) -> Result<Vec<u8>, DocError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::notice::render_notice;
-    use crate::documents::sampling_form::{render_sampling_form, SamplingForm};
-    use crate::documents::test_support::*;
+    use crate::notice::render_notice;
+    use crate::sampling_form::{render_sampling_form, SamplingForm};
+    use crate::test_support::*;
 
     fn u16_at(b: &[u8], at: usize) -> u16 {
         u16::from_le_bytes([b[at], b[at + 1]])
@@ -546,12 +546,12 @@ mod tests {
             .expect("pdf");
         let b = render_sampling_form(&form("F202663010200002", "黑枸杞原浆"), "https://x/s/2")
             .expect("pdf");
-        let notice = crate::documents::notice::NoticeDoc {
+        let notice = crate::notice::NoticeDoc {
             notice_no: "QHJ2026000009-TZ".into(),
             issuer: "青海省市场监督管理局".into(),
             entity_name: "西宁市城中区某某超市有限公司".into(),
             product_name: "青稞酒".into(),
-            failed: vec![crate::documents::notice::FailedItem {
+            failed: vec![crate::notice::FailedItem {
                 item: "酒精度".into(),
                 limit: "52±1.0".into(),
                 result: "49.6".into(),

@@ -3,9 +3,11 @@
 pub mod audit_chain;
 pub mod calendar;
 pub mod disposal;
+pub mod forms;
 pub mod judgment;
 pub mod licence;
 pub mod local_time;
+pub mod msg;
 pub mod nomination;
 pub mod region;
 pub mod report;

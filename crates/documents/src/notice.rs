@@ -595,8 +595,8 @@ pub fn render_notice(doc: &NoticeDoc) -> Result<Vec<u8>, DocError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::fonts::has_glyph;
-    use crate::documents::test_support::*;
+    use crate::fonts::has_glyph;
+    use crate::test_support::*;
 
     fn notice() -> NoticeDoc {
         NoticeDoc {
