@@ -39,7 +39,8 @@ pub enum AppError {
     /// Too many attempts (429).
     RateLimited(Msg),
     /// The database failed in a way the client cannot fix (500).
-    Database(diesel::result::Error),
+    /// (The cause as text: `db` converts diesel's errors, so this layer names no driver.)
+    Database(String),
     /// Anything else that is our fault (500).
     Internal(String),
 }
@@ -162,30 +163,6 @@ impl fmt::Display for AppError {
 }
 
 impl std::error::Error for AppError {}
-
-impl From<diesel::result::Error> for AppError {
-    fn from(e: diesel::result::Error) -> AppError {
-        use diesel::result::{DatabaseErrorKind, Error};
-        match e {
-            Error::NotFound => AppError::NotFound(Msg::new("未找到记录", "Not found")),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::Conflict(Msg::new("记录已存在", "It already exists"))
-            }
-            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
-                AppError::Invalid(
-                    Msg::new("引用的记录不存在", "A referenced record does not exist"),
-                    [(
-                        info.column_name().unwrap_or("reference").to_string(),
-                        Msg::new("引用的记录不存在", "does not exist"),
-                    )]
-                    .into_iter()
-                    .collect(),
-                )
-            }
-            other => AppError::Database(other),
-        }
-    }
-}
 
 impl From<r2d2::Error> for AppError {
     fn from(e: r2d2::Error) -> AppError {

@@ -10,6 +10,7 @@
 
 pub mod backup;
 pub mod bulk;
+mod errors;
 pub mod rollups;
 pub mod schema;
 

@@ -89,6 +89,29 @@ impl AppState {
         }
     }
 
+    /// Now, as the database stores it (UTC, microseconds): the one clock accessor of
+    /// the web layer.
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        self.clock.now_naive()
+    }
+
+    /// Runs one use case on the blocking pool in its context: a pooled connection, now
+    /// (read once, here) and the actor.
+    pub async fn call<T, F>(
+        &self,
+        actor: crate::workflow::Actor,
+        f: F,
+    ) -> crate::error::AppResult<T>
+    where
+        F: FnOnce(&mut crate::workflow::Ctx<'_>) -> crate::error::AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let now = self.now();
+        self.db
+            .run(move |conn| f(&mut crate::workflow::Ctx::new(conn, now, &actor)))
+            .await
+    }
+
     /// What issuing and verifying reports needs from the configuration.
     pub fn issuer(&self) -> crate::workflow::reports::Issuer {
         crate::workflow::reports::Issuer {

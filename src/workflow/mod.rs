@@ -15,11 +15,30 @@ pub mod screening;
 pub mod stats;
 pub mod throttle;
 
+use chrono::NaiveDateTime;
+
+use crate::db::DbConnection;
 use crate::domain::region::RegionCode;
 use crate::domain::role::{Role, Roles};
 use crate::error::{AppError, AppResult, Msg};
 
 pub use crate::forms::clean_text;
+
+/// What every use case runs with: one connection, the moment it runs at (read once from
+/// the injected clock, so every row it writes carries the same time) and who acts.
+/// The web layer opens it with `AppState::call`; the CLI, seeding and tests with
+/// [`Ctx::new`].
+pub struct Ctx<'a> {
+    pub conn: &'a mut DbConnection,
+    pub now: NaiveDateTime,
+    pub actor: &'a Actor,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(conn: &'a mut DbConnection, now: NaiveDateTime, actor: &'a Actor) -> Ctx<'a> {
+        Ctx { conn, now, actor }
+    }
+}
 
 /// Who is acting: a logged-in user, or the system itself (seeding, migrations).
 #[derive(Debug, Clone, PartialEq, Eq)]
