@@ -1,6 +1,6 @@
 //! Format checks for the licence numbers printed on a sampled entity's permits (食品生产/食品经营/药品生产许可证). Invariant: only a number that claims the SC or JY format and breaks it is refused; every other oddity is at most a warning.
 //!
-//! Formats follow `shared/domain/identifiers.md` §3–5. The check digits of SC
+//! Formats follow `docs/domain/identifiers.md` §3–5. The check digits of SC
 //! and JY numbers are not validated: their algorithm is not published. Input
 //! is trimmed; an empty string is "not given", which is neither an error nor a
 //! warning here (whether a licence is required is the caller's rule).

@@ -2,7 +2,7 @@
 //!
 //! The GB 11714 organisation-code check digit inside positions 9–17 is not
 //! enforced: its rule is not covered by the sources in
-//! `shared/domain/identifiers.md`.
+//! `docs/domain/identifiers.md`.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,0 +1,1 @@
+//! Every POST page handler takes the CSRF-checked form extractor (being written).
