@@ -1,7 +1,8 @@
 //! Demo seeding at scale (`lims seed --demo --samples N`): loading in bulk (indexes and
 //! rollup triggers of `samples` set aside, then rebuilt and refilled) leaves the same
-//! rows, schema and counts as loading row by row, and the refill SQL
-//! (`db::rollups::ROLLUPS`) counts exactly what the triggers count.
+//! rows, schema and counts as loading row by row, and the refill SQL generated from each
+//! rollup's one description (`db::rollups::ROLLUPS`) counts exactly what the triggers
+//! count.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::connection::SimpleConnection;

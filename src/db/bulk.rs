@@ -8,16 +8,141 @@
 //! what its triggers would have kept; when it fails, the rollback undoes all of it
 //! (DDL is transactional on both backends), and no other writer can insert in between
 //! (SQLite: the write lock; PostgreSQL: the ACCESS EXCLUSIVE lock of the DDL).
+//!
+//! The rows themselves go in by [`insert_samples`] and its siblings: multi-row INSERTs
+//! on SQLite, COPY on PostgreSQL.
 
 use std::time::{Duration, Instant};
 
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::connection::SimpleConnection;
+use diesel::prelude::ExecuteCopyFromDsl;
 use diesel::sql_types::{BigInt, Text};
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::{Insertable, QueryableByName, RunQueryDsl};
 
 use crate::db::rollups::ROLLUPS;
+use crate::db::schema::{entities, plans, sample_tests, samples};
 use crate::db::{placeholders, DbConnection};
 use crate::error::AppResult;
+
+/// Rows per multi-row INSERT on SQLite: 1,000 samples × 28 columns stays below its
+/// limit of 32,766 bound parameters. (PostgreSQL takes the rows by COPY.)
+pub const CHUNK: usize = 1_000;
+
+/// A plan row as the intake use case stores it.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = plans, treat_none_as_default_value = false)]
+pub struct NewPlan {
+    pub code: String,
+    pub name: String,
+    pub year: i32,
+    pub level: String,
+    pub kind: String,
+    pub domain: String,
+    pub region_code: String,
+    pub target_batches: i32,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// An entity row as the intake use case stores it.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = entities, treat_none_as_default_value = false)]
+pub struct NewEntity {
+    pub name: String,
+    pub uscc: String,
+    pub license_no: Option<String>,
+    pub kind: String,
+    pub address: String,
+    pub region_code: String,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A sample row with the columns intake, receipt and approval write.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = samples, treat_none_as_default_value = false)]
+pub struct NewSample {
+    pub sample_no: String,
+    pub plan_id: i64,
+    pub entity_id: i64,
+    pub domain: String,
+    pub category_code: String,
+    pub product_name: String,
+    pub stage: String,
+    pub sampled_at: NaiveDateTime,
+    pub quantity: String,
+    pub unit: String,
+    pub storage: String,
+    pub status: String,
+    pub conclusion: String,
+    pub region_code: String,
+    pub registered_by: i64,
+    pub registered_at: NaiveDateTime,
+    pub delivery_due_on: Option<NaiveDate>,
+    pub delivery_due_provisional: bool,
+    pub received_at: Option<NaiveDateTime>,
+    pub received_by: Option<i64>,
+    pub delivered_late: Option<bool>,
+    pub due_on: Option<NaiveDate>,
+    pub due_provisional: bool,
+    pub reported_at: Option<NaiveDateTime>,
+    pub turnaround_days: Option<i64>,
+    pub turnaround_provisional: bool,
+    pub version: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A judged test row (only failing tests are generated: they are what the figures read).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = sample_tests, treat_none_as_default_value = false)]
+pub struct NewTest {
+    pub sample_id: i64,
+    pub test_item_id: i64,
+    pub name: String,
+    pub method_standard: String,
+    pub judgment_standard: String,
+    pub limit_kind: String,
+    pub unit: String,
+    pub status: String,
+    pub attempt: i32,
+    pub judgment: Option<String>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts rows: on SQLite with one multi-row INSERT per `CHUNK`, on PostgreSQL with
+/// one binary COPY. (`None` is written as NULL, not DEFAULT: SQLite has no DEFAULT in
+/// a multi-row VALUES list, and diesel would otherwise insert row by row, each row in
+/// a savepoint.) diesel's batch insert does not go through the multi connection, so
+/// this matches on the backend.
+macro_rules! bulk {
+    ($name:ident, $ty:ty, $table:path) => {
+        pub fn $name(conn: &mut DbConnection, rows: &[$ty]) -> AppResult<()> {
+            match conn {
+                DbConnection::Sqlite(c) => {
+                    for chunk in rows.chunks(CHUNK) {
+                        diesel::insert_into($table).values(chunk).execute(c)?;
+                    }
+                }
+                DbConnection::Pg(c) => {
+                    if !rows.is_empty() {
+                        diesel::copy_from($table).from_insertable(rows).execute(c)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    };
+}
+
+bulk!(insert_plans, NewPlan, plans::table);
+bulk!(insert_entities, NewEntity, entities::table);
+bulk!(insert_samples, NewSample, samples::table);
+bulk!(insert_tests, NewTest, sample_tests::table);
 
 #[derive(QueryableByName)]
 struct Definition {

@@ -10,9 +10,14 @@
 
 pub mod backup;
 pub mod bulk;
+pub mod demo;
 mod errors;
 pub mod rollups;
 pub mod schema;
+pub mod sql;
+pub mod stats;
+
+pub use sql::placeholders;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
@@ -185,27 +190,6 @@ impl Db {
         })
         .await
         .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
-    }
-}
-
-/// `sql` written with `?` placeholders, numbered `$1, $2, …` for PostgreSQL. For raw SQL
-/// (`diesel::sql_query`) run on either backend; the text must hold no other `?`.
-pub fn placeholders(conn: &DbConnection, sql: &str) -> String {
-    match conn {
-        DbConnection::Sqlite(_) => sql.to_string(),
-        DbConnection::Pg(_) => {
-            let mut out = String::with_capacity(sql.len() + 16);
-            let mut n = 0;
-            for ch in sql.chars() {
-                if ch == '?' {
-                    n += 1;
-                    out.push_str(&format!("${n}"));
-                } else {
-                    out.push(ch);
-                }
-            }
-            out
-        }
     }
 }
 

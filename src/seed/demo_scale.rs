@@ -5,27 +5,22 @@
 //! delivery and report deadlines, receipt and report times). Invariant: the same seed
 //! and `now` give the same rows, whichever way they are loaded ([`Load`]); everything
 //! goes in as one write transaction, so a seeding that fails leaves nothing behind.
+//! The generator is pure; its SQL is [`crate::db::demo`] and [`crate::db::bulk`].
 
 use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
 
-use crate::db::schema::{
-    categories, entities, plans, regions, sample_sequences, sample_tests, samples, test_items,
-    users,
+use crate::db::bulk::{
+    insert_entities, insert_plans, insert_samples, insert_tests, NewEntity, NewPlan, NewSample,
+    NewTest,
 };
-use crate::db::{bulk, write_tx, DbConnection};
+use crate::db::{bulk, demo, write_tx, DbConnection};
 use crate::domain::calendar::WorkCalendar;
+use crate::domain::local_time::local_date;
 use crate::error::{AppError, AppResult};
-use crate::workflow::intake::local_date;
 use crate::workflow::reference::work_calendar;
-
-/// Rows per multi-row INSERT on SQLite: 1,000 samples × 28 columns stays below its
-/// limit of 32,766 bound parameters. (PostgreSQL takes the rows by COPY.)
-pub const CHUNK: usize = 1_000;
-/// Samples generated at a time (then inserted `CHUNK` by `CHUNK`) between progress reports.
+/// Samples generated at a time (then inserted `bulk::CHUNK` by `bulk::CHUNK`) between progress reports.
 const BATCH: usize = 50_000;
 
 /// How the samples go in.
@@ -40,121 +35,6 @@ pub enum Load {
     /// rollups refilled and the indexes rebuilt ([`crate::db::bulk`]).
     Bulk,
 }
-
-/// A plan row as the intake use case stores it.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = plans, treat_none_as_default_value = false)]
-pub struct NewPlan {
-    pub code: String,
-    pub name: String,
-    pub year: i32,
-    pub level: String,
-    pub kind: String,
-    pub domain: String,
-    pub region_code: String,
-    pub target_batches: i32,
-    pub version: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-/// An entity row as the intake use case stores it.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = entities, treat_none_as_default_value = false)]
-pub struct NewEntity {
-    pub name: String,
-    pub uscc: String,
-    pub license_no: Option<String>,
-    pub kind: String,
-    pub address: String,
-    pub region_code: String,
-    pub version: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-/// A sample row with the columns intake, receipt and approval write.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = samples, treat_none_as_default_value = false)]
-pub struct NewSample {
-    pub sample_no: String,
-    pub plan_id: i64,
-    pub entity_id: i64,
-    pub domain: String,
-    pub category_code: String,
-    pub product_name: String,
-    pub stage: String,
-    pub sampled_at: NaiveDateTime,
-    pub quantity: String,
-    pub unit: String,
-    pub storage: String,
-    pub status: String,
-    pub conclusion: String,
-    pub region_code: String,
-    pub registered_by: i64,
-    pub registered_at: NaiveDateTime,
-    pub delivery_due_on: Option<NaiveDate>,
-    pub delivery_due_provisional: bool,
-    pub received_at: Option<NaiveDateTime>,
-    pub received_by: Option<i64>,
-    pub delivered_late: Option<bool>,
-    pub due_on: Option<NaiveDate>,
-    pub due_provisional: bool,
-    pub reported_at: Option<NaiveDateTime>,
-    pub turnaround_days: Option<i64>,
-    pub turnaround_provisional: bool,
-    pub version: i32,
-    pub updated_at: NaiveDateTime,
-}
-
-/// A judged test row (only failing tests are generated: they are what the figures read).
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = sample_tests, treat_none_as_default_value = false)]
-pub struct NewTest {
-    pub sample_id: i64,
-    pub test_item_id: i64,
-    pub name: String,
-    pub method_standard: String,
-    pub judgment_standard: String,
-    pub limit_kind: String,
-    pub unit: String,
-    pub status: String,
-    pub attempt: i32,
-    pub judgment: Option<String>,
-    pub version: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-/// Inserts rows: on SQLite with one multi-row INSERT per `CHUNK`, on PostgreSQL with
-/// one binary COPY. (`None` is written as NULL, not DEFAULT: SQLite has no DEFAULT in
-/// a multi-row VALUES list, and diesel would otherwise insert row by row, each row in
-/// a savepoint.) diesel's batch insert does not go through the multi connection, so
-/// this matches on the backend.
-macro_rules! bulk {
-    ($name:ident, $ty:ty, $table:path) => {
-        pub fn $name(conn: &mut DbConnection, rows: &[$ty]) -> AppResult<()> {
-            match conn {
-                DbConnection::Sqlite(c) => {
-                    for chunk in rows.chunks(CHUNK) {
-                        diesel::insert_into($table).values(chunk).execute(c)?;
-                    }
-                }
-                DbConnection::Pg(c) => {
-                    if !rows.is_empty() {
-                        diesel::copy_from($table).from_insertable(rows).execute(c)?;
-                    }
-                }
-            }
-            Ok(())
-        }
-    };
-}
-
-bulk!(insert_plans, NewPlan, plans::table);
-bulk!(insert_entities, NewEntity, entities::table);
-bulk!(insert_samples, NewSample, samples::table);
-bulk!(insert_tests, NewTest, sample_tests::table);
 
 /// A small deterministic generator (xorshift64*), so demo data is reproducible.
 pub struct Rng(u64);
@@ -235,20 +115,12 @@ struct County {
 /// The counties with weights from the population: a county's own figure, or its
 /// prefecture's remainder shared evenly among the counties without one.
 fn counties(conn: &mut DbConnection) -> AppResult<Vec<County>> {
-    let rows: Vec<(String, String, Option<String>, Option<i64>)> = regions::table
-        .select((
-            regions::code,
-            regions::level,
-            regions::parent_code,
-            regions::population,
-        ))
-        .order(regions::code.asc())
-        .load(conn)?;
+    let rows = demo::regions(conn)?;
     let pops: HashMap<String, Option<i64>> = rows.iter().map(|r| (r.0.clone(), r.3)).collect();
     let mut out = Vec::new();
     for (code, level, parent, _) in rows.iter().filter(|r| r.1 == "prefecture") {
         let _ = (level, parent);
-        let kids: Vec<&(String, String, Option<String>, Option<i64>)> = rows
+        let kids: Vec<&demo::RegionRow> = rows
             .iter()
             .filter(|r| r.1 == "county" && r.2.as_deref() == Some(code.as_str()))
             .collect();
@@ -328,18 +200,12 @@ pub fn generate_with(
     progress: Progress,
 ) -> AppResult<DemoReport> {
     // Each sample touches a dozen indexes at random places (unless in bulk), and
-    // rebuilding them sorts in memory: on SQLite a page cache of 256 MB for this
-    // connection (default 2 MB) keeps that in memory.
-    let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    if sqlite {
-        conn.batch_execute("PRAGMA cache_size = -262144")?;
-    }
+    // rebuilding them sorts in memory: a large page cache keeps that in memory.
+    demo::large_page_cache(conn, true)?;
     let result = write_tx(conn, |c| {
         fill(c, now, year, n, seed, load, progress).map(|rep| (std::time::Instant::now(), rep))
     });
-    if sqlite {
-        conn.batch_execute("PRAGMA cache_size = -2000")?;
-    }
+    demo::large_page_cache(conn, false)?;
     let (closing, mut rep) = result?;
     rep.timings.commit += closing.elapsed();
     Ok(rep)
@@ -358,41 +224,16 @@ fn fill(
     let started = std::time::Instant::now();
     let mut rng = Rng::new(seed);
     let mut rep = DemoReport::default();
-    let sampler: i64 = users::table
-        .order(users::id.asc())
-        .select(users::id)
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| {
-            AppError::internal("demo samples need a user: run `lims seed --demo` first")
-        })?;
+    let sampler: i64 = demo::first_user(conn)?.ok_or_else(|| {
+        AppError::internal("demo samples need a user: run `lims seed --demo` first")
+    })?;
     let counties = counties(conn)?;
     let total_weight: f64 = counties.iter().map(|c| c.weight).sum();
     let cal = work_calendar(conn)?;
-    let cats: Vec<(String, String, String)> = categories::table
-        .filter(
-            categories::level
-                .eq("subcategory")
-                .or(categories::parent_code.is_null()),
-        )
-        .select((categories::code, categories::name_zh, categories::domain))
-        .order(categories::code.asc())
-        .load(conn)?;
+    let cats = demo::sample_categories(conn)?;
     let food_cats: Vec<&(String, String, String)> = cats.iter().filter(|c| c.2 == "food").collect();
     let drug_cats: Vec<&(String, String, String)> = cats.iter().filter(|c| c.2 == "drug").collect();
-    type ItemRow = (i64, String, String, String, String, String, String);
-    let items: Vec<ItemRow> = test_items::table
-        .select((
-            test_items::id,
-            test_items::category_code,
-            test_items::name,
-            test_items::method_standard,
-            test_items::judgment_standard,
-            test_items::limit_kind,
-            test_items::unit,
-        ))
-        .order(test_items::id.asc())
-        .load(conn)?;
+    let items = demo::test_items(conn)?;
     if food_cats.is_empty() || items.is_empty() {
         return Err(AppError::internal(
             "demo samples need the reference data (categories, test items)",
@@ -434,11 +275,7 @@ fn fill(
     }
     insert_plans(conn, &plan_rows)?;
     rep.plans = plan_rows.len();
-    let plan_ids: Vec<i64> = plans::table
-        .filter(plans::code.like(format!("DEMO-{year}-{tag}-%")))
-        .order(plans::code.asc())
-        .select(plans::id)
-        .load(conn)?;
+    let plan_ids = demo::plan_ids_like(conn, &format!("DEMO-{year}-{tag}-%"))?;
     let mut plan_of: HashMap<(String, &str, &str, &str), i64> = HashMap::new();
     for (key, id) in plan_keys.iter().zip(&plan_ids) {
         plan_of.insert(key.clone(), *id);
@@ -480,11 +317,7 @@ fn fill(
     }
     insert_entities(conn, &entity_rows)?;
     rep.entities = entity_rows.len();
-    let entity_ids: Vec<i64> = entities::table
-        .filter(entities::uscc.like(format!("DEMO{tag}%")))
-        .order(entities::uscc.asc())
-        .select(entities::id)
-        .load(conn)?;
+    let entity_ids = demo::entity_ids_like(conn, &format!("DEMO{tag}%"))?;
     let mut by_county: Vec<Vec<usize>> = vec![Vec::new(); counties.len()];
     let mut drug_by_pref: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, (ci, drug)) in entity_county.iter().enumerate() {
@@ -513,18 +346,13 @@ fn fill(
     let mut deadline = Deadlines::new(&cal);
     let mut done = 0;
     // Sample numbers continue each county's sequence, as registration does.
-    let mut seq: HashMap<String, i32> = sample_sequences::table
-        .filter(sample_sequences::year.eq(year))
-        .select((sample_sequences::county_code, sample_sequences::last_value))
-        .load::<(String, i32)>(conn)?
-        .into_iter()
-        .collect();
+    let mut seq = demo::sequences(conn, year)?;
     let existing: Vec<String> = seq.keys().cloned().collect();
     let bulk = match load {
         Load::Bulk => true,
         Load::RowByRow => false,
         Load::Auto => {
-            let present: i64 = samples::table.count().get_result(conn)?;
+            let present = demo::sample_count(conn)?;
             i64::try_from(n).unwrap_or(i64::MAX) >= present
         }
     };
@@ -669,14 +497,7 @@ fn fill(
         rep.timings.samples += inserting.elapsed();
         let testing = std::time::Instant::now();
         if !failing.is_empty() {
-            let mut ids: HashMap<String, i64> = HashMap::new();
-            for chunk in nos.chunks(CHUNK) {
-                let found: Vec<(String, i64)> = samples::table
-                    .filter(samples::sample_no.eq_any(chunk))
-                    .select((samples::sample_no, samples::id))
-                    .load(conn)?;
-                ids.extend(found);
-            }
+            let ids = demo::sample_ids(conn, &nos)?;
             let tests: Vec<NewTest> = failing
                 .iter()
                 .zip(&nos)
@@ -731,23 +552,7 @@ fn fill(
         },
     )?;
     for (county, last) in &seq {
-        if existing.contains(county) {
-            diesel::update(
-                sample_sequences::table
-                    .filter(sample_sequences::year.eq(year))
-                    .filter(sample_sequences::county_code.eq(county)),
-            )
-            .set(sample_sequences::last_value.eq(last))
-            .execute(conn)?;
-        } else {
-            diesel::insert_into(sample_sequences::table)
-                .values((
-                    sample_sequences::year.eq(year),
-                    sample_sequences::county_code.eq(county),
-                    sample_sequences::last_value.eq(last),
-                ))
-                .execute(conn)?;
-        }
+        demo::set_sequence(conn, year, county, *last, existing.contains(county))?;
     }
     rep.timings.commit = closing.elapsed();
     Ok(rep)

@@ -5,10 +5,11 @@
 //! `None` ("unknown"), never zero or a guess; every value is the full value, rounding is
 //! for display only.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use super::calendar::WorkCalendar;
+use super::local_time::local_date;
 
 /// Batches per thousand residents: `batches / (population / 1000)`. Unknown (`None`)
 /// when the population is unknown or not positive.
@@ -201,6 +202,17 @@ pub fn turnaround_days(
     reported: NaiveDate,
 ) -> (i64, bool) {
     cal.working_days_between(received, reported)
+}
+
+/// The turnaround the lab figures count for a report: working days from the local day
+/// of receipt to the local day of the report (stored UTC times), and whether a day in an
+/// unknown calendar year made that count provisional.
+pub fn turnaround_of(
+    cal: &WorkCalendar,
+    received_at: NaiveDateTime,
+    reported_at: NaiveDateTime,
+) -> (i64, bool) {
+    turnaround_days(cal, local_date(received_at), local_date(reported_at))
 }
 
 /// The median of a distribution given as (value, how many) pairs: the middle value, or
