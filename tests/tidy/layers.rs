@@ -133,7 +133,7 @@ fn the_pure_crates_depend_on_no_database_web_or_clock() {
 fn named_modules(code: &str, depth: usize) -> Vec<String> {
     let mut names = Vec::new();
     let mut prefixes = vec!["workflow::".to_string()];
-    prefixes.push(format!("{}", "super::".repeat(depth)));
+    prefixes.push("super::".repeat(depth));
     for prefix in &prefixes {
         for (i, _) in code.match_indices(prefix.as_str()) {
             if prefix.starts_with("super") && code[i + prefix.len()..].starts_with("super::") {
