@@ -10,6 +10,7 @@
 
 pub mod backup;
 pub mod bulk;
+pub mod cases;
 mod errors;
 pub mod rollups;
 pub mod schema;

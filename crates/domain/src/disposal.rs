@@ -108,6 +108,82 @@ string_enum!(
     Outcome { Completed = "completed", Overturned = "overturned" }
 );
 
+impl CaseStatus {
+    /// The status's name in Chinese.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "办理中",
+            CaseStatus::Closed => "已结案",
+        }
+    }
+
+    /// The status's name in English.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "Open",
+            CaseStatus::Closed => "Closed",
+        }
+    }
+
+    /// Steps, extensions and their approval are recorded only while a case is open.
+    pub fn is_open(self) -> bool {
+        self == CaseStatus::Open
+    }
+
+    /// Reopening: only a closed case, and never one a re-examination overturned (its
+    /// report has been replaced; there is nothing left to dispose of).
+    pub fn reopen(self, outcome: Option<Outcome>) -> Result<CaseStatus, ReopenError> {
+        if self != CaseStatus::Closed {
+            Err(ReopenError::NotClosed)
+        } else if outcome == Some(Outcome::Overturned) {
+            Err(ReopenError::Overturned)
+        } else {
+            Ok(CaseStatus::Open)
+        }
+    }
+}
+
+impl Outcome {
+    /// The outcome's name in Chinese.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Outcome::Completed => "已办结",
+            Outcome::Overturned => "复检推翻",
+        }
+    }
+
+    /// The outcome's name in English.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Outcome::Completed => "Completed",
+            Outcome::Overturned => "Overturned",
+        }
+    }
+}
+
+/// Why a case may not be reopened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReopenError {
+    /// The case is open.
+    NotClosed,
+    /// A re-examination overturned the result.
+    Overturned,
+}
+
+/// Where a case stands after its recorded steps, as stored: its status and outcome. A
+/// re-examination that does not uphold the result closes the case at once (as
+/// overturned), without a `closed` step; otherwise the case follows [`Case::status`]
+/// and [`outcome`].
+pub fn standing(case: &Case) -> (CaseStatus, Option<Outcome>) {
+    let result = outcome(case);
+    let status = if result == Some(Outcome::Overturned) {
+        CaseStatus::Closed
+    } else {
+        case.status()
+    };
+    (status, result)
+}
+
 /// One recorded step of a case.
 ///
 /// `upheld` belongs to `recheck_result` and `objection_decided`, and `true` always
