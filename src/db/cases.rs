@@ -41,7 +41,7 @@ impl CaseRow {
     /// The stored status and outcome as the domain's states. A value the domain does not
     /// know is our fault (only this module writes them), so it is a 500.
     pub fn state(&self) -> AppResult<(CaseStatus, Option<Outcome>)> {
-        let status: CaseStatus = self.status.parse().map_err(AppError::internal)?;
+        let status = stored_status(&self.status)?;
         let outcome = self
             .outcome
             .as_deref()
@@ -50,6 +50,11 @@ impl CaseRow {
             .map_err(AppError::internal)?;
         Ok((status, outcome))
     }
+}
+
+/// A stored status as the domain's state (a value it does not know is our fault: 500).
+fn stored_status(s: &str) -> AppResult<CaseStatus> {
+    s.parse().map_err(AppError::internal)
 }
 
 /// A recorded step of a case.
@@ -364,7 +369,7 @@ pub struct Extension {
     pub reason: Option<String>,
     pub requested_until: Option<NaiveDate>,
     pub version: i32,
-    pub status: String,
+    pub status: CaseStatus,
 }
 
 /// Stores a requested extension if the case is still at `version`; returns the number of
@@ -396,22 +401,23 @@ pub fn request_extension(
 
 /// The case's pending extension.
 pub fn extension(conn: &mut DbConnection, id: i64) -> AppResult<Extension> {
-    let (requested_by, reason, requested_until, version, status) = disposal_cases::table
-        .find(id)
-        .select((
-            disposal_cases::extension_requested_by,
-            disposal_cases::extension_reason,
-            disposal_cases::extension_requested_until,
-            disposal_cases::version,
-            disposal_cases::status,
-        ))
-        .first(conn)?;
+    let (requested_by, reason, requested_until, version, status): (_, _, _, _, String) =
+        disposal_cases::table
+            .find(id)
+            .select((
+                disposal_cases::extension_requested_by,
+                disposal_cases::extension_reason,
+                disposal_cases::extension_requested_until,
+                disposal_cases::version,
+                disposal_cases::status,
+            ))
+            .first(conn)?;
     Ok(Extension {
         requested_by,
         reason,
         requested_until,
         version,
-        status,
+        status: stored_status(&status)?,
     })
 }
 

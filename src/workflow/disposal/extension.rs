@@ -105,8 +105,7 @@ pub fn approve_extension(
                 "There is no extension request to approve",
             )));
         };
-        let status: CaseStatus = ext.status.parse().map_err(AppError::internal)?;
-        if !status.is_open() {
+        if !ext.status.is_open() {
             return Err(closed_case());
         }
         if actor.id == Some(requested_by) {
