@@ -10,6 +10,7 @@
 
 pub mod backup;
 pub mod bulk;
+pub mod cases;
 pub mod demo;
 mod errors;
 pub mod rollups;

@@ -11,9 +11,10 @@ use crate::web::api::{Page, Paging};
 use crate::web::auth::ApiUser;
 use crate::web::export::{download, Format};
 use crate::web::AppState;
+use crate::workflow::case_reports;
 use crate::workflow::disposal::{
-    self, Attachment, Disposal, DisposalFilter, DisposalStats, EventInput, ExtensionInput,
-    PublicInfoInput, RateRow, Reminder, ReopenInput, StatsFilter,
+    self, Attachment, AttachmentUpload, Disposal, DisposalFilter, DisposalStats, EventInput,
+    ExtensionInput, PublicInfoInput, RateRow, Reminder, ReopenInput, StatsFilter,
 };
 
 /// The routes of this file, inside the `/api/v1` scope.
@@ -264,14 +265,13 @@ pub async fn record_event(
     path: web::Path<i64>,
     body: web::Json<EventInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
     let issuer = st.issuer();
-    let actor = user.actor;
     let id = path.into_inner();
     let input = body.into_inner();
     let d = st
-        .db
-        .run(move |c| disposal::record_event(c, now, &actor, &issuer, id, &input))
+        .call(user.actor, move |cx| {
+            case_reports::record_event(cx, &issuer, id, &input)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(d))
 }
@@ -362,8 +362,6 @@ pub async fn add_attachment(
     q: web::Query<AttachmentQuery>,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
-    let actor = user.actor;
     let (id, event_id) = path.into_inner();
     let declared = req
         .headers()
@@ -374,19 +372,15 @@ pub async fn add_attachment(
     let name = q.into_inner().file_name.unwrap_or_default();
     let quotas = st.config.quotas;
     let a = st
-        .db
-        .run(move |c| {
-            disposal::add_attachment(
-                c,
-                now,
-                &actor,
-                id,
+        .call(user.actor, move |cx| {
+            let upload = AttachmentUpload {
+                case_id: id,
                 event_id,
-                &name,
-                declared.as_deref(),
-                &bytes,
-                &quotas,
-            )
+                file_name: &name,
+                declared_type: declared.as_deref(),
+                bytes: &bytes,
+            };
+            disposal::add_attachment(cx, &upload, &quotas)
         })
         .await?;
     Ok(HttpResponse::Created().json(a))

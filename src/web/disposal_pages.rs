@@ -18,6 +18,7 @@ use crate::workflow::disposal::{
 };
 use crate::workflow::intake::{local_date, shanghai};
 use crate::workflow::reference::work_calendar;
+use crate::workflow::{case_reports, Ctx};
 
 /// The routes of this file.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -123,10 +124,10 @@ async fn board(ctx: PageCtx, q: web::Query<BoardQuery>) -> AppResult<HttpRespons
     for case in cases {
         let days_left = case
             .due_on
-            .filter(|_| case.status == "open")
+            .filter(|_| case.is_open())
             .map(|d| signed_working_days(&cal, today, d));
         let line = Line { case, days_left };
-        if line.case.status == "closed" {
+        if !line.case.is_open() {
             closed.push(line);
         } else if line.case.overdue {
             overdue.push(line);
@@ -281,7 +282,9 @@ async fn event_submit(
     let r = ctx
         .state
         .db
-        .run(move |c| disposal::record_event(c, now, &actor, &issuer, id, &input))
+        .run(move |c| {
+            case_reports::record_event(&mut Ctx::new(c, now, &actor), &issuer, id, &input)
+        })
         .await;
     after_write(&ctx, id, r, "kind").await
 }

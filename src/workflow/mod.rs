@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod case_reports;
 pub mod disposal;
 pub mod intake;
 pub mod lab;
