@@ -8,11 +8,15 @@
 //! - Blocking diesel calls run on actix's blocking pool ([`Db::run`]), never on the
 //!   async executor.
 
+pub mod audit;
 pub mod backup;
 pub mod bulk;
 mod errors;
 pub mod rollups;
 pub mod schema;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
