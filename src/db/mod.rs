@@ -12,6 +12,7 @@ pub mod audit;
 pub mod backup;
 pub mod bulk;
 mod errors;
+pub mod nominations;
 pub mod rollups;
 pub mod schema;
 pub mod throttle;

@@ -5,6 +5,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::msg::Lang;
+
 /// Where a nomination stands, as the public tracking page shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NominationStatus {
@@ -56,6 +58,14 @@ impl NominationStatus {
             NominationStatus::Sampled => "sampled and tested",
             NominationStatus::Declined => "declined",
             NominationStatus::Merged => "merged with the same nomination",
+        }
+    }
+
+    /// The status in words, in `lang`.
+    pub const fn label(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.label_en(),
+            Lang::Zh => self.label_zh(),
         }
     }
 
@@ -173,6 +183,8 @@ mod tests {
         for s in NominationStatus::ALL {
             assert_eq!(s.as_str().parse::<NominationStatus>(), Ok(s));
             assert!(!s.label_zh().is_empty() && !s.label_en().is_empty());
+            assert_eq!(s.label(Lang::En), s.label_en());
+            assert_eq!(s.label(Lang::Zh), s.label_zh());
         }
         assert!("planet".parse::<NominationStatus>().is_err());
         use NominationStatus as S;
