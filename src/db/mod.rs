@@ -15,6 +15,7 @@ mod errors;
 pub mod nominations;
 pub mod rollups;
 pub mod schema;
+pub mod seed;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

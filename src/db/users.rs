@@ -62,6 +62,15 @@ pub fn id_and_hash(conn: &mut DbConnection, username: &str) -> AppResult<Option<
         .optional()?)
 }
 
+/// The usernames of all users.
+pub fn usernames(conn: &mut DbConnection) -> AppResult<std::collections::BTreeSet<String>> {
+    Ok(users::table
+        .select(users::username)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// Whether some user has this username.
 pub fn username_taken(conn: &mut DbConnection, username: &str) -> AppResult<bool> {
     let n: i64 = users::table
