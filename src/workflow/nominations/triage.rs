@@ -205,23 +205,15 @@ pub struct DecisionInput {
     pub sample_no: Option<String>,
 }
 
-/// What a supervisor does: accept, decline, merge or link a sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Accept,
-    Decline,
-    Merge,
-    LinkSample,
-}
+pub use crate::domain::nomination::Decision;
 
-impl Decision {
-    fn action(self) -> &'static str {
-        match self {
-            Decision::Accept => "nomination.accept",
-            Decision::Decline => "nomination.decline",
-            Decision::Merge => "nomination.merge",
-            Decision::LinkSample => "nomination.link_sample",
-        }
+/// The audit action of a decision.
+fn action(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Accept => "nomination.accept",
+        Decision::Decline => "nomination.decline",
+        Decision::Merge => "nomination.merge",
+        Decision::LinkSample => "nomination.link_sample",
     }
 }
 
@@ -248,15 +240,22 @@ pub fn decide(
             format!("The nomination was already handled ({})", status.label_en()),
         ))
     };
+    // Whether the decision may be taken in this status, and the status it leads to.
+    let set_status = status.after(decision).ok_or_else(|| {
+        if decision == Decision::LinkSample {
+            AppError::Conflict(Msg::new(
+                "建议采纳后才能关联样品",
+                "Accept the nomination before linking samples",
+            ))
+        } else {
+            already()
+        }
+    })?;
     write_tx(conn, |conn| {
-        let set_status;
         let (mut plan_id, mut merged_into) = (row.plan_id, row.merged_into);
         let mut detail = serde_json::json!({});
         match decision {
             Decision::Accept => {
-                if !status.awaits_decision() {
-                    return Err(already());
-                }
                 let plan = input.plan_id.ok_or_else(|| {
                     AppError::field("plan_id", Msg::new("请选择抽检计划", "choose the plan"))
                 })?;
@@ -292,19 +291,10 @@ pub fn decide(
                     }
                 }
                 plan_id = Some(plan);
-                set_status = NominationStatus::Accepted;
                 detail = serde_json::json!({ "plan_id": plan });
             }
-            Decision::Decline => {
-                if !status.awaits_decision() {
-                    return Err(already());
-                }
-                set_status = NominationStatus::Declined;
-            }
+            Decision::Decline => {}
             Decision::Merge => {
-                if !status.awaits_decision() {
-                    return Err(already());
-                }
                 let into = input.into_id.ok_or_else(|| {
                     AppError::field(
                         "into_id",
@@ -338,16 +328,9 @@ pub fn decide(
                 let moved = i32::try_from(moved).unwrap_or(i32::MAX).saturating_add(1);
                 rows::add_to_supports(conn, target.id, moved)?;
                 merged_into = Some(target.id);
-                set_status = NominationStatus::Merged;
                 detail = serde_json::json!({ "into": target.tracking_code });
             }
             Decision::LinkSample => {
-                if !status.takes_samples() {
-                    return Err(AppError::Conflict(Msg::new(
-                        "建议采纳后才能关联样品",
-                        "Accept the nomination before linking samples",
-                    )));
-                }
                 let no = input.sample_no.as_deref().map(str::trim).unwrap_or("");
                 let found = rows::sample_by_no(conn, no)?;
                 let (sample_id, region) = found
@@ -358,7 +341,6 @@ pub fn decide(
                         AppError::field("sample_no", Msg::new("样品不存在", "no such sample"))
                     })?;
                 rows::link_sample(conn, row.id, sample_id, now)?;
-                set_status = NominationStatus::Sampled;
                 detail = serde_json::json!({ "sample_no": no, "region_code": region });
             }
         }
@@ -386,7 +368,7 @@ pub fn decide(
             now,
             actor,
             Change {
-                action: decision.action(),
+                action: action(decision),
                 entity_kind: "nomination",
                 entity_id: row.id.to_string(),
                 before: Some(serde_json::json!({ "status": status.as_str() })),
