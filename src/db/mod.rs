@@ -8,17 +8,23 @@
 //! - Blocking diesel calls run on actix's blocking pool ([`Db::run`]), never on the
 //!   async executor.
 
+pub mod audit;
 pub mod backup;
 pub mod bulk;
 pub mod cases;
 pub mod demo;
 mod errors;
+pub mod nominations;
 pub mod rollups;
 pub mod schema;
 pub mod sql;
 pub mod stats;
 
 pub use sql::placeholders;
+pub mod seed;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;

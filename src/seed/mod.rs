@@ -20,12 +20,11 @@ pub mod demo_scale;
 use std::collections::BTreeSet;
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use rand::RngCore;
 use serde::Deserialize;
 
-use crate::db::schema::{
-    calendar_years, categories, holidays, region_populations, regions, rule_profiles, test_items,
+use crate::db::seed::{
+    self as rows, empty_to_none, CategoryRec, ItemFields, RegionRec, TestItemRec,
 };
 use crate::db::{write_tx, DbConnection};
 use crate::domain::calendar::parse_holiday_csv;
@@ -48,18 +47,6 @@ pub const RULE_FILES: [(&str, &str); 2] = [
 ];
 
 #[derive(Debug, Deserialize)]
-struct RegionRec {
-    code: String,
-    name_zh: String,
-    name_en: String,
-    level: String,
-    parent_code: Option<String>,
-    population: Option<i64>,
-    population_year: Option<i32>,
-    population_source: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
 struct PopulationRec {
     code: String,
     population: i64,
@@ -73,35 +60,6 @@ struct YearRec {
     source: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct CategoryRec {
-    code: String,
-    name_zh: String,
-    name_en: String,
-    parent_code: Option<String>,
-    domain: String,
-    level: String,
-    verification: String,
-    note: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct TestItemRec {
-    category_code: String,
-    name: String,
-    method_standard: String,
-    judgment_standard: String,
-    limit_kind: String,
-    limit_min: Option<String>,
-    limit_max: Option<String>,
-    unit: String,
-    lod: Option<String>,
-    micro_n: Option<i32>,
-    micro_c: Option<i32>,
-    verification: String,
-    note: Option<String>,
-}
-
 /// Parses one shipped CSV file; the error names the file and the line.
 fn read_csv<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> AppResult<Vec<T>> {
     let mut rdr = csv::ReaderBuilder::new()
@@ -112,10 +70,6 @@ fn read_csv<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> AppResult<V
         out.push(rec.map_err(|e| AppError::internal(format!("seed {name} line {}: {e}", i + 2)))?);
     }
     Ok(out)
-}
-
-fn empty_to_none(s: Option<String>) -> Option<String> {
-    s.filter(|v| !v.trim().is_empty())
 }
 
 /// What a load inserted.
@@ -201,33 +155,13 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
     }
     write_tx(conn, |conn| {
         let mut rep = SeedReport::default();
-        let have: BTreeSet<String> = regions::table
-            .select(regions::code)
-            .load::<String>(conn)?
-            .into_iter()
-            .collect();
+        let have = rows::region_codes(conn)?;
         // Parents come before children in the file; insert in file order.
         for r in region_recs.iter().filter(|r| !have.contains(&r.code)) {
-            diesel::insert_into(regions::table)
-                .values((
-                    regions::code.eq(&r.code),
-                    regions::name_zh.eq(&r.name_zh),
-                    regions::name_en.eq(&r.name_en),
-                    regions::level.eq(&r.level),
-                    regions::parent_code.eq(empty_to_none(r.parent_code.clone())),
-                    regions::population.eq(r.population),
-                    regions::population_year.eq(r.population_year),
-                    regions::population_source.eq(empty_to_none(r.population_source.clone())),
-                    regions::version.eq(1),
-                ))
-                .execute(conn)?;
+            rows::insert_region(conn, r)?;
             rep.regions += 1;
         }
-        let have_pop: BTreeSet<(String, i32)> = region_populations::table
-            .select((region_populations::region_code, region_populations::year))
-            .load::<(String, i32)>(conn)?
-            .into_iter()
-            .collect();
+        let have_pop = rows::population_keys(conn)?;
         let census = region_recs.iter().filter_map(|r| {
             Some((
                 r.code.clone(),
@@ -243,95 +177,33 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
             if have_pop.contains(&(code.clone(), year)) {
                 continue;
             }
-            diesel::insert_into(region_populations::table)
-                .values((
-                    region_populations::region_code.eq(&code),
-                    region_populations::year.eq(year),
-                    region_populations::population.eq(population),
-                    region_populations::source.eq(&source),
-                ))
-                .execute(conn)?;
-            rep.populations += 1;
             // A newer figure than the one shown becomes the one shown, but only when
-            // the region row is as shipped (version 1): an admin's figure stays.
-            diesel::update(
-                regions::table
-                    .find(&code)
-                    .filter(regions::version.eq(1))
-                    .filter(
-                        regions::population_year
-                            .is_null()
-                            .or(regions::population_year.lt(year)),
-                    ),
-            )
-            .set((
-                regions::population.eq(Some(population)),
-                regions::population_year.eq(Some(year)),
-                regions::population_source.eq(Some(&source)),
-            ))
-            .execute(conn)?;
+            // the region row is as shipped: an admin's figure stays.
+            rows::insert_population(conn, &code, year, population, &source)?;
+            rep.populations += 1;
         }
-        let have_days: BTreeSet<chrono::NaiveDate> = holidays::table
-            .select(holidays::day)
-            .load(conn)?
-            .into_iter()
-            .collect();
-        let have_years: BTreeSet<i32> = calendar_years::table
-            .select(calendar_years::year)
-            .load(conn)?
-            .into_iter()
-            .collect();
+        let have_days = rows::holiday_days(conn)?;
+        let have_years = rows::calendar_years(conn)?;
         // Only years not yet loaded: an admin's reload of a year is kept.
         for (day, kind, name) in &holiday_rows {
             use chrono::Datelike;
             if have_days.contains(day) || have_years.contains(&day.year()) {
                 continue;
             }
-            diesel::insert_into(holidays::table)
-                .values((
-                    holidays::day.eq(day),
-                    holidays::kind.eq(kind.as_str()),
-                    holidays::name.eq(name),
-                ))
-                .execute(conn)?;
+            rows::insert_holiday(conn, *day, kind.as_str(), name)?;
             rep.holidays += 1;
         }
         for y in year_recs.iter().filter(|y| !have_years.contains(&y.year)) {
-            diesel::insert_into(calendar_years::table)
-                .values((
-                    calendar_years::year.eq(y.year),
-                    calendar_years::source.eq(&y.source),
-                    calendar_years::loaded_at.eq(now),
-                ))
-                .execute(conn)?;
+            rows::insert_calendar_year(conn, y.year, &y.source, now)?;
             rep.calendar_years += 1;
             rep.turnarounds += crate::workflow::stats::recount_turnaround(conn, y.year)?;
         }
-        let have_cats: BTreeSet<String> = categories::table
-            .select(categories::code)
-            .load::<String>(conn)?
-            .into_iter()
-            .collect();
+        let have_cats: BTreeSet<String> = rows::categories(conn)?.into_keys().collect();
         for c in cat_recs.iter().filter(|c| !have_cats.contains(&c.code)) {
-            diesel::insert_into(categories::table)
-                .values((
-                    categories::code.eq(&c.code),
-                    categories::name_zh.eq(&c.name_zh),
-                    categories::name_en.eq(&c.name_en),
-                    categories::parent_code.eq(empty_to_none(c.parent_code.clone())),
-                    categories::domain.eq(&c.domain),
-                    categories::level.eq(&c.level),
-                    categories::verification.eq(&c.verification),
-                    categories::note.eq(empty_to_none(c.note.clone())),
-                ))
-                .execute(conn)?;
+            rows::insert_category(conn, c)?;
             rep.categories += 1;
         }
-        let have_items: BTreeSet<(String, String)> = test_items::table
-            .select((test_items::category_code, test_items::name))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect();
+        let have_items = rows::test_item_keys(conn)?;
         let edits = AdminEdits::load(conn)?;
         for t in &item_recs {
             let key = (t.category_code.clone(), t.name.clone());
@@ -345,34 +217,10 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
                 ));
                 continue;
             }
-            diesel::insert_into(test_items::table)
-                .values((
-                    test_items::category_code.eq(&t.category_code),
-                    test_items::name.eq(&t.name),
-                    test_items::method_standard.eq(&t.method_standard),
-                    test_items::judgment_standard.eq(&t.judgment_standard),
-                    test_items::limit_kind.eq(&t.limit_kind),
-                    test_items::limit_min.eq(empty_to_none(t.limit_min.clone())),
-                    test_items::limit_max.eq(empty_to_none(t.limit_max.clone())),
-                    test_items::unit.eq(&t.unit),
-                    test_items::lod.eq(empty_to_none(t.lod.clone())),
-                    test_items::micro_n.eq(t.micro_n),
-                    test_items::micro_c.eq(t.micro_c),
-                    test_items::verification.eq(&t.verification),
-                    test_items::note.eq(empty_to_none(t.note.clone())),
-                    test_items::active.eq(true),
-                    test_items::version.eq(1),
-                    test_items::created_at.eq(now),
-                    test_items::updated_at.eq(now),
-                ))
-                .execute(conn)?;
+            rows::insert_test_item(conn, t, now)?;
             rep.test_items += 1;
         }
-        let have_profiles: BTreeSet<(String, String)> = rule_profiles::table
-            .select((rule_profiles::domain, rule_profiles::plan_kind))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect();
+        let have_profiles = rows::profile_keys(conn)?;
         for p in &profiles {
             let key = (
                 p.domain.as_str().to_string(),
@@ -381,16 +229,8 @@ pub fn load_reference(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
             if have_profiles.contains(&key) {
                 continue;
             }
-            diesel::insert_into(rule_profiles::table)
-                .values((
-                    rule_profiles::domain.eq(&key.0),
-                    rule_profiles::plan_kind.eq(&key.1),
-                    rule_profiles::rules
-                        .eq(serde_json::to_string(&p.rules).map_err(AppError::internal)?),
-                    rule_profiles::version.eq(1),
-                    rule_profiles::updated_at.eq(now),
-                ))
-                .execute(conn)?;
+            let rules = serde_json::to_string(&p.rules).map_err(AppError::internal)?;
+            rows::insert_profile(conn, &key.0, &key.1, &rules, now)?;
             rep.rule_profiles += 1;
         }
         upgrade_categories(conn, &cat_recs, &have_cats, &mut rep)?;
@@ -462,32 +302,23 @@ impl AdminEdits {
     /// Reads the audit rows of admin edits to reference data (through the entity
     /// index; such edits are few).
     fn load(conn: &mut DbConnection) -> AppResult<AdminEdits> {
-        use crate::db::schema::audit_log;
-        type Row = (String, String, String, Option<String>, Option<String>);
-        let rows: Vec<Row> = audit_log::table
-            .filter(audit_log::entity_kind.eq_any(["rule_profile", "test_item", "calendar_year"]))
-            .filter(audit_log::action.eq_any([
+        let edits = rows::audited_edits(
+            conn,
+            &["rule_profile", "test_item", "calendar_year"],
+            &[
                 "rule_profile.put",
                 "test_item.create",
                 "test_item.update",
                 "calendar.year_loaded",
-            ]))
-            .order(audit_log::id.asc())
-            .select((
-                audit_log::entity_kind,
-                audit_log::entity_id,
-                audit_log::action,
-                audit_log::before_json,
-                audit_log::after_json,
-            ))
-            .load(conn)?;
+            ],
+        )?;
         let json = |t: &Option<String>| -> serde_json::Value {
             t.as_deref()
                 .and_then(|t| serde_json::from_str(t).ok())
                 .unwrap_or(serde_json::Value::Null)
         };
         let mut e = AdminEdits::default();
-        for (kind, id, action, before, after) in rows {
+        for (kind, id, action, before, after) in edits {
             let (before, after) = (json(&before), json(&after));
             match (kind.as_str(), action.as_str()) {
                 ("rule_profile", _) => {
@@ -551,33 +382,9 @@ fn upgrade_categories(
     had: &BTreeSet<String>,
     rep: &mut SeedReport,
 ) -> AppResult<()> {
-    type Row = (
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        String,
-        Option<String>,
-    );
-    let stored: std::collections::BTreeMap<String, Row> = categories::table
-        .select((
-            categories::code,
-            categories::name_zh,
-            categories::name_en,
-            categories::parent_code,
-            categories::domain,
-            categories::level,
-            categories::verification,
-            categories::note,
-        ))
-        .load::<Row>(conn)?
-        .into_iter()
-        .map(|r| (r.0.clone(), r))
-        .collect();
+    let stored = rows::categories(conn)?;
     for c in recs.iter().filter(|c| had.contains(&c.code)) {
-        let shipped: Row = (
+        let shipped: rows::CategoryRow = (
             c.code.clone(),
             c.name_zh.clone(),
             c.name_en.clone(),
@@ -590,17 +397,7 @@ fn upgrade_categories(
         if stored.get(&c.code) == Some(&shipped) {
             continue;
         }
-        diesel::update(categories::table.find(&c.code))
-            .set((
-                categories::name_zh.eq(&shipped.1),
-                categories::name_en.eq(&shipped.2),
-                categories::parent_code.eq(&shipped.3),
-                categories::domain.eq(&shipped.4),
-                categories::level.eq(&shipped.5),
-                categories::verification.eq(&shipped.6),
-                categories::note.eq(&shipped.7),
-            ))
-            .execute(conn)?;
+        rows::update_category(conn, &shipped)?;
         rep.updated
             .push(format!("category {} {}", c.code, c.name_zh));
     }
@@ -616,77 +413,47 @@ fn upgrade_test_items(
     edits: &AdminEdits,
     rep: &mut SeedReport,
 ) -> AppResult<()> {
-    type Row = (
-        i64,
-        String,
-        String,
-        (
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-        ),
-        (
-            Option<String>,
-            Option<i32>,
-            Option<i32>,
-            String,
-            Option<String>,
-            i32,
-        ),
-    );
-    let stored: std::collections::BTreeMap<(String, String), Row> = test_items::table
-        .select((
-            test_items::id,
-            test_items::category_code,
-            test_items::name,
-            (
-                test_items::method_standard,
-                test_items::judgment_standard,
-                test_items::limit_kind,
-                test_items::limit_min,
-                test_items::limit_max,
-                test_items::unit,
-            ),
-            (
-                test_items::lod,
-                test_items::micro_n,
-                test_items::micro_c,
-                test_items::verification,
-                test_items::note,
-                test_items::version,
-            ),
-        ))
-        .load::<Row>(conn)?
-        .into_iter()
-        .map(|r| ((r.1.clone(), r.2.clone()), r))
-        .collect();
+    let stored = rows::test_items(conn)?;
     let text = |s: &str| Some(s.to_string());
     let num = |n: Option<i32>| n.map(|v| v.to_string());
     for t in recs {
-        let Some((id, _, _, a, b)) = stored.get(&(t.category_code.clone(), t.name.clone())) else {
+        let Some(item) = stored.get(&(t.category_code.clone(), t.name.clone())) else {
             continue;
         };
-        let id = *id;
+        let (id, a) = (item.id, &item.fields);
         // (field, stored, shipped) as optional text.
-        let fields: [(&str, Option<String>, Option<String>); 10] = [
-            ("method_standard", text(&a.0), text(&t.method_standard)),
-            ("judgment_standard", text(&a.1), text(&t.judgment_standard)),
-            ("limit_kind", text(&a.2), text(&t.limit_kind)),
-            ("limit_min", a.3.clone(), empty_to_none(t.limit_min.clone())),
-            ("limit_max", a.4.clone(), empty_to_none(t.limit_max.clone())),
-            ("unit", text(&a.5), text(&t.unit)),
-            ("lod", b.0.clone(), empty_to_none(t.lod.clone())),
-            ("micro_n", num(b.1), num(t.micro_n)),
-            ("micro_c", num(b.2), num(t.micro_c)),
-            ("verification", text(&b.3), text(&t.verification)),
+        let fields: [(&str, Option<String>, Option<String>); 11] = [
+            (
+                "method_standard",
+                text(&a.method_standard),
+                text(&t.method_standard),
+            ),
+            (
+                "judgment_standard",
+                text(&a.judgment_standard),
+                text(&t.judgment_standard),
+            ),
+            ("limit_kind", text(&a.limit_kind), text(&t.limit_kind)),
+            (
+                "limit_min",
+                a.limit_min.clone(),
+                empty_to_none(t.limit_min.clone()),
+            ),
+            (
+                "limit_max",
+                a.limit_max.clone(),
+                empty_to_none(t.limit_max.clone()),
+            ),
+            ("unit", text(&a.unit), text(&t.unit)),
+            ("lod", a.lod.clone(), empty_to_none(t.lod.clone())),
+            ("micro_n", num(a.micro_n), num(t.micro_n)),
+            ("micro_c", num(a.micro_c), num(t.micro_c)),
+            ("verification", text(&a.verification), text(&t.verification)),
+            ("note", a.note.clone(), empty_to_none(t.note.clone())),
         ];
-        let note_field = ("note", b.4.clone(), empty_to_none(t.note.clone()));
         let mut merged = Vec::new();
         let mut changed = false;
-        for (field, stored_v, shipped_v) in fields.into_iter().chain([note_field]) {
+        for (field, stored_v, shipped_v) in fields {
             if stored_v == shipped_v {
                 merged.push(stored_v);
             } else if edits.item_field(id, field) {
@@ -706,27 +473,20 @@ fn upgrade_test_items(
         let s = |i: usize| merged[i].clone().unwrap_or_default();
         let o = |i: usize| merged[i].clone();
         let n = |i: usize| merged[i].as_deref().and_then(|v| v.parse::<i32>().ok());
-        diesel::update(
-            test_items::table
-                .find(id)
-                .filter(test_items::version.eq(b.5)),
-        )
-        .set((
-            test_items::method_standard.eq(s(0)),
-            test_items::judgment_standard.eq(s(1)),
-            test_items::limit_kind.eq(s(2)),
-            test_items::limit_min.eq(o(3)),
-            test_items::limit_max.eq(o(4)),
-            test_items::unit.eq(s(5)),
-            test_items::lod.eq(o(6)),
-            test_items::micro_n.eq(n(7)),
-            test_items::micro_c.eq(n(8)),
-            test_items::verification.eq(s(9)),
-            test_items::note.eq(o(10)),
-            test_items::version.eq(b.5 + 1),
-            test_items::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+        let fields = ItemFields {
+            method_standard: s(0),
+            judgment_standard: s(1),
+            limit_kind: s(2),
+            limit_min: o(3),
+            limit_max: o(4),
+            unit: s(5),
+            lod: o(6),
+            micro_n: n(7),
+            micro_c: n(8),
+            verification: s(9),
+            note: o(10),
+        };
+        rows::update_test_item(conn, now, id, item.version, &fields)?;
     }
     Ok(())
 }
@@ -748,11 +508,7 @@ fn upgrade_profiles(
             continue;
         }
         let id = format!("{domain}/{kind}");
-        let (text, version): (String, i32) = rule_profiles::table
-            .filter(rule_profiles::domain.eq(domain))
-            .filter(rule_profiles::plan_kind.eq(kind))
-            .select((rule_profiles::rules, rule_profiles::version))
-            .first(conn)?;
+        let (text, version) = rows::profile_rules(conn, domain, kind)?;
         let mut rules: Vec<crate::domain::rules::Rule> = serde_json::from_str(&text)
             .map_err(|e| AppError::internal(format!("stored rules of {id} unreadable: {e}")))?;
         let mut changed = false;
@@ -778,18 +534,8 @@ fn upgrade_profiles(
             }
         }
         if changed {
-            diesel::update(
-                rule_profiles::table
-                    .filter(rule_profiles::domain.eq(domain))
-                    .filter(rule_profiles::plan_kind.eq(kind))
-                    .filter(rule_profiles::version.eq(version)),
-            )
-            .set((
-                rule_profiles::rules.eq(serde_json::to_string(&rules).map_err(AppError::internal)?),
-                rule_profiles::version.eq(version + 1),
-                rule_profiles::updated_at.eq(now),
-            ))
-            .execute(conn)?;
+            let text = serde_json::to_string(&rules).map_err(AppError::internal)?;
+            rows::update_profile_rules(conn, now, (domain, kind), version, &text)?;
         }
     }
     Ok(())
@@ -813,22 +559,13 @@ fn upgrade_calendars(
         ) else {
             continue;
         };
-        let stored: BTreeSet<(chrono::NaiveDate, String, String)> = holidays::table
-            .filter(holidays::day.ge(from))
-            .filter(holidays::day.le(to))
-            .select((holidays::day, holidays::kind, holidays::name))
-            .load(conn)?
-            .into_iter()
-            .collect();
+        let stored = rows::holidays_between(conn, from, to)?;
         let shipped: BTreeSet<(chrono::NaiveDate, String, String)> = rows
             .iter()
             .filter(|(d, _, _)| d.year() == y.year)
             .map(|(d, k, n)| (*d, k.as_str().to_string(), n.clone()))
             .collect();
-        let source: String = calendar_years::table
-            .find(y.year)
-            .select(calendar_years::source)
-            .first(conn)?;
+        let source = rows::calendar_source(conn, y.year)?;
         if stored == shipped && source == y.source {
             continue;
         }
@@ -836,24 +573,7 @@ fn upgrade_calendars(
             rep.kept.push(format!("calendar {}", y.year));
             continue;
         }
-        diesel::delete(
-            holidays::table
-                .filter(holidays::day.ge(from))
-                .filter(holidays::day.le(to)),
-        )
-        .execute(conn)?;
-        for (day, kind, name) in &shipped {
-            diesel::insert_into(holidays::table)
-                .values((
-                    holidays::day.eq(day),
-                    holidays::kind.eq(kind),
-                    holidays::name.eq(name),
-                ))
-                .execute(conn)?;
-        }
-        diesel::update(calendar_years::table.find(y.year))
-            .set(calendar_years::source.eq(&y.source))
-            .execute(conn)?;
+        rows::replace_calendar_year(conn, y.year, &y.source, (from, to), &shipped)?;
         rep.updated.push(format!("calendar {}", y.year));
         rep.turnarounds += crate::workflow::stats::recount_turnaround(conn, y.year)?;
     }
@@ -886,12 +606,7 @@ pub fn load_demo_users(
     conn: &mut DbConnection,
     now: NaiveDateTime,
 ) -> AppResult<Option<(String, Vec<String>)>> {
-    use crate::db::schema::users;
-    let existing: BTreeSet<String> = users::table
-        .select(users::username)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
+    let existing = crate::db::users::usernames(conn)?;
     let missing: Vec<_> = DEMO_USERS
         .iter()
         .filter(|u| !existing.contains(u.0))
@@ -923,39 +638,4 @@ pub fn load_demo_users(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_shipped_file_parses() {
-        assert!(
-            read_csv::<RegionRec>("regions.csv", REGIONS_CSV)
-                .unwrap()
-                .len()
-                >= 54
-        );
-        assert!(!read_csv::<PopulationRec>("p", POPULATION_RECENT_CSV)
-            .unwrap()
-            .is_empty());
-        assert!(read_csv::<YearRec>("y", CALENDAR_YEARS_CSV).unwrap().len() >= 3);
-        assert!(read_csv::<CategoryRec>("c", CATEGORIES_CSV).unwrap().len() >= 34);
-        assert!(read_csv::<TestItemRec>("t", TEST_ITEMS_CSV).unwrap().len() >= 80);
-        assert!(parse_holiday_csv(HOLIDAYS_CSV).unwrap().len() >= 100);
-        for (name, text) in RULE_FILES {
-            assert!(
-                !parse_profile_file(name, text).unwrap().is_empty(),
-                "{name}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_missing_population_stays_missing_never_zero() {
-        let regions: Vec<RegionRec> = read_csv("regions.csv", REGIONS_CSV).unwrap();
-        assert!(regions.iter().all(|r| r.population != Some(0)));
-        assert!(regions.iter().any(|r| r.population.is_none()));
-        assert!(regions
-            .iter()
-            .all(|r| r.population.is_some() == r.population_year.is_some()));
-    }
-}
+mod tests;

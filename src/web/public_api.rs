@@ -19,8 +19,9 @@ use crate::web::export::{download, Format};
 use crate::web::AppState;
 use crate::workflow::nominations::{
     self, Decision, DecisionInput, FigureFilter, Nomination, NominationFigure, NominationFilter,
-    NominationInput, PublicNomination, SpamInput,
+    NominationInput, SpamInput,
 };
+use crate::workflow::public::{self, PublicNomination};
 
 /// The routes of this file, inside the `/api/v1` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -154,7 +155,7 @@ pub async fn submit(
     let code = new_code();
     let n = st
         .db
-        .run(move |c| nominations::submit(c, now, &code, &input))
+        .run(move |c| public::submit(c, now, &code, &input))
         .await?;
     Ok(HttpResponse::Created().json(n))
 }
@@ -163,7 +164,7 @@ pub async fn submit(
 #[utoipa::path(get, path = "/api/v1/public/nominations",
     responses((status = 200, body = Vec<PublicNomination>)))]
 pub async fn open_list(st: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let list = st.db.run(nominations::open_for_support).await?;
+    let list = st.db.run(public::open_for_support).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -172,7 +173,7 @@ pub async fn open_list(st: web::Data<AppState>) -> AppResult<HttpResponse> {
     responses((status = 200, body = PublicNomination), (status = 404)))]
 pub async fn track(st: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
     let code = path.into_inner();
-    let n = st.db.run(move |c| nominations::track(c, &code)).await?;
+    let n = st.db.run(move |c| public::track(c, &code)).await?;
     Ok(HttpResponse::Ok().json(n))
 }
 
@@ -195,7 +196,7 @@ pub async fn support(
     let code = path.into_inner();
     let (n, _) = st
         .db
-        .run(move |c| nominations::support(c, now, &code, &hash, &client))
+        .run(move |c| public::support(c, now, &code, &hash, &client))
         .await?;
     Ok(HttpResponse::Ok().json(n))
 }

@@ -18,9 +18,9 @@ use crate::web::public_api::{
 };
 use crate::web::AppState;
 use crate::workflow::nominations::{
-    self, Decision, DecisionInput, Nomination, NominationFilter, NominationInput, PublicNomination,
-    SpamInput,
+    self, Decision, DecisionInput, Nomination, NominationFilter, NominationInput, SpamInput,
 };
+use crate::workflow::public::{self, PublicNomination};
 
 /// The routes of this file.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -128,7 +128,7 @@ async fn nominate_submit(
             let i = input.clone();
             ctx.state
                 .db
-                .run(move |c| nominations::submit(c, now, &code, &i))
+                .run(move |c| public::submit(c, now, &code, &i))
                 .await
         }
     };
@@ -181,7 +181,7 @@ fn with_device_cookie(
 }
 
 async fn open_list(ctx: PageCtx, req: HttpRequest) -> AppResult<HttpResponse> {
-    let list = ctx.state.db.run(nominations::open_for_support).await?;
+    let list = ctx.state.db.run(public::open_for_support).await?;
     let resp = render(
         &ctx,
         StatusCode::OK,
@@ -243,11 +243,7 @@ async fn track_page(
     q: web::Query<TrackQuery>,
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner();
-    let n = ctx
-        .state
-        .db
-        .run(move |c| nominations::track(c, &code))
-        .await?;
+    let n = ctx.state.db.run(move |c| public::track(c, &code)).await?;
     let resp = render(
         &ctx,
         StatusCode::OK,
@@ -280,7 +276,7 @@ async fn support_submit(
     let c2 = code.clone();
     ctx.state
         .db
-        .run(move |c| nominations::support(c, now, &c2, &hash, &client))
+        .run(move |c| public::support(c, now, &c2, &hash, &client))
         .await?;
     Ok(redirect(&format!("/public/nominations/{code}")))
 }

@@ -9,10 +9,9 @@
 use std::path::Path;
 use std::sync::RwLock;
 
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::schema::audit_log;
+use crate::db::audit::{lock_appends, NewAuditRow};
 use crate::db::DbConnection;
 use crate::domain::audit_chain::{
     checkpoint_mac, checkpoint_mac_matches, format_at, keyed_hash_matches, keyed_row_hash,
@@ -54,9 +53,7 @@ pub fn key() -> AppResult<AuditKey> {
     k.ok_or_else(|| AppError::internal("the audit key is not set (audit::use_secret)"))
 }
 
-/// An arbitrary but fixed key for PostgreSQL's transaction-scoped advisory lock that
-/// serialises appends, so each row links to the one committed before it.
-const AUDIT_LOCK_KEY: i64 = 0x4c49_4d53_4155_4454;
+pub use crate::db::audit::AuditRow;
 
 /// What one change looked like, for the audit log.
 #[derive(Debug, Clone, Default)]
@@ -67,22 +64,6 @@ pub struct Change<'a> {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub reason: Option<&'a str>,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = audit_log)]
-struct NewAuditRow<'a> {
-    at: chrono::NaiveDateTime,
-    actor_id: Option<i64>,
-    actor: &'a str,
-    action: &'a str,
-    entity_kind: &'a str,
-    entity_id: &'a str,
-    before_json: Option<&'a str>,
-    after_json: Option<&'a str>,
-    reason: Option<&'a str>,
-    prev_hash: &'a str,
-    hash: &'a str,
 }
 
 /// Appends one row. Call it inside the write transaction of the change.
@@ -110,8 +91,9 @@ pub fn append(
         reason: change.reason,
     };
     let hash = keyed_row_hash(&key, &prev, &fields);
-    diesel::insert_into(audit_log::table)
-        .values(NewAuditRow {
+    crate::db::audit::insert(
+        conn,
+        &NewAuditRow {
             at,
             actor_id: actor.id,
             actor: &actor.username,
@@ -123,17 +105,8 @@ pub fn append(
             reason: change.reason,
             prev_hash: &prev,
             hash: &hash,
-        })
-        .execute(conn)?;
-    Ok(())
-}
-
-fn lock_appends(conn: &mut DbConnection) -> AppResult<()> {
-    if let DbConnection::Pg(_) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})"))
-            .execute(conn)?;
-    }
-    Ok(())
+        },
+    )
 }
 
 /// The hash the next row links to. When the newest row is not keyed (an empty log, or
@@ -144,11 +117,7 @@ fn keyed_head(
     at: chrono::NaiveDateTime,
     key: &AuditKey,
 ) -> AppResult<String> {
-    let newest: Option<AuditRow> = audit_log::table
-        .order(audit_log::id.desc())
-        .select(AuditRow::as_select())
-        .first(conn)
-        .optional()?;
+    let newest = crate::db::audit::newest(conn)?;
     if let Some(r) = &newest {
         let at_text = format_at(r.at);
         if keyed_hash_matches(key, &r.prev_hash, &r.fields(&at_text), &r.hash) {
@@ -156,7 +125,7 @@ fn keyed_head(
         }
     }
     let prev = newest.map_or_else(|| GENESIS_HASH.to_string(), |r| r.hash);
-    let unkeyed: i64 = audit_log::table.count().get_result(conn)?;
+    let unkeyed = crate::db::audit::count(conn)?;
     let after = serde_json::json!({ "unkeyed_rows": unkeyed }).to_string();
     let at_text = format_at(at);
     let actor = Actor::system();
@@ -172,8 +141,9 @@ fn keyed_head(
         reason: None,
     };
     let hash = keyed_row_hash(key, &prev, &fields);
-    diesel::insert_into(audit_log::table)
-        .values(NewAuditRow {
+    crate::db::audit::insert(
+        conn,
+        &NewAuditRow {
             at,
             actor_id: None,
             actor: &actor.username,
@@ -185,8 +155,8 @@ fn keyed_head(
             reason: None,
             prev_hash: &prev,
             hash: &hash,
-        })
-        .execute(conn)?;
+        },
+    )?;
     Ok(hash)
 }
 
@@ -199,40 +169,6 @@ pub fn start_keyed_chain(conn: &mut DbConnection, at: chrono::NaiveDateTime) -> 
         lock_appends(c)?;
         keyed_head(c, at, &key).map(|_| ())
     })
-}
-
-/// A stored audit row.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
-#[diesel(table_name = audit_log)]
-pub struct AuditRow {
-    pub id: i64,
-    pub at: chrono::NaiveDateTime,
-    pub actor_id: Option<i64>,
-    pub actor: String,
-    pub action: String,
-    pub entity_kind: String,
-    pub entity_id: String,
-    pub before_json: Option<String>,
-    pub after_json: Option<String>,
-    pub reason: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-impl AuditRow {
-    fn fields<'a>(&'a self, at: &'a str) -> AuditFields<'a> {
-        AuditFields {
-            at,
-            actor_id: self.actor_id,
-            actor: &self.actor,
-            action: &self.action,
-            entity_kind: &self.entity_kind,
-            entity_id: &self.entity_id,
-            before_json: self.before_json.as_deref(),
-            after_json: self.after_json.as_deref(),
-            reason: self.reason.as_deref(),
-        }
-    }
 }
 
 /// The outcome of walking the chain.
@@ -283,12 +219,7 @@ pub fn verify_with(
     };
     let mut checkpoint_seen = checkpoint.is_none_or(|c| c.rows == 0);
     loop {
-        let rows: Vec<AuditRow> = audit_log::table
-            .filter(audit_log::id.gt(last_id))
-            .order(audit_log::id.asc())
-            .limit(PAGE)
-            .select(AuditRow::as_select())
-            .load(conn)?;
+        let rows = crate::db::audit::page_after(conn, last_id, PAGE)?;
         if rows.is_empty() {
             break;
         }
@@ -475,19 +406,10 @@ pub fn history(
     entity_kind: &str,
     entity_id: &str,
 ) -> AppResult<Vec<AuditRow>> {
-    Ok(audit_log::table
-        .filter(audit_log::entity_kind.eq(entity_kind))
-        .filter(audit_log::entity_id.eq(entity_id))
-        .order(audit_log::id.desc())
-        .select(AuditRow::as_select())
-        .load(conn)?)
+    crate::db::audit::of_entity(conn, entity_kind, entity_id)
 }
 
 /// The newest rows of the whole log.
 pub fn recent(conn: &mut DbConnection, limit: i64) -> AppResult<Vec<AuditRow>> {
-    Ok(audit_log::table
-        .order(audit_log::id.desc())
-        .limit(limit)
-        .select(AuditRow::as_select())
-        .load(conn)?)
+    crate::db::audit::newest_rows(conn, None, limit)
 }

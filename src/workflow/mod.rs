@@ -8,6 +8,7 @@ pub mod disposal;
 pub mod intake;
 pub mod lab;
 pub mod nominations;
+pub mod public;
 pub mod reference;
 pub mod report_batch;
 pub mod reports;

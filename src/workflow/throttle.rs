@@ -13,14 +13,15 @@
 //! - Counts are never read beyond [`LOGIN_WINDOW_SECS`] / [`LONGEST_WINDOW_SECS`], and
 //!   [`prune`] deletes the rows older than that.
 
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::PasswordVerifier;
+use argon2::Argon2;
 use chrono::{Duration, NaiveDateTime};
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text};
 
-use crate::db::schema::{login_attempts, rate_counts, users};
-use crate::db::{placeholders, write_tx, DbConnection};
+use crate::db::throttle::{failures, lock_client};
+use crate::db::users::UserRow;
+use crate::db::{write_tx, DbConnection};
 use crate::error::{AppError, AppResult, Msg};
-use crate::workflow::accounts::{self, UserRow};
 use crate::workflow::audit::{self, Change};
 use crate::workflow::Actor;
 
@@ -39,11 +40,10 @@ pub const LONGEST_WINDOW_SECS: i64 = 60;
 /// unknown user costs the same Argon2 work as a wrong password.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9cbwtCtsBGmN1zjRaSYo8MUEEQPqY0cBZgYDmdodx+E";
 
-/// Namespace of the PostgreSQL advisory locks that serialise one client's attempts
-/// (the two-key form, which does not overlap the audit log's one-key lock).
-const CLIENT_LOCK_CLASS: i32 = 0x4c4f_4749; // "LOGI"
-
-pub(crate) use crate::workflow::accounts::bad_credentials;
+/// The one answer to a wrong username or password, so the two cannot be told apart.
+pub fn bad_credentials() -> AppError {
+    AppError::Unauthenticated(Msg::new("用户名或密码错误", "Wrong username or password"))
+}
 
 pub fn locked_out() -> AppError {
     AppError::RateLimited(Msg::new(
@@ -75,7 +75,12 @@ impl Reservation {
 /// Whether `password` matches the Argon2 `hash`. CPU-bound (tens of milliseconds):
 /// call it on a blocking thread, never while holding a database connection.
 pub fn password_matches(password: &str, hash: &str) -> bool {
-    accounts::password_matches(password, hash)
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
 }
 
 /// The username as stored, or `None` when the input cannot be anyone's credentials
@@ -87,41 +92,6 @@ pub fn plausible(username: &str, password: &str) -> Option<String> {
     } else {
         Some(username)
     }
-}
-
-/// Serialises the login transactions of one client: on SQLite every write transaction
-/// is (`BEGIN IMMEDIATE`); on PostgreSQL an advisory lock on the client key does it.
-fn lock_client(conn: &mut DbConnection, client: &str) -> AppResult<()> {
-    if let DbConnection::Pg(_) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind::<Integer, _>(CLIENT_LOCK_CLASS)
-            .bind::<Text, _>(client)
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Failed (or still pending) attempts from `client` since `since`, for `username` when
-/// given; with `settled_only` pending ones are left out.
-fn failures(
-    conn: &mut DbConnection,
-    client: &str,
-    username: Option<&str>,
-    since: NaiveDateTime,
-    settled_only: bool,
-) -> AppResult<i64> {
-    let mut q = login_attempts::table
-        .filter(login_attempts::client.eq(client))
-        .filter(login_attempts::at.gt(since))
-        .filter(login_attempts::success.eq(false))
-        .into_boxed();
-    if let Some(u) = username {
-        q = q.filter(login_attempts::username.eq(u.to_string()));
-    }
-    if settled_only {
-        q = q.filter(login_attempts::pending.eq(false));
-    }
-    Ok(q.count().get_result(conn)?)
 }
 
 /// Why an attempt was refused, and until when the refusal holds for sure (when the
@@ -142,16 +112,7 @@ fn lock_ends(
     username: Option<&str>,
     since: NaiveDateTime,
 ) -> AppResult<NaiveDateTime> {
-    let mut q = login_attempts::table
-        .filter(login_attempts::client.eq(client))
-        .filter(login_attempts::at.gt(since))
-        .filter(login_attempts::success.eq(false))
-        .into_boxed();
-    if let Some(u) = username {
-        q = q.filter(login_attempts::username.eq(u.to_string()));
-    }
-    let oldest: Option<NaiveDateTime> =
-        q.select(diesel::dsl::min(login_attempts::at)).first(conn)?;
+    let oldest = crate::db::throttle::oldest_failure(conn, client, username, since)?;
     Ok(oldest.unwrap_or(since) + Duration::seconds(LOGIN_WINDOW_SECS))
 }
 
@@ -175,21 +136,8 @@ pub fn reserve(
             let until = lock_ends(c, client, Some(username), since)?;
             return Ok(Err(LockedOut::UserAndClient { until }));
         }
-        let user: Option<(i64, String)> = users::table
-            .filter(users::username.eq(username))
-            .select((users::id, users::password_hash))
-            .first(c)
-            .optional()?;
-        let attempt_id: i64 = diesel::insert_into(login_attempts::table)
-            .values((
-                login_attempts::username.eq(username),
-                login_attempts::at.eq(now),
-                login_attempts::success.eq(false),
-                login_attempts::client.eq(client),
-                login_attempts::pending.eq(true),
-            ))
-            .returning(login_attempts::id)
-            .get_result(c)?;
+        let user = crate::db::users::id_and_hash(c, username)?;
+        let attempt_id = crate::db::throttle::insert_pending(c, now, username, client)?;
         Ok(Ok(Reservation {
             attempt_id,
             username: username.to_string(),
@@ -204,13 +152,7 @@ pub fn reserve(
 /// neither as a failure nor as an attempt.
 pub fn cancel(conn: &mut DbConnection, r: &Reservation) -> AppResult<()> {
     write_tx(conn, |c| {
-        diesel::delete(
-            login_attempts::table
-                .filter(login_attempts::id.eq(r.attempt_id))
-                .filter(login_attempts::pending.eq(true)),
-        )
-        .execute(c)?;
-        Ok(())
+        crate::db::throttle::delete_pending(c, r.attempt_id)
     })
 }
 
@@ -227,24 +169,15 @@ pub fn record(
     let since = now - Duration::seconds(LOGIN_WINDOW_SECS);
     let (row, success) = write_tx(conn, |c| {
         lock_client(c, &r.client)?;
-        let row: Option<UserRow> = match r.user_id {
-            Some(id) => users::table
-                .find(id)
-                .select(UserRow::as_select())
-                .first(c)
-                .optional()?,
+        let row = match r.user_id {
+            Some(id) => crate::db::users::by_id(c, id)?,
             None => None,
         };
         let same_hash = row
             .as_ref()
             .is_some_and(|u| Some(&u.password_hash) == r.password_hash.as_ref());
         let success = matched && same_hash && row.as_ref().is_some_and(|u| u.active);
-        diesel::update(login_attempts::table.filter(login_attempts::id.eq(r.attempt_id)))
-            .set((
-                login_attempts::success.eq(success),
-                login_attempts::pending.eq(false),
-            ))
-            .execute(c)?;
+        crate::db::throttle::settle(c, r.attempt_id, success)?;
         if !success {
             let by_user = failures(c, &r.client, Some(&r.username), since, true)?;
             if by_user == MAX_FAILURES_PER_USER_AND_CLIENT {
@@ -300,13 +233,6 @@ fn audit_lock_out(
     )
 }
 
-#[derive(QueryableByName)]
-struct Hits {
-    #[diesel(sql_type = Integer)]
-    #[allow(dead_code)]
-    hits: i32,
-}
-
 /// The start (Unix seconds) of the `window_secs` window that holds `now`.
 pub fn window_start(now: NaiveDateTime, window_secs: i64) -> i64 {
     let w = window_secs.clamp(1, LONGEST_WINDOW_SECS);
@@ -325,18 +251,7 @@ pub fn take(
 ) -> AppResult<bool> {
     let limit = i32::try_from(limit).unwrap_or(i32::MAX);
     write_tx(conn, |c| {
-        let sql = placeholders(
-            c,
-            "INSERT INTO rate_counts (bucket, window_start, hits) VALUES (?, ?, 1) \
-             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_counts.hits + 1 \
-             WHERE rate_counts.hits < ? RETURNING hits",
-        );
-        let rows: Vec<Hits> = diesel::sql_query(sql)
-            .bind::<Text, _>(bucket)
-            .bind::<BigInt, _>(window_start)
-            .bind::<Integer, _>(limit)
-            .load(c)?;
-        Ok(!rows.is_empty())
+        crate::db::throttle::count_hit(c, bucket, window_start, limit)
     })
 }
 
@@ -344,18 +259,10 @@ pub fn take(
 /// window at `now`).
 pub fn prune(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<(usize, usize)> {
     write_tx(conn, |c| {
-        let attempts = diesel::delete(
-            login_attempts::table
-                .filter(login_attempts::at.le(now - Duration::seconds(LOGIN_WINDOW_SECS))),
+        crate::db::throttle::prune(
+            c,
+            now - Duration::seconds(LOGIN_WINDOW_SECS),
+            window_start(now, LONGEST_WINDOW_SECS) - LONGEST_WINDOW_SECS,
         )
-        .execute(c)?;
-        let counts = diesel::delete(
-            rate_counts::table.filter(
-                rate_counts::window_start
-                    .lt(window_start(now, LONGEST_WINDOW_SECS) - LONGEST_WINDOW_SECS),
-            ),
-        )
-        .execute(c)?;
-        Ok((attempts, counts))
     })
 }

@@ -34,6 +34,17 @@ pub fn utc_after_local_day(d: NaiveDate) -> NaiveDateTime {
     utc_of_local_midnight(d.succ_opt().unwrap_or(d))
 }
 
+/// The UTC bounds of local calendar year `year`: from its first local midnight
+/// (inclusive) to the next year's (exclusive).
+pub fn year_range(year: i32) -> (NaiveDateTime, NaiveDateTime) {
+    let start = |y: i32| {
+        NaiveDate::from_ymd_opt(y, 1, 1)
+            .map(utc_of_local_midnight)
+            .unwrap_or_default()
+    };
+    (start(year), start(year + 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +70,12 @@ mod tests {
             to_local(at("2026-03-01 04:00:00")).to_rfc3339(),
             "2026-03-01T12:00:00+08:00"
         );
+    }
+
+    #[test]
+    fn a_local_year_runs_from_16_00_utc_on_new_years_eve() {
+        let (from, to) = year_range(2026);
+        assert_eq!(from, at("2025-12-31 16:00:00"));
+        assert_eq!(to, at("2026-12-31 16:00:00"));
     }
 }

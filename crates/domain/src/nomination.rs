@@ -5,6 +5,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::msg::Lang;
+
 /// Where a nomination stands, as the public tracking page shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NominationStatus {
@@ -59,6 +61,14 @@ impl NominationStatus {
         }
     }
 
+    /// The status in words, in `lang`.
+    pub const fn label(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.label_en(),
+            Lang::Zh => self.label_zh(),
+        }
+    }
+
     /// Residents may still add their support.
     pub fn open_for_support(self) -> bool {
         matches!(
@@ -76,6 +86,34 @@ impl NominationStatus {
     /// Samples can be linked once accepted.
     pub fn takes_samples(self) -> bool {
         matches!(self, NominationStatus::Accepted | NominationStatus::Sampled)
+    }
+}
+
+/// What a supervisor does with a nomination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Take it into a public_request plan.
+    Accept,
+    /// Decline it, with the reason shown publicly.
+    Decline,
+    /// Merge it into an earlier nomination of the same product.
+    Merge,
+    /// Link a sample taken for it.
+    LinkSample,
+}
+
+impl NominationStatus {
+    /// The status a nomination moves to when decision `d` is applied, or `None` when
+    /// `d` may not be taken in this status: accept, decline and merge only before any
+    /// decision was made; a sample is linked once the nomination was accepted.
+    pub fn after(self, d: Decision) -> Option<NominationStatus> {
+        match d {
+            Decision::Accept if self.awaits_decision() => Some(NominationStatus::Accepted),
+            Decision::Decline if self.awaits_decision() => Some(NominationStatus::Declined),
+            Decision::Merge if self.awaits_decision() => Some(NominationStatus::Merged),
+            Decision::LinkSample if self.takes_samples() => Some(NominationStatus::Sampled),
+            _ => None,
+        }
     }
 }
 
@@ -173,6 +211,8 @@ mod tests {
         for s in NominationStatus::ALL {
             assert_eq!(s.as_str().parse::<NominationStatus>(), Ok(s));
             assert!(!s.label_zh().is_empty() && !s.label_en().is_empty());
+            assert_eq!(s.label(Lang::En), s.label_en());
+            assert_eq!(s.label(Lang::Zh), s.label_zh());
         }
         assert!("planet".parse::<NominationStatus>().is_err());
         use NominationStatus as S;
@@ -182,6 +222,25 @@ mod tests {
         assert!(!S::Received.takes_samples() && !S::Declined.takes_samples());
         assert!(S::Received.open_for_support() && !S::Merged.open_for_support());
         assert!(!S::Declined.open_for_support());
+    }
+
+    #[test]
+    fn decisions_move_a_nomination_only_from_the_states_that_allow_them() {
+        use Decision as D;
+        use NominationStatus as S;
+        assert_eq!(S::Received.after(D::Accept), Some(S::Accepted));
+        assert_eq!(S::Received.after(D::Decline), Some(S::Declined));
+        assert_eq!(S::Received.after(D::Merge), Some(S::Merged));
+        assert_eq!(S::Received.after(D::LinkSample), None);
+        assert_eq!(S::Accepted.after(D::LinkSample), Some(S::Sampled));
+        assert_eq!(S::Sampled.after(D::LinkSample), Some(S::Sampled));
+        for d in [D::Accept, D::Decline, D::Merge] {
+            for s in [S::Accepted, S::Sampled, S::Declined, S::Merged] {
+                assert_eq!(s.after(d), None, "{s} {d:?}");
+            }
+        }
+        assert_eq!(S::Declined.after(D::LinkSample), None);
+        assert_eq!(S::Merged.after(D::LinkSample), None);
     }
 
     #[test]
