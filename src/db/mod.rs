@@ -17,14 +17,14 @@ mod errors;
 pub mod nominations;
 pub mod rollups;
 pub mod schema;
+pub mod seed;
 pub mod sql;
 pub mod stats;
-
-pub use sql::placeholders;
-pub mod seed;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+
+pub use sql::placeholders;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
