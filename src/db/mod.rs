@@ -13,6 +13,7 @@ pub mod bulk;
 mod errors;
 pub mod rollups;
 pub mod schema;
+pub mod tests;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;

@@ -15,6 +15,7 @@ use crate::db::schema::{
     categories, entities, lab_profile, plans, regions, report_files, report_sequences, reports,
     samples, users,
 };
+use crate::db::tests::{sample_of, tests_of, TestRow};
 use crate::db::{write_tx, DbConnection};
 use crate::documents::notice::{FailedItem, NoticeDoc, RightLine};
 use crate::documents::report::{render_report, LabIdentity, ReportDoc, ReportRow};
@@ -28,7 +29,6 @@ use crate::domain::rules::{Domain, PlanKind};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
 use crate::workflow::intake::{self, local_date, to_local, SampleRow};
-use crate::workflow::lab::{sample_of, tests_of, TestRow};
 use crate::workflow::reference::{get_profile, work_calendar};
 use crate::workflow::{clean_text, Actor};
 
@@ -914,7 +914,11 @@ pub fn revoke(
         return Err(AppError::invalid(errors));
     }
     if input.reissue {
-        crate::workflow::lab::check_independent(conn, actor, s.id)?;
+        if let Some(me) = actor.id {
+            let people = crate::db::tests::result_people(conn, s.id)?;
+            crate::domain::states::check_independent(me, &people)
+                .map_err(|e| AppError::Forbidden(e.msg()))?;
+        }
     }
     write_tx(conn, |conn| {
         let reissue = input.reissue.then(|| Reissue {
