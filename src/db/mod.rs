@@ -11,6 +11,8 @@
 pub mod backup;
 pub mod bulk;
 mod errors;
+pub mod lab_profile;
+pub mod reports;
 pub mod rollups;
 pub mod schema;
 pub mod tests;

@@ -42,7 +42,7 @@ pub fn approve(cx: &mut Ctx<'_>, issuer: &Issuer, sample_no: &str) -> AppResult<
         if fresh.version != s.version || fresh.status != s.status {
             return Err(AppError::stale());
         }
-        let report = reports::issue(conn, now, actor, issuer, &fresh, None, "")?;
+        let report = reports::issue(&mut Ctx::new(conn, now, actor), issuer, &fresh, None, "")?;
         if report.conclusion != conclusion {
             return Err(AppError::internal(format!(
                 "report {} concludes {} but the judgments conclude {conclusion}",

@@ -601,9 +601,7 @@ pub fn record_event(
                 .select(crate::db::schema::reports::signatory_id)
                 .first(conn)?;
             let out = reports::retire(
-                conn,
-                now,
-                actor,
+                &mut crate::workflow::Ctx::new(conn, now, actor),
                 issuer,
                 &fresh.report_no,
                 fresh.sample_id,
