@@ -9,6 +9,7 @@
 //!   async executor.
 
 pub mod backup;
+pub mod batches;
 pub mod bulk;
 mod errors;
 pub mod lab_profile;

@@ -117,6 +117,10 @@ impl ReportStatus {
         self == ReportStatus::Valid
     }
 
+    pub fn is_superseded(self) -> bool {
+        self == ReportStatus::Superseded
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             ReportStatus::Valid => "有效",
@@ -148,6 +152,14 @@ impl BatchStatus {
     /// Whether the batch is still waiting or being built.
     pub fn is_open(self) -> bool {
         BatchStatus::OPEN.contains(&self)
+    }
+
+    pub fn is_done(self) -> bool {
+        self == BatchStatus::Done
+    }
+
+    pub fn is_failed(self) -> bool {
+        self == BatchStatus::Failed
     }
 
     /// Whether the batch has ended, well or not.

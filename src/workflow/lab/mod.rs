@@ -75,6 +75,11 @@ pub struct SampleTest {
 }
 
 impl SampleTest {
+    /// Whether the reviewer sent the last result back for another attempt.
+    pub fn is_retest(&self) -> bool {
+        self.status == TestStatus::Retest.as_str()
+    }
+
     /// Whether the test is past its due date today without an accepted result.
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
         self.status != TestStatus::Accepted.as_str() && self.due_on.is_some_and(|d| d < today)

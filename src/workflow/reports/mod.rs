@@ -95,6 +95,17 @@ pub struct Report {
     pub version: i32,
 }
 
+impl Report {
+    /// Whether the report is in force (neither superseded nor revoked).
+    pub fn is_valid(&self) -> bool {
+        self.status == ReportStatus::Valid.as_str()
+    }
+
+    pub fn is_non_compliant(&self) -> bool {
+        self.conclusion == crate::domain::sample::Conclusion::NonCompliant.as_str()
+    }
+}
+
 impl ReportRecord {
     /// Whether `code` is this report's verification code.
     pub(crate) fn genuine(&self, issuer: &Issuer, code: &str) -> bool {
