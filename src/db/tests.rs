@@ -104,6 +104,15 @@ pub fn sample_of(conn: &mut DbConnection, sample_id: i64) -> AppResult<SampleRow
         .first(conn)?)
 }
 
+/// The sample numbered `sample_no`.
+pub fn sample_by_no(conn: &mut DbConnection, sample_no: &str) -> AppResult<Option<SampleRow>> {
+    Ok(samples::table
+        .filter(samples::sample_no.eq(sample_no))
+        .select(SampleRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// The tests of a sample, in the order they were assigned.
 pub fn tests_of(conn: &mut DbConnection, sample_id: i64) -> AppResult<Vec<TestRow>> {
     Ok(sample_tests::table

@@ -9,7 +9,6 @@ use crate::domain::role::Role;
 use crate::domain::sample::{transition, SampleAction, SampleStatus};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::intake;
 use crate::workflow::{Actor, Ctx};
 
 /// One item to assign: which test item, to whom (optional: assign later).
@@ -43,7 +42,7 @@ pub fn assign(
     input: AssignInput,
 ) -> AppResult<Vec<SampleTest>> {
     actor.require(&[Role::Custodian, Role::Reviewer, Role::Admin])?;
-    let sample = intake::visible_row(conn, actor, sample_no)?;
+    let sample = super::visible_sample(conn, actor, sample_no)?;
     let status = sample.status()?;
     transition(status, SampleAction::Assign).map_err(|_| {
         AppError::Conflict(Msg::new(
@@ -309,7 +308,7 @@ pub fn assign_many(
     }
     let mut out = Vec::new();
     for no in sample_nos {
-        let s = match intake::visible_row(conn, actor, no) {
+        let s = match super::visible_sample(conn, actor, no) {
             Ok(s) => s,
             Err(e) => {
                 out.push((no.clone(), Err(e)));

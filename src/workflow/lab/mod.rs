@@ -14,12 +14,13 @@ use crate::db;
 use crate::db::DbConnection;
 use crate::domain::judgment::{Dec, Limit, LimitKind, MicroPlan};
 use crate::domain::local_time::to_local;
+use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::{Role, Roles};
 use crate::domain::sample::SampleStatus;
 use crate::domain::states::{check_independent as independent, TestStatus};
 use crate::error::{AppError, AppResult};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::intake::{self, SampleRow};
+use crate::workflow::intake::SampleRow;
 use crate::workflow::Actor;
 use crate::workflow::Ctx;
 
@@ -153,6 +154,24 @@ impl TestRow {
     }
 }
 
+/// The sample numbered `sample_no` if it lies within the actor's region, else 404 (the
+/// same answer as for a sample that does not exist).
+pub(crate) fn visible_sample(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    sample_no: &str,
+) -> AppResult<SampleRow> {
+    let not_found = || AppError::not_found("样品", "Sample");
+    let row = db::tests::sample_by_no(conn, sample_no.trim())?.ok_or_else(not_found)?;
+    let inside =
+        RegionCode::parse(&row.region_code).is_ok_and(|r| scope_covers(actor.region.as_ref(), &r));
+    if inside {
+        Ok(row)
+    } else {
+        Err(not_found())
+    }
+}
+
 pub(crate) fn load_test(conn: &mut DbConnection, id: i64) -> AppResult<TestRow> {
     db::tests::get(conn, id)?.ok_or_else(|| AppError::not_found("检验任务", "Test"))
 }
@@ -165,7 +184,7 @@ pub(crate) fn visible_test(
 ) -> AppResult<(TestRow, SampleRow)> {
     let t = load_test(conn, id)?;
     let s = db::tests::sample_of(conn, t.sample_id)?;
-    intake::visible_row(conn, actor, &s.sample_no)
+    visible_sample(conn, actor, &s.sample_no)
         .map_err(|_| AppError::not_found("检验任务", "Test"))?;
     Ok((t, s))
 }
@@ -176,7 +195,7 @@ pub fn list_sample_tests(
     actor: &Actor,
     sample_no: &str,
 ) -> AppResult<Vec<SampleTest>> {
-    let s = intake::visible_row(conn, actor, sample_no)?;
+    let s = visible_sample(conn, actor, sample_no)?;
     Ok(db::tests::tests_of(conn, s.id)?
         .iter()
         .map(|t| t.to_test(&s.sample_no))

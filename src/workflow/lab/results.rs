@@ -181,10 +181,7 @@ pub fn enter_result(
             ),
         ));
     }
-    let lod = input
-        .lod
-        .as_ref()
-        .map(crate::workflow::intake::QuantityValue::text);
+    let lod = input.lod.as_ref().map(crate::forms::QuantityValue::text);
     let checked = check_result(
         &t,
         &input.result_text,
@@ -248,10 +245,7 @@ pub fn enter_results(
             );
             continue;
         }
-        let lod = r
-            .lod
-            .as_ref()
-            .map(crate::workflow::intake::QuantityValue::text);
+        let lod = r.lod.as_ref().map(crate::forms::QuantityValue::text);
         match check_result(&t, &r.result_text, r.unit.as_deref(), lod.as_deref()) {
             Ok(c) => checked.push((t, s, r, c)),
             Err(errs) => {

@@ -12,7 +12,7 @@ use crate::domain::sample::{transition, SampleAction, SampleStatus};
 use crate::domain::states::{ReviewDecision, TestStatus};
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::intake::{self, SampleRow};
+use crate::workflow::intake::SampleRow;
 use crate::workflow::{clean_text, Actor, Ctx};
 
 use crate::db::tests::Attempt;
@@ -217,7 +217,7 @@ pub fn timeline(
     actor: &Actor,
     sample_no: &str,
 ) -> AppResult<Vec<TimelineEvent>> {
-    let s = intake::visible_row(conn, actor, sample_no)?;
+    let s = super::visible_sample(conn, actor, sample_no)?;
     let rows = db::tests::timeline(conn, &s)?;
     Ok(rows
         .into_iter()

@@ -20,10 +20,11 @@ use crate::db::{self, DbConnection};
 use crate::documents::report::ReportDoc;
 use crate::documents::DocError;
 use crate::domain::local_time::to_local;
+use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::report::{code_matches, verification_code};
 use crate::domain::states::ReportStatus;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
-use crate::workflow::intake::{self, SampleRow};
+use crate::workflow::intake::SampleRow;
 use crate::workflow::Actor;
 
 pub use self::issue::{issue, retire, revoke, Reissue, RevokeInput, RevokeOutcome};
@@ -151,6 +152,24 @@ impl ReportRecord {
     }
 }
 
+/// The sample numbered `sample_no` if it lies within the actor's region, else 404 (the
+/// same answer as for a sample that does not exist).
+pub(crate) fn visible_sample(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    sample_no: &str,
+) -> AppResult<SampleRow> {
+    let not_found = || AppError::not_found("样品", "Sample");
+    let row = db::tests::sample_by_no(conn, sample_no.trim())?.ok_or_else(not_found)?;
+    let inside =
+        RegionCode::parse(&row.region_code).is_ok_and(|r| scope_covers(actor.region.as_ref(), &r));
+    if inside {
+        Ok(row)
+    } else {
+        Err(not_found())
+    }
+}
+
 pub(crate) fn record(conn: &mut DbConnection, report_no: &str) -> AppResult<ReportRecord> {
     db::reports::by_no(conn, report_no.trim())?
         .ok_or_else(|| AppError::not_found("检验报告", "Report"))
@@ -164,7 +183,7 @@ pub(crate) fn visible_record(
 ) -> AppResult<(ReportRecord, SampleRow)> {
     let r = record(conn, report_no)?;
     let s = sample_of(conn, r.sample_id)?;
-    intake::visible_row(conn, actor, &s.sample_no)
+    visible_sample(conn, actor, &s.sample_no)
         .map_err(|_| AppError::not_found("检验报告", "Report"))?;
     Ok((r, s))
 }
@@ -210,7 +229,7 @@ pub fn reports_of_sample(
     issuer: &Issuer,
     sample_no: &str,
 ) -> AppResult<Vec<Report>> {
-    let s = intake::visible_row(conn, actor, sample_no)?;
+    let s = visible_sample(conn, actor, sample_no)?;
     let rows = db::reports::of_sample(conn, s.id)?;
     Ok(rows
         .iter()

@@ -9,7 +9,6 @@ use crate::documents::notice::{NoticeDoc, RightLine};
 use crate::domain::calendar::Deadline;
 use crate::domain::sample::Conclusion;
 use crate::error::{AppError, AppResult, Msg};
-use crate::workflow::intake;
 use crate::workflow::reference::{get_profile, work_calendar};
 use crate::workflow::Actor;
 
@@ -31,7 +30,7 @@ pub fn notice(
     sample_no: &str,
     served_on: NaiveDate,
 ) -> AppResult<NoticeDoc> {
-    let s = intake::visible_row(conn, actor, sample_no)?;
+    let s = super::visible_sample(conn, actor, sample_no)?;
     let report = db::reports::valid_of_sample(conn, s.id)?;
     let Some(r) = report else {
         return Err(AppError::Conflict(Msg::new(
