@@ -252,7 +252,11 @@ pub(crate) fn maybe_to_review(cx: &mut Ctx<'_>, s: &SampleRow) -> AppResult<()> 
 /// Refuses (403) a signatory who entered or reviewed any result of the sample, now or
 /// in an earlier attempt that was sent back (`test_attempts`): the signatory of a report
 /// is independent of every result in it.
-pub fn check_independent(conn: &mut DbConnection, actor: &Actor, sample_id: i64) -> AppResult<()> {
+pub(crate) fn check_independent(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    sample_id: i64,
+) -> AppResult<()> {
     let Some(me) = actor.id else {
         return Ok(());
     };
