@@ -10,16 +10,20 @@
 
 pub mod audit;
 pub mod backup;
+pub mod batches;
 pub mod bulk;
 pub mod cases;
 pub mod demo;
 mod errors;
+pub mod lab_profile;
 pub mod nominations;
+pub mod reports;
 pub mod rollups;
 pub mod schema;
 pub mod seed;
 pub mod sql;
 pub mod stats;
+pub mod tests;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

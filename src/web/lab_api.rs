@@ -7,6 +7,7 @@ use crate::error::AppResult;
 use crate::web::api::{Page, Paging};
 use crate::web::auth::ApiUser;
 use crate::web::AppState;
+use crate::workflow::approval;
 use crate::workflow::lab::{
     self, AssignInput, Attempt, ResultInput, ReviewInput, SampleTest, TestFilter, TestPatch,
     TimelineEvent,
@@ -214,13 +215,10 @@ pub async fn approve(
     user: ApiUser,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
     let issuer = st.issuer();
-    let actor = user.actor;
     let no = path.into_inner();
     let r = st
-        .db
-        .run(move |c| lab::approve(c, now, &actor, &issuer, &no))
+        .call(user.actor, move |cx| approval::approve(cx, &issuer, &no))
         .await?;
     Ok(HttpResponse::Created().json(r))
 }

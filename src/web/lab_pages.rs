@@ -12,6 +12,7 @@ use crate::web::auth::PageCtx;
 use crate::web::i18n::word;
 use crate::web::pages::{error_status, errors_of, field_messages, form_all, form_get, render, Nav};
 use crate::workflow::accounts::{self, User};
+use crate::workflow::approval;
 use crate::workflow::intake::{self, local_date, SampleFilter, SampleRow};
 use crate::workflow::lab::{
     self, BulkResultRow, ReviewInput, SampleTest, TestFilter, TimelineEvent,
@@ -429,12 +430,10 @@ async fn approve_submit(
     ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
-    let now = ctx.now();
     let issuer = ctx.state.issuer();
     match ctx
         .state
-        .db
-        .run(move |c| lab::approve(c, now, &actor, &issuer, &no))
+        .call(actor, move |cx| approval::approve(cx, &issuer, &no))
         .await
     {
         Ok(r) => {

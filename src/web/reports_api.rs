@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::documents::notice::render_notice;
+use crate::domain::states::BatchStatus;
 use crate::error::{AppError, AppResult, Msg};
 use crate::web::api::{Page, Paging};
 use crate::web::auth::ApiUser;
@@ -312,7 +313,7 @@ pub async fn create_batch(
         })
         .await?;
     let location = (header::LOCATION, format!("/api/v1/report-batches/{}", b.id));
-    if b.status == "queued" {
+    if b.state() == BatchStatus::Queued {
         spawn_batch(&st, b.id, false);
         return Ok(HttpResponse::Accepted().insert_header(location).json(b));
     }
@@ -343,7 +344,7 @@ pub async fn batch_status(
             .db
             .run(move |c| report_batch::status(c, &actor, id))
             .await?;
-        if b.status == "done" || b.status == "failed" || std::time::Instant::now() >= until {
+        if b.state().is_finished() || std::time::Instant::now() >= until {
             return Ok(HttpResponse::Ok().json(b));
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::documents::notice::render_notice;
 use crate::domain::role::Role;
+use crate::domain::states::ReportStatus;
 use crate::error::{AppError, AppResult};
 use crate::web::api::Paging;
 use crate::web::auth::PageCtx;
@@ -46,9 +47,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn status_word(nav: &Nav, status: &str) -> &'static str {
-    match status {
-        "valid" => nav.t("report.status.valid"),
-        "superseded" => nav.t("report.status.superseded"),
+    match status.parse() {
+        Ok(ReportStatus::Valid) => nav.t("report.status.valid"),
+        Ok(ReportStatus::Superseded) => nav.t("report.status.superseded"),
         _ => nav.t("report.status.revoked"),
     }
 }
@@ -83,6 +84,19 @@ struct ListPage {
 impl ListPage {
     fn status_word(&self, s: &str) -> &'static str {
         status_word(&self.nav, s)
+    }
+    /// The status filter's choices: value, word, whether chosen.
+    fn status_options(&self) -> Vec<(&'static str, &'static str, bool)> {
+        ReportStatus::ALL
+            .iter()
+            .map(|s| {
+                (
+                    s.as_str(),
+                    self.status_word(s.as_str()),
+                    self.status == s.as_str(),
+                )
+            })
+            .collect()
     }
     fn conclusion_word(&self, c: &str) -> &'static str {
         conclusion_word(&self.nav, c)
@@ -521,6 +535,10 @@ struct VerifyPage {
 impl VerifyPage {
     fn status_word(&self, s: &str) -> &'static str {
         status_word(&self.nav, s)
+    }
+    /// The verified report's state (read from the database, so it parses).
+    fn report_state(&self) -> Option<ReportStatus> {
+        self.v.status.as_deref().and_then(|s| s.parse().ok())
     }
     fn conclusion_word(&self, c: &str) -> &'static str {
         conclusion_word(&self.nav, c)

@@ -23,9 +23,7 @@ pub fn record_event(
     disposal::record_event_with(cx, id, input, |conn, old| {
         let signatory = crate::db::cases::report_signatory(conn, old.report_no)?;
         let out = reports::retire(
-            conn,
-            now,
-            actor,
+            &mut Ctx::new(conn, now, actor),
             issuer,
             old.report_no,
             old.sample_id,

@@ -2,6 +2,7 @@
 //! load → domain check → write → audit. No HTTP here; the web layer is a thin caller.
 
 pub mod accounts;
+pub mod approval;
 pub mod audit;
 pub mod case_reports;
 pub mod disposal;

@@ -9,17 +9,18 @@
 //! server's start and whenever a batch is created ([`expire`]).
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Quotas;
-use crate::db::schema::{report_batches, report_files, reports};
-use crate::db::{lock_user_quota, write_tx, DbConnection};
+use crate::db::batches::BatchRow;
+use crate::db::{self, lock_user_quota, write_tx, DbConnection};
 use crate::documents::bundle;
+use crate::domain::local_time::to_local;
+use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
+use crate::domain::states::BatchStatus;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::intake::to_local;
 use crate::workflow::Actor;
 
 /// The most reports one batch may hold.
@@ -59,49 +60,44 @@ pub struct Batch {
     pub download_url: Option<String>,
 }
 
-type BatchRow = (
-    i64,
-    i64,
-    String,
-    i32,
-    i32,
-    String,
-    Option<String>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-);
-
-fn load(conn: &mut DbConnection, id: i64) -> AppResult<Option<BatchRow>> {
-    Ok(report_batches::table
-        .find(id)
-        .select((
-            report_batches::id,
-            report_batches::requested_by,
-            report_batches::format,
-            report_batches::total,
-            report_batches::done,
-            report_batches::status,
-            report_batches::error,
-            report_batches::created_at,
-            report_batches::finished_at,
-        ))
-        .first(conn)
-        .optional()?)
+impl Batch {
+    /// Where the batch is (its status was checked when it was read).
+    pub fn state(&self) -> BatchStatus {
+        self.status.parse().unwrap_or(BatchStatus::Failed)
+    }
 }
 
-fn to_batch(r: BatchRow) -> Batch {
-    let (id, _, format, total, done, status, error, created_at, finished_at) = r;
-    Batch {
-        download_url: (status == "done").then(|| format!("/api/v1/report-batches/{id}/download")),
+fn load(conn: &mut DbConnection, id: i64) -> AppResult<Option<BatchRow>> {
+    db::batches::get(conn, id)
+}
+
+fn to_batch(r: BatchRow) -> AppResult<Batch> {
+    let state = r.state()?;
+    let id = r.id;
+    Ok(Batch {
+        download_url: (state == BatchStatus::Done)
+            .then(|| format!("/api/v1/report-batches/{id}/download")),
         id,
-        format,
-        total,
-        done,
-        status,
-        error,
-        created_at: to_local(created_at),
-        finished_at: finished_at.map(to_local),
-    }
+        format: r.format,
+        total: r.total,
+        done: r.done,
+        status: state.as_str().to_string(),
+        error: r.error,
+        created_at: to_local(r.created_at),
+        finished_at: r.finished_at.map(to_local),
+    })
+}
+
+/// Whether the actor may see report `report_no` (its sample within the actor's region)
+/// and it has its PDF.
+fn pdf_visible(conn: &mut DbConnection, actor: &Actor, report_no: &str) -> AppResult<bool> {
+    let Some(r) = db::reports::by_no(conn, report_no.trim())? else {
+        return Ok(false);
+    };
+    let s = db::tests::sample_of(conn, r.sample_id)?;
+    let inside =
+        RegionCode::parse(&s.region_code).is_ok_and(|c| scope_covers(actor.region.as_ref(), &c));
+    Ok(inside && db::reports::has_pdf(conn, r.id)?)
 }
 
 /// The `lock_user_quota` purpose of open batches.
@@ -150,11 +146,7 @@ pub fn create(
     if errors.is_empty() {
         let missing: Vec<&str> = nos
             .iter()
-            .filter(|no| {
-                crate::workflow::reports::report_pdf_exists(conn, actor, no)
-                    .map(|ok| !ok)
-                    .unwrap_or(true)
-            })
+            .filter(|no| pdf_visible(conn, actor, no).map(|ok| !ok).unwrap_or(true))
             .map(String::as_str)
             .collect();
         if !missing.is_empty() {
@@ -179,11 +171,7 @@ pub fn create(
         // everywhere, so that two writers never wait for each other in a cycle.
         lock_user_quota(conn, OPEN_BATCHES_LOCK, requester)?;
         expire_in(conn, now, quotas)?;
-        let open: i64 = report_batches::table
-            .filter(report_batches::requested_by.eq(requester))
-            .filter(report_batches::status.eq_any(["queued", "running"]))
-            .count()
-            .get_result(conn)?;
+        let open = db::batches::open_count(conn, requester)?;
         let limit = quotas.open_batches_per_user;
         if open >= i64::from(limit) {
             return Err(AppError::RateLimited(Msg::new(
@@ -195,18 +183,7 @@ pub fn create(
                 ),
             )));
         }
-        let id: i64 = diesel::insert_into(report_batches::table)
-            .values((
-                report_batches::requested_by.eq(requester),
-                report_batches::format.eq(&input.format),
-                report_batches::report_nos.eq(&list),
-                report_batches::total.eq(nos.len() as i32),
-                report_batches::done.eq(0),
-                report_batches::status.eq("queued"),
-                report_batches::created_at.eq(now),
-            ))
-            .returning(report_batches::id)
-            .get_result(conn)?;
+        let id = db::batches::insert(conn, requester, &input.format, &list, nos.len() as i32, now)?;
         audit::append(
             conn,
             now,
@@ -221,7 +198,7 @@ pub fn create(
         )?;
         load(conn, id)?
             .map(to_batch)
-            .ok_or_else(|| AppError::internal("batch vanished"))
+            .ok_or_else(|| AppError::internal("batch vanished"))?
     })
 }
 
@@ -234,16 +211,11 @@ pub fn expire(conn: &mut DbConnection, now: NaiveDateTime, quotas: &Quotas) -> A
 
 fn expire_in(conn: &mut DbConnection, now: NaiveDateTime, quotas: &Quotas) -> AppResult<usize> {
     let before = now - chrono::Duration::days(i64::from(quotas.batch_keep_days));
-    let ids: Vec<i64> = report_batches::table
-        .filter(report_batches::status.eq_any(["done", "failed"]))
-        .filter(report_batches::finished_at.lt(before))
-        .select(report_batches::id)
-        .order(report_batches::id.asc())
-        .load(conn)?;
+    let ids = db::batches::finished_before(conn, before)?;
     if ids.is_empty() {
         return Ok(0);
     }
-    diesel::delete(report_batches::table.filter(report_batches::id.eq_any(&ids))).execute(conn)?;
+    db::batches::delete(conn, &ids)?;
     audit::append(
         conn,
         now,
@@ -266,42 +238,35 @@ fn expire_in(conn: &mut DbConnection, now: NaiveDateTime, quotas: &Quotas) -> Ap
 fn visible(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<BatchRow> {
     let row = load(conn, id)?.ok_or_else(|| AppError::not_found("批量下载", "Batch"))?;
     let any_batch = actor.roles.has(Role::Admin) && actor.region.is_none();
-    if Some(row.1) != actor.id && !any_batch {
+    if Some(row.requested_by) != actor.id && !any_batch {
         return Err(AppError::not_found("批量下载", "Batch"));
     }
     Ok(row)
 }
 
 pub fn status(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<Batch> {
-    visible(conn, actor, id).map(to_batch)
+    to_batch(visible(conn, actor, id)?)
 }
 
 /// The finished file: (bytes, format). 409 until the batch is done.
 pub fn result(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<(Vec<u8>, String)> {
     let row = visible(conn, actor, id)?;
-    if row.5 != "done" {
+    if row.state()? != BatchStatus::Done {
         return Err(AppError::Conflict(Msg::new(
             "批量下载尚未完成",
             "The batch is not finished yet",
         )));
     }
-    let bytes: Option<Vec<u8>> = report_batches::table
-        .find(id)
-        .select(report_batches::result)
-        .first(conn)?;
+    let bytes = db::batches::result(conn, id)?;
     Ok((
         bytes.ok_or_else(|| AppError::internal("a finished batch without a result"))?,
-        row.2,
+        row.format,
     ))
 }
 
 /// Batches a stopped server left queued or running, to be picked up again.
 pub fn unfinished(conn: &mut DbConnection) -> AppResult<Vec<i64>> {
-    Ok(report_batches::table
-        .filter(report_batches::status.eq_any(["queued", "running"]))
-        .order(report_batches::id.asc())
-        .select(report_batches::id)
-        .load(conn)?)
+    db::batches::unfinished(conn)
 }
 
 /// Builds batch `id`: reads each report's stored PDF, recording progress, then writes
@@ -312,66 +277,41 @@ pub fn run(
     id: i64,
     resume: bool,
 ) -> AppResult<()> {
-    let from: &[&str] = if resume {
-        &["queued", "running"]
-    } else {
-        &["queued"]
-    };
-    let claimed = write_tx(conn, |conn| {
-        Ok(diesel::update(
-            report_batches::table
-                .find(id)
-                .filter(report_batches::status.eq_any(from)),
-        )
-        .set((
-            report_batches::status.eq("running"),
-            report_batches::done.eq(0),
-        ))
-        .execute(conn)?)
-    })?;
+    // Only a queued batch may be claimed, or, resuming after a restart, one left
+    // running by the stopped server.
+    let from: Vec<BatchStatus> = BatchStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.start(resume).is_ok())
+        .collect();
+    let claimed = write_tx(conn, |conn| db::batches::claim(conn, id, &from))?;
     if claimed != 1 {
         return Ok(());
     }
     let outcome = build(conn, id);
-    let (status, error, result) = match outcome {
-        Ok(bytes) => ("done", None, Some(bytes)),
-        Err(e) => ("failed", Some(e.to_string()), None),
+    let ok = outcome.is_ok();
+    let status = BatchStatus::Running
+        .finish(ok)
+        .map_err(|s| AppError::internal(format!("a {} batch finished", s.as_str())))?;
+    let (error, result) = match outcome {
+        Ok(bytes) => (None, Some(bytes)),
+        Err(e) => (Some(e.to_string()), None),
     };
     write_tx(conn, |conn| {
-        diesel::update(report_batches::table.find(id))
-            .set((
-                report_batches::status.eq(status),
-                report_batches::error.eq(&error),
-                report_batches::result.eq(&result),
-                report_batches::finished_at.eq(Some(now())),
-            ))
-            .execute(conn)?;
-        Ok(())
+        db::batches::finish(conn, id, status, error.as_deref(), result.as_deref(), now())
     })
 }
 
 fn build(conn: &mut DbConnection, id: i64) -> AppResult<Vec<u8>> {
-    let (list, format): (String, String) = report_batches::table
-        .find(id)
-        .select((report_batches::report_nos, report_batches::format))
-        .first(conn)?;
+    let (list, format) = db::batches::request(conn, id)?;
     let nos: Vec<String> = serde_json::from_str(&list).map_err(AppError::internal)?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::with_capacity(nos.len());
     for (i, no) in nos.iter().enumerate() {
-        let pdf: Vec<u8> = reports::table
-            .inner_join(report_files::table)
-            .filter(reports::report_no.eq(no))
-            .select(report_files::pdf)
-            .first(conn)?;
+        let pdf = db::reports::pdf_by_no(conn, no)?;
         files.push((format!("{no}.pdf"), pdf));
         if (i + 1) % PROGRESS_STEP == 0 || i + 1 == nos.len() {
             let done = (i + 1) as i32;
-            write_tx(conn, |conn| {
-                diesel::update(report_batches::table.find(id))
-                    .set(report_batches::done.eq(done))
-                    .execute(conn)?;
-                Ok(())
-            })?;
+            write_tx(conn, |conn| db::batches::set_done(conn, id, done))?;
         }
     }
     let bytes = if format == "pdf" {

@@ -15,5 +15,6 @@ pub mod retention;
 pub mod role;
 pub mod rules;
 pub mod sample;
+pub mod states;
 pub mod stats;
 pub mod uscc;
