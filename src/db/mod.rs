@@ -11,6 +11,7 @@
 pub mod backup;
 pub mod bulk;
 mod errors;
+pub mod health;
 pub mod rollups;
 pub mod schema;
 

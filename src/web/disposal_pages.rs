@@ -11,7 +11,8 @@ use serde::Deserialize;
 use crate::domain::disposal::StepKind;
 use crate::error::{AppError, AppResult};
 use crate::web::auth::PageCtx;
-use crate::web::pages::{error_status, errors_of, form_get, redirect, render, Nav};
+use crate::web::forms::{error_status, errors_of, form_get, CsrfForm, FormMap};
+use crate::web::pages::{redirect, render, Nav};
 use crate::workflow::disposal::{
     self, Disposal, DisposalFilter, DisposalStats, EventInput, ExtensionInput, LaggingCase,
     PublicInfoInput, RateRow, Reminder, ReopenInput, StatsFilter,
@@ -256,9 +257,8 @@ fn flag(v: Option<&str>) -> Option<bool> {
 async fn event_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let Some(at) = local_input(form_get(&form, "at").unwrap_or("")) else {
@@ -289,9 +289,8 @@ async fn event_submit(
 async fn extension_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let Some(until) =
@@ -326,9 +325,8 @@ async fn extension_submit(
 async fn reopen_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let input = ReopenInput {
@@ -346,9 +344,8 @@ async fn reopen_submit(
 async fn publish_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let get = |k: &str| form_get(&form, k).unwrap_or("").to_string();
@@ -374,9 +371,8 @@ async fn publish_submit(
 async fn unpublish_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let input = ReopenInput {

@@ -14,10 +14,11 @@ use crate::domain::sample::{
 };
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
-use crate::web::i18n::{url_encode, word};
-use crate::web::pages::{
-    error_status, errors_of, form_all, form_get, form_status, redirect, render, Nav,
+use crate::web::forms::{
+    error_status, errors_of, form_all, form_get, form_status, CsrfForm, FormMap,
 };
+use crate::web::i18n::{url_encode, word};
+use crate::web::pages::{redirect, render, Nav};
 use crate::workflow::accounts::{self, User};
 use crate::workflow::intake::{
     self, is_overdue, local_date, shanghai, Entity, EntityInput, Plan, PlanFilter, PlanInput,
@@ -236,11 +237,7 @@ async fn plans_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     plans_view(&ctx, form, Vec::new(), None, false).await
 }
 
-async fn plan_create(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn plan_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let input = parse_plan_form(&form);
     let (now, i) = (ctx.now(), input.clone());
@@ -331,9 +328,8 @@ async fn plan_edit_page(ctx: PageCtx, path: web::Path<i64>) -> AppResult<HttpRes
 async fn plan_edit_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let input = parse_plan_form(&form);
@@ -516,11 +512,7 @@ async fn entities_page(ctx: PageCtx, q: web::Query<QQuery>) -> AppResult<HttpRes
     .await
 }
 
-async fn entity_create(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn entity_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let input = parse_entity_form(&form);
     let (now, i) = (ctx.now(), input.clone());
@@ -605,9 +597,8 @@ async fn entity_edit_page(ctx: PageCtx, path: web::Path<i64>) -> AppResult<HttpR
 async fn entity_edit_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let input = parse_entity_form(&form);
@@ -1125,11 +1116,7 @@ async fn sample_new_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     )
 }
 
-async fn sample_new_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn sample_new_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     // The role before the form is read: a non-sampler gets 403, as on the API.
     actor.require(&[Role::Sampler])?;
@@ -1201,9 +1188,8 @@ async fn sample_edit_page(ctx: PageCtx, path: web::Path<String>) -> AppResult<Ht
 async fn sample_edit_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     actor.require(&[Role::Sampler])?;
     let no = path.into_inner();
@@ -1508,11 +1494,7 @@ async fn receipt_page(ctx: PageCtx, q: web::Query<ScanQuery>) -> AppResult<HttpR
     .await
 }
 
-async fn receipt_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn receipt_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let input = ReceiptInput {
         scan: form_get(&form, "scan").unwrap_or("").to_string(),

@@ -9,8 +9,11 @@ use chrono::NaiveDate;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
+use crate::web::forms::{
+    error_status, errors_of, field_messages, form_all, form_get, CsrfForm, FormMap,
+};
 use crate::web::i18n::word;
-use crate::web::pages::{error_status, errors_of, field_messages, form_all, form_get, render, Nav};
+use crate::web::pages::{render, Nav};
 use crate::workflow::accounts::{self, User};
 use crate::workflow::intake::{self, local_date, SampleFilter, SampleRow};
 use crate::workflow::lab::{
@@ -113,11 +116,7 @@ async fn worklist_page(ctx: PageCtx) -> AppResult<HttpResponse> {
 }
 
 /// One save for every filled row of the worklist.
-async fn worklist_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn worklist_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let ids = form_all(&form, "test_id");
     let mut rows = Vec::new();
@@ -258,9 +257,8 @@ async fn review_page(ctx: PageCtx) -> AppResult<HttpResponse> {
 async fn review_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let input = ReviewInput {
@@ -342,11 +340,7 @@ async fn assign_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     assign_view(&ctx, StatusCode::OK, None, Vec::new()).await
 }
 
-async fn assign_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn assign_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let nos = form_all(&form, "sample_nos");
     let assignee = form_get(&form, "assignee_id").and_then(|v| v.parse::<i64>().ok());
@@ -424,9 +418,8 @@ async fn approvals_page(ctx: PageCtx) -> AppResult<HttpResponse> {
 async fn approve_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    _form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let now = ctx.now();

@@ -15,6 +15,9 @@ use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldErrors, Lang, Msg};
 use crate::web::auth::{cookie, user_agent, PageCtx};
+use crate::web::forms::{
+    errors_of, field_messages, form_all, form_get, form_status, CsrfForm, FormMap,
+};
 use crate::web::i18n::{self, word};
 use crate::web::redirect::safe_next;
 use crate::web::session::{LANG_COOKIE, SESSION_COOKIE};
@@ -216,29 +219,6 @@ impl Nav {
     }
 }
 
-/// The status of a page shown again after a form: 422 when refused, else 200.
-pub(crate) fn form_status(failed: bool) -> StatusCode {
-    if failed {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    }
-}
-
-/// The HTTP status of a refusal shown on a page.
-pub(crate) fn error_status(e: &AppError) -> StatusCode {
-    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
-}
-
-/// The field messages of an error, or its message under `fallback`.
-pub(crate) fn errors_of(e: &AppError, lang: Lang, fallback: &str) -> Vec<(String, String)> {
-    let mut f = field_messages(e, lang);
-    if f.is_empty() {
-        f.push((fallback.to_string(), e.message().get(lang).to_string()));
-    }
-    f
-}
-
 /// Renders a template into a page, setting the CSRF cookie on first visit.
 pub(crate) fn render(
     ctx: &PageCtx,
@@ -263,16 +243,6 @@ pub(crate) fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to.to_string()))
         .finish()
-}
-
-pub(crate) fn field_messages(err: &AppError, lang: Lang) -> Vec<(String, String)> {
-    err.fields()
-        .map(|f| {
-            f.iter()
-                .map(|(k, m)| (k.clone(), m.get(lang).to_string()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------- login
@@ -310,16 +280,14 @@ async fn login_page(ctx: PageCtx, q: web::Query<NextQuery>) -> AppResult<HttpRes
 struct LoginForm {
     username: String,
     password: String,
-    csrf: String,
     next: Option<String>,
 }
 
 async fn login_submit(
     ctx: PageCtx,
     req: HttpRequest,
-    form: web::Form<LoginForm>,
+    form: CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(&form.csrf)?;
     let form = form.into_inner();
     let client = user_agent(&req);
     // A session already on this browser ends: one browser, one session.
@@ -364,13 +332,8 @@ async fn login_submit(
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
-async fn logout(ctx: PageCtx, form: web::Form<CsrfForm>) -> AppResult<HttpResponse> {
-    ctx.check_csrf(&form.csrf)?;
+/// A form that carries nothing but its CSRF token.
+async fn logout(ctx: PageCtx, _form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     if let (Some(via), Some(actor)) = (ctx.credential, ctx.user.clone()) {
         let now = ctx.now();
         ctx.state
@@ -473,7 +436,6 @@ struct NoticeQuery {
 
 #[derive(Deserialize)]
 struct PasswordForm {
-    csrf: String,
     old_password: String,
     new_password: String,
 }
@@ -481,9 +443,8 @@ struct PasswordForm {
 async fn account_password(
     ctx: PageCtx,
     req: HttpRequest,
-    form: web::Form<PasswordForm>,
+    form: CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(&form.csrf)?;
     let actor = ctx.user()?.clone();
     let form = form.into_inner();
     let input = PasswordChange {
@@ -530,9 +491,8 @@ async fn account_password(
 async fn account_revoke(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<CsrfForm>,
+    _form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(&form.csrf)?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let now = ctx.now();
@@ -908,23 +868,7 @@ async fn users_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     )
 }
 
-/// Reads a form of repeated keys (checkboxes) into a list of pairs.
-pub(crate) fn form_get<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
-
-pub(crate) fn form_all(form: &[(String, String)], key: &str) -> Vec<String> {
-    form.iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .collect()
-}
-
-async fn users_create(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn users_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = require_admin(&ctx)?;
     let input = NewUser {
         username: form_get(&form, "username").unwrap_or("").to_string(),
@@ -1040,9 +984,8 @@ async fn user_edit_submit(
     ctx: PageCtx,
     req: HttpRequest,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = require_admin(&ctx)?;
     let id = path.into_inner();
     let version = form_get(&form, "version")
@@ -1169,7 +1112,6 @@ async fn regions_page(ctx: PageCtx) -> AppResult<HttpResponse> {
 
 #[derive(Deserialize)]
 struct PopulationForm {
-    csrf: String,
     population: String,
     year: String,
     source: Option<String>,
@@ -1178,9 +1120,8 @@ struct PopulationForm {
 async fn population_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<PopulationForm>,
+    form: CsrfForm<PopulationForm>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(&form.csrf)?;
     let actor = require_admin(&ctx)?;
     let code = path.into_inner();
     let mut fields = FieldErrors::new();
@@ -1299,14 +1240,12 @@ async fn holidays_page(ctx: PageCtx, q: web::Query<HolidayQuery>) -> AppResult<H
 
 #[derive(Deserialize)]
 struct HolidayForm {
-    csrf: String,
     year: String,
     source: String,
     csv: String,
 }
 
-async fn holidays_submit(ctx: PageCtx, form: web::Form<HolidayForm>) -> AppResult<HttpResponse> {
-    ctx.check_csrf(&form.csrf)?;
+async fn holidays_submit(ctx: PageCtx, form: CsrfForm<HolidayForm>) -> AppResult<HttpResponse> {
     let actor = require_admin(&ctx)?;
     let form = form.into_inner();
     let year: i32 = form.year.trim().parse().unwrap_or(0);
@@ -1480,9 +1419,8 @@ fn parse_rule_value(unit: crate::domain::rules::RuleUnit, text: &str) -> serde_j
 async fn rule_edit_submit(
     ctx: PageCtx,
     path: web::Path<(String, String)>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = require_admin(&ctx)?;
     let (domain, kind) = path.into_inner();
     let current = load_profile(&ctx, &domain, &kind).await?;
@@ -1596,12 +1534,8 @@ async fn items_page(ctx: PageCtx, q: web::Query<ItemQuery>) -> AppResult<HttpRes
 }
 
 /// An admin adds a test item from the catalogue page.
-async fn item_create(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
+async fn item_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     use crate::workflow::reference::{LimitValue, TestItemInput};
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = require_admin(&ctx)?;
     let text = |k: &str| form_get(&form, k).unwrap_or("").to_string();
     let limit = |k: &str| {
@@ -1701,10 +1635,9 @@ async fn item_edit_page(ctx: PageCtx, path: web::Path<i64>) -> AppResult<HttpRes
 async fn item_edit_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
     use crate::workflow::reference::LimitValue;
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = require_admin(&ctx)?;
     let id = path.into_inner();
     let text = |k: &str| form_get(&form, k).map(str::to_string);

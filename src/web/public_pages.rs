@@ -11,7 +11,8 @@ use serde::Deserialize;
 use crate::domain::nomination::parse_tracking_code;
 use crate::error::{AppError, AppResult};
 use crate::web::auth::{cookie, PageCtx};
-use crate::web::pages::{error_status, errors_of, form_get, redirect, render, Nav};
+use crate::web::forms::{error_status, errors_of, form_get, CsrfForm, FormMap};
+use crate::web::pages::{redirect, render, Nav};
 use crate::web::public_api::{
     check_nominate_rate, client_hash, device_hash, device_of_request, new_code, new_device_cookie,
     no_device, DEVICE_COOKIE,
@@ -109,9 +110,8 @@ async fn nominate_form(ctx: PageCtx) -> AppResult<HttpResponse> {
 async fn nominate_submit(
     ctx: PageCtx,
     req: HttpRequest,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let get = |k: &str| form_get(&form, k).unwrap_or("").to_string();
     let input = NominationInput {
         product: get("product"),
@@ -266,9 +266,8 @@ async fn support_submit(
     ctx: PageCtx,
     req: HttpRequest,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    _form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     check_nominate_rate(&ctx.state, &req).await?;
     // The page that shows the button set the cookie; a browser without it (cookies off,
     // or a script) is refused with words, and nothing is counted.
@@ -398,11 +397,7 @@ async fn triage(ctx: PageCtx, q: web::Query<TriageQuery>) -> AppResult<HttpRespo
 
 /// The bulk form of the triage page: the ticked nominations (`id`, repeated) are
 /// marked as spam.
-async fn spam_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn spam_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let mut bad = false;
     let ids: Vec<i64> = form
@@ -440,9 +435,8 @@ async fn spam_submit(
 async fn triage_submit(
     ctx: PageCtx,
     path: web::Path<(i64, String)>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let (id, action) = path.into_inner();
     let decision = match action.as_str() {

@@ -13,9 +13,10 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::web::api::Paging;
 use crate::web::auth::PageCtx;
+use crate::web::forms::{error_status, errors_of, form_all, form_get, CsrfForm, FormMap};
 use crate::web::i18n::url_encode;
 use crate::web::labels::pdf_response;
-use crate::web::pages::{error_status, errors_of, form_all, form_get, redirect, render, Nav};
+use crate::web::pages::{redirect, render, Nav};
 use crate::web::reports_api::{batch_response, check_rate, date_param, CodeQuery};
 use crate::workflow::intake::local_date;
 use crate::workflow::report_batch::{self, Batch, BatchInput};
@@ -167,11 +168,7 @@ async fn list_page(ctx: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResp
 
 // ---------------------------------------------------------------- batch
 
-async fn batch_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn batch_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let input = BatchInput {
         report_nos: form_all(&form, "report_nos"),
@@ -353,9 +350,8 @@ async fn notice_pdf(
 async fn revoke_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let input = RevokeInput {
@@ -391,9 +387,8 @@ async fn revoke_submit(
 async fn publish_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let publish = form_get(&form, "publish") != Some("no");
@@ -460,11 +455,7 @@ async fn lab_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     lab_view(&ctx, StatusCode::OK, None, None, Vec::new()).await
 }
 
-async fn lab_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn lab_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let g = |k: &str| form_get(&form, k).unwrap_or("").to_string();
     let input = LabProfileInput {

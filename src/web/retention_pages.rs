@@ -12,8 +12,9 @@ use crate::domain::role::Role;
 use crate::domain::sample::parse_scan;
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
+use crate::web::forms::{error_status, errors_of, form_get, CsrfForm, FormMap};
 use crate::web::i18n::word;
-use crate::web::pages::{error_status, errors_of, form_get, render, Nav};
+use crate::web::pages::{render, Nav};
 use crate::workflow::intake::local_date;
 use crate::workflow::retention::{self, RetentionInput, RetentionLine, DEFAULT_WITHIN_DAYS};
 
@@ -133,11 +134,7 @@ async fn retention_page(ctx: PageCtx, q: web::Query<PageQuery>) -> AppResult<Htt
 }
 
 /// Records the place of the backup portion named by a scan or a sample number.
-async fn record_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn record_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let scan = form_get(&form, "scan").unwrap_or("").to_string();
     let place = form_get(&form, "place").unwrap_or("").to_string();
@@ -202,9 +199,8 @@ async fn record_submit(
 async fn discard_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let reason = form_get(&form, "reason").unwrap_or("").to_string();

@@ -8,7 +8,8 @@ use askama::Template;
 
 use crate::error::{AppError, AppResult};
 use crate::web::auth::{ApiUser, PageCtx};
-use crate::web::pages::{error_status, errors_of, form_get, redirect, render, Nav};
+use crate::web::forms::{error_status, errors_of, form_get, CsrfForm, FormMap};
+use crate::web::pages::{redirect, render, Nav};
 use crate::web::AppState;
 use crate::workflow::screening::{self, Screening, ScreeningInput, ScreeningResultInput};
 
@@ -154,11 +155,7 @@ async fn list_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     list_view(&ctx, StatusCode::OK, Vec::new()).await
 }
 
-async fn register_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn register_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let get = |k: &str| form_get(&form, k).unwrap_or("").to_string();
     let input = ScreeningInput {
@@ -222,9 +219,8 @@ async fn detail_page(ctx: PageCtx, path: web::Path<String>) -> AppResult<HttpRes
 async fn result_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let get = |k: &str| form_get(&form, k).unwrap_or("").to_string();
