@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::domain::disposal::StepKind;
 use crate::error::{AppError, AppResult};
 use crate::web::auth::PageCtx;
-use crate::web::forms::{error_status, errors_of, form_get, CsrfForm, FormMap};
+use crate::web::forms::{form_get, refusal, CsrfForm, FormMap, Shown};
 use crate::web::pages::{redirect, render, Nav};
 use crate::workflow::disposal::{
     self, Disposal, DisposalFilter, DisposalStats, EventInput, ExtensionInput, LaggingCase,
@@ -233,16 +233,16 @@ async fn after_write(
 ) -> AppResult<HttpResponse> {
     match result {
         Ok(_) => Ok(redirect(&format!("/disposals/{id}"))),
-        Err(
-            e @ (AppError::Invalid(..)
-            | AppError::Conflict(_)
-            | AppError::Forbidden(_)
-            | AppError::BadRequest(_)),
-        ) => {
-            let errors = errors_of(&e, ctx.lang, field);
-            case_view(ctx, id, error_status(&e), errors).await
+        Err(e) => {
+            let shown = [
+                Shown::Invalid,
+                Shown::Conflict,
+                Shown::Forbidden,
+                Shown::BadRequest,
+            ];
+            let r = refusal(e, &shown)?;
+            case_view(ctx, id, r.status(), r.messages(ctx.lang, field)).await
         }
-        Err(e) => Err(e),
     }
 }
 

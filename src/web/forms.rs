@@ -1,6 +1,6 @@
 //! The forms of the pages: [`CsrfForm`], the one way a page handler receives a posted
 //! form, already checked against the request's CSRF token; reading a form of pairs; and
-//! [`form_outcome`], how a form shows a refusal on its own page.
+//! [`refusal`], how a form shows a refusal on its own page.
 //! Invariant: every POST page handler takes a `CsrfForm` (`tests/tidy/csrf.rs` checks
 //! the route tables), so no handler can forget the check.
 
@@ -139,22 +139,25 @@ impl Refused {
         error_status(&self.0)
     }
 
+    /// The refusal's message, in the page's language.
+    pub fn message(&self, lang: Lang) -> String {
+        self.0.message().get(lang).to_string()
+    }
+
     pub fn error(&self) -> &AppError {
         &self.0
     }
 }
 
-/// The result of a form's use case as its page takes it: the value, or a refusal of one
-/// of the `shown` kinds, which the page renders again with the form as typed. Any other
-/// error (not logged in, the page's own 404, our fault) stays an error: the error page.
-pub(crate) fn form_outcome<T>(
-    result: AppResult<T>,
-    shown: &[Shown],
-) -> AppResult<Result<T, Refused>> {
-    match result {
-        Ok(v) => Ok(Ok(v)),
-        Err(e) if Shown::of(&e).is_some_and(|k| shown.contains(&k)) => Ok(Err(Refused(e))),
-        Err(e) => Err(e),
+/// A form's refusal that its page shows again, with the form as typed, when it is of
+/// one of the `shown` kinds; any other error (not logged in, the page's own 404, our
+/// fault) stays an error and becomes the error page. The one way a form handler
+/// decides between the two:
+/// `Err(e) => { let r = refusal(e, &[Shown::Invalid])?; /* render with r.messages(…) */ }`.
+pub(crate) fn refusal(e: AppError, shown: &[Shown]) -> AppResult<Refused> {
+    match Shown::of(&e) {
+        Some(k) if shown.contains(&k) => Ok(Refused(e)),
+        _ => Err(e),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::domain::sample::{
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
 use crate::web::forms::{
-    error_status, errors_of, form_all, form_get, form_status, CsrfForm, FormMap,
+    errors_of, form_all, form_get, form_status, refusal, CsrfForm, FormMap, Shown,
 };
 use crate::web::i18n::{url_encode, word};
 use crate::web::pages::{redirect, render, Nav};
@@ -259,8 +259,9 @@ async fn plan_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpRes
             )
             .await
         }
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Duplicate(..))) => {
-            let errors = errors_of(&e, ctx.lang, "code");
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Duplicate])?;
+            let errors = r.messages(ctx.lang, "code");
             plans_view(
                 &ctx,
                 plan_form(ctx.lang, &regions, &input, "/plans".into()),
@@ -270,7 +271,6 @@ async fn plan_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpRes
             )
             .await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -351,12 +351,12 @@ async fn plan_edit_submit(
             Vec::new(),
             Some(word(ctx.lang, "common.saved").to_string()),
         ),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Duplicate(..))) => (
+        Err(e) => (
             plan_form(ctx.lang, &regions, &input, format!("/plans/{id}")),
-            errors_of(&e, ctx.lang, "version"),
+            refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Duplicate])?
+                .messages(ctx.lang, "version"),
             None,
         ),
-        Err(e) => return Err(e),
     };
     let failed = !errors.is_empty();
     render(
@@ -539,8 +539,9 @@ async fn entity_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpR
             )
             .await
         }
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Duplicate(..))) => {
-            let existing = match &e {
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Duplicate])?;
+            let existing = match r.error() {
                 AppError::Duplicate(_, v) => v["id"].as_i64(),
                 _ => None,
             };
@@ -549,13 +550,12 @@ async fn entity_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpR
                 &ctx,
                 String::new(),
                 form,
-                errors_of(&e, ctx.lang, "uscc"),
+                r.messages(ctx.lang, "uscc"),
                 None,
                 existing,
             )
             .await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -620,12 +620,12 @@ async fn entity_edit_submit(
             Vec::new(),
             Some(word(ctx.lang, "common.saved").to_string()),
         ),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Duplicate(..))) => (
+        Err(e) => (
             entity_form(ctx.lang, &regions, &input, format!("/entities/{id}")),
-            errors_of(&e, ctx.lang, "version"),
+            refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Duplicate])?
+                .messages(ctx.lang, "version"),
             None,
         ),
-        Err(e) => return Err(e),
     };
     let failed = !errors.is_empty();
     render(
@@ -1133,10 +1133,11 @@ async fn sample_new_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<H
     };
     match result {
         Ok(s) => Ok(redirect(&format!("/samples/{}?created=1", s.sample_no))),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Forbidden])?;
             let ch = choices(&ctx).await?;
             let form = sample_form(ctx.lang, &ch, &fields, "/samples/new".into());
-            let status = if matches!(e, AppError::Forbidden(_)) {
+            let status = if matches!(r.error(), AppError::Forbidden(_)) {
                 StatusCode::FORBIDDEN
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -1148,12 +1149,11 @@ async fn sample_new_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<H
                     nav: Nav::new(&ctx),
                     title_key: "samples.new",
                     form,
-                    errors: errors_of(&e, ctx.lang, "plan_id"),
+                    errors: r.messages(ctx.lang, "plan_id"),
                     draft_key: "lims-draft-new".into(),
                 },
             )
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -1207,27 +1207,23 @@ async fn sample_edit_submit(
     };
     match result {
         Ok(s) => Ok(redirect(&format!("/samples/{}", s.sample_no))),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+        Err(e) => {
+            // 403, 409 or 422: the refusal's own status.
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Forbidden])?;
             let ch = choices(&ctx).await?;
             let form = sample_form(ctx.lang, &ch, &fields, format!("/samples/{no}/edit"));
-            let status = match e {
-                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-                AppError::Conflict(_) => StatusCode::CONFLICT,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
             render(
                 &ctx,
-                status,
+                r.status(),
                 &SampleFormPage {
                     nav: Nav::new(&ctx),
                     title_key: "samples.edit",
                     form,
-                    errors: errors_of(&e, ctx.lang, "version"),
+                    errors: r.messages(ctx.lang, "version"),
                     draft_key: format!("lims-draft-{no}"),
                 },
             )
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -1524,11 +1520,11 @@ async fn receipt_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<Http
             );
             receipt_view(&ctx, String::new(), Vec::new(), Some(msg), StatusCode::OK).await
         }
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::NotFound(_))) => {
-            let status = error_status(&e);
-            receipt_view(&ctx, scan, errors_of(&e, ctx.lang, "scan"), None, status).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::NotFound])?;
+            let errors = r.messages(ctx.lang, "scan");
+            receipt_view(&ctx, scan, errors, None, r.status()).await
         }
-        Err(e) => Err(e),
     }
 }
 

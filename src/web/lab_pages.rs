@@ -9,9 +9,7 @@ use chrono::NaiveDate;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
-use crate::web::forms::{
-    error_status, errors_of, field_messages, form_all, form_get, CsrfForm, FormMap,
-};
+use crate::web::forms::{form_all, form_get, refusal, CsrfForm, FormMap, Shown};
 use crate::web::i18n::word;
 use crate::web::pages::{render, Nav};
 use crate::workflow::accounts::{self, User};
@@ -177,16 +175,17 @@ async fn worklist_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<Htt
             Vec::new(),
             Vec::new(),
         ),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            let f = field_messages(&e, ctx.lang);
+        Err(e) => {
+            // Messages of rows go on their rows; one of the whole save above the list.
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict])?;
+            let f = r.field_messages(ctx.lang);
             let errs = if f.is_empty() {
-                vec![("results".to_string(), e.message().get(ctx.lang).to_string())]
+                r.messages(ctx.lang, "results")
             } else {
                 Vec::new()
             };
-            (error_status(&e), None, f, errs)
+            (r.status(), None, f, errs)
         }
-        Err(e) => return Err(e),
     };
     let mut lines = load_worklist(&ctx).await?;
     if status != StatusCode::OK {
@@ -282,11 +281,10 @@ async fn review_submit(
             )
             .await
         }
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let f = errors_of(&e, ctx.lang, "decision");
-            review_view(&ctx, error_status(&e), None, f).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Forbidden])?;
+            review_view(&ctx, r.status(), None, r.messages(ctx.lang, "decision")).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -369,11 +367,10 @@ async fn assign_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpR
                 .then(|| format!("{} · {}", word(lang, "common.saved"), ok.join("、")));
             assign_view(&ctx, StatusCode::OK, notice, errors).await
         }
-        Err(e @ AppError::Invalid(..)) => {
-            let f = field_messages(&e, ctx.lang);
+        Err(e) => {
+            let f = refusal(e, &[Shown::Invalid])?.field_messages(ctx.lang);
             assign_view(&ctx, StatusCode::UNPROCESSABLE_ENTITY, None, f).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -442,11 +439,12 @@ async fn approve_submit(
             )
             .await
         }
-        Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let m = vec![("approve".to_string(), e.message().get(ctx.lang).to_string())];
-            approvals_view(&ctx, error_status(&e), None, m).await
+        Err(e) => {
+            // A refusal of the whole approval: no field of its own.
+            let r = refusal(e, &[Shown::Conflict, Shown::Forbidden])?;
+            let m = vec![("approve".to_string(), r.message(ctx.lang))];
+            approvals_view(&ctx, r.status(), None, m).await
         }
-        Err(e) => Err(e),
     }
 }
 

@@ -15,9 +15,7 @@ use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldErrors, Lang, Msg};
 use crate::web::auth::{cookie, user_agent, PageCtx};
-use crate::web::forms::{
-    errors_of, field_messages, form_all, form_get, form_status, CsrfForm, FormMap,
-};
+use crate::web::forms::{form_all, form_get, form_status, refusal, CsrfForm, FormMap, Shown};
 use crate::web::i18n::{self, word};
 use crate::web::redirect::safe_next;
 use crate::web::session::{LANG_COOKIE, SESSION_COOKIE};
@@ -317,18 +315,19 @@ async fn login_submit(
                 .map_err(AppError::internal)?;
             Ok(resp)
         }
-        Err(e @ (AppError::Unauthenticated(_) | AppError::RateLimited(_))) => render(
-            &ctx,
-            actix_web::http::StatusCode::from_u16(e.status())
-                .unwrap_or(actix_web::http::StatusCode::UNAUTHORIZED),
-            &LoginPage {
-                nav: Nav::new(&ctx),
-                next: safe_next(form.next.as_deref()),
-                username: form.username,
-                error: Some(e.message().get(ctx.lang).to_string()),
-            },
-        ),
-        Err(e) => Err(e),
+        Err(e) => {
+            let r = refusal(e, &[Shown::Unauthenticated, Shown::RateLimited])?;
+            render(
+                &ctx,
+                r.status(),
+                &LoginPage {
+                    nav: Nav::new(&ctx),
+                    next: safe_next(form.next.as_deref()),
+                    username: form.username,
+                    error: Some(r.message(ctx.lang)),
+                },
+            )
+        }
     }
 }
 
@@ -471,8 +470,9 @@ async fn account_password(
     };
     match result {
         Ok(()) => Ok(redirect("/account?done=password")),
-        Err(e @ AppError::Invalid(..)) => {
-            let errors = errors_of(&e, ctx.lang, "new_password")
+        Err(e) => {
+            let errors = refusal(e, &[Shown::Invalid])?
+                .messages(ctx.lang, "new_password")
                 .into_iter()
                 .map(|(field, m)| {
                     let label = match field.as_str() {
@@ -484,7 +484,6 @@ async fn account_password(
                 .collect();
             account_view(&ctx, StatusCode::UNPROCESSABLE_ENTITY, errors, None).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -894,10 +893,10 @@ async fn users_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpRe
                 u.username
             )),
         ),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            (errors_of(&e, ctx.lang, "username"), None)
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict])?;
+            (r.messages(ctx.lang, "username"), None)
         }
-        Err(e) => return Err(e),
     };
     let failed = !errors.is_empty();
     let (users, regions) = ctx
@@ -1031,18 +1030,23 @@ async fn user_edit_submit(
             Some(word(ctx.lang, "common.saved").to_string()),
             StatusCode::OK,
         ),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => (
-            errors_of(&e, ctx.lang, "version"),
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        // A refusal of the change (scope, re-authentication) shows the form again.
-        Err(e @ AppError::Forbidden(_)) => (
-            errors_of(&e, ctx.lang, "current_password"),
-            None,
-            StatusCode::FORBIDDEN,
-        ),
-        Err(e) => return Err(e),
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Forbidden])?;
+            if let AppError::Forbidden(_) = r.error() {
+                // A refusal of the change (scope, re-authentication) shows the form again.
+                (
+                    r.messages(ctx.lang, "current_password"),
+                    None,
+                    StatusCode::FORBIDDEN,
+                )
+            } else {
+                (
+                    r.messages(ctx.lang, "version"),
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+            }
+        }
     };
     let (user, regions) = ctx
         .state
@@ -1162,14 +1166,14 @@ async fn population_submit(
             Vec::new(),
             Some(format!("{} · {code}", word(ctx.lang, "common.saved"))),
         ),
-        Err(e @ AppError::Invalid(..)) => (
-            field_messages(&e, ctx.lang)
+        Err(e) => (
+            refusal(e, &[Shown::Invalid])?
+                .field_messages(ctx.lang)
                 .into_iter()
                 .map(|(k, v)| (format!("{code} {k}"), v))
                 .collect(),
             None,
         ),
-        Err(e) => return Err(e),
     };
     let failed = !errors.is_empty();
     let regions = ctx.state.db.run(reference::list_regions).await?;
@@ -1261,8 +1265,10 @@ async fn holidays_submit(ctx: PageCtx, form: CsrfForm<HolidayForm>) -> AppResult
             Vec::new(),
             Some(format!("{} · {year}: {n}", word(ctx.lang, "common.saved"))),
         ),
-        Err(e @ AppError::Invalid(..)) => (field_messages(&e, ctx.lang), None),
-        Err(e) => return Err(e),
+        Err(e) => (
+            refusal(e, &[Shown::Invalid])?.field_messages(ctx.lang),
+            None,
+        ),
     };
     let failed = !errors.is_empty();
     let shown = if (2000..=2100).contains(&year) {
@@ -1461,10 +1467,10 @@ async fn rule_edit_submit(
             Some(word(ctx.lang, "common.saved").to_string()),
             p,
         ),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            (errors_of(&e, ctx.lang, "version"), None, current)
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict])?;
+            (r.messages(ctx.lang, "version"), None, current)
         }
-        Err(e) => return Err(e),
     };
     let failed = !errors.is_empty();
     let mut rows = rule_rows(&shown);
@@ -1572,10 +1578,10 @@ async fn item_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpRes
                 item.name
             )),
         ),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            (errors_of(&e, ctx.lang, "name"), None)
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict])?;
+            (r.messages(ctx.lang, "name"), None)
         }
-        Err(e) => return Err(e),
     };
     let failed = !errors.is_empty();
     let cat = category.clone();
@@ -1672,10 +1678,10 @@ async fn item_edit_submit(
         .await;
     let (errors, notice) = match result {
         Ok(_) => (Vec::new(), Some(word(ctx.lang, "common.saved").to_string())),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            (errors_of(&e, ctx.lang, "version"), None)
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict])?;
+            (r.messages(ctx.lang, "version"), None)
         }
-        Err(e) => return Err(e),
     };
     let failed = !errors.is_empty();
     let item = ctx

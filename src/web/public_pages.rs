@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::domain::nomination::parse_tracking_code;
 use crate::error::{AppError, AppResult};
 use crate::web::auth::{cookie, PageCtx};
-use crate::web::forms::{error_status, errors_of, form_get, CsrfForm, FormMap};
+use crate::web::forms::{form_get, refusal, CsrfForm, FormMap, Shown};
 use crate::web::pages::{redirect, render, Nav};
 use crate::web::public_api::{
     check_nominate_rate, client_hash, device_hash, device_of_request, new_code, new_device_cookie,
@@ -137,11 +137,12 @@ async fn nominate_submit(
             "/public/nominations/{}?new=1",
             n.tracking_code
         ))),
-        Err(e @ (AppError::Invalid(..) | AppError::RateLimited(_))) => {
-            let errors = errors_of(&e, ctx.lang, "product");
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::RateLimited])?;
+            let errors = r.messages(ctx.lang, "product");
             render(
                 &ctx,
-                error_status(&e),
+                r.status(),
                 &NominatePage {
                     nav: Nav::new(&ctx),
                     input,
@@ -150,7 +151,6 @@ async fn nominate_submit(
                 },
             )
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -424,11 +424,11 @@ async fn spam_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpRes
     };
     match r {
         Ok(_) => Ok(redirect("/nominations")),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::NotFound(_))) => {
-            let errors = errors_of(&e, ctx.lang, "ids");
-            triage_view(&ctx, TriageQuery::default(), error_status(&e), errors).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::NotFound])?;
+            let errors = r.messages(ctx.lang, "ids");
+            triage_view(&ctx, TriageQuery::default(), r.status(), errors).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -461,10 +461,10 @@ async fn triage_submit(
         .await;
     match r {
         Ok(_) => Ok(redirect("/nominations")),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            let errors = errors_of(&e, ctx.lang, "note");
-            triage_view(&ctx, TriageQuery::default(), error_status(&e), errors).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict])?;
+            let errors = r.messages(ctx.lang, "note");
+            triage_view(&ctx, TriageQuery::default(), r.status(), errors).await
         }
-        Err(e) => Err(e),
     }
 }

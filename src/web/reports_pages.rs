@@ -13,7 +13,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::web::api::Paging;
 use crate::web::auth::PageCtx;
-use crate::web::forms::{error_status, errors_of, form_all, form_get, CsrfForm, FormMap};
+use crate::web::forms::{form_all, form_get, refusal, CsrfForm, FormMap, Shown};
 use crate::web::i18n::url_encode;
 use crate::web::labels::pdf_response;
 use crate::web::pages::{redirect, render, Nav};
@@ -127,8 +127,10 @@ async fn list_page(ctx: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResp
         .await;
     let (reports, total, errors) = match result {
         Ok((r, t)) => (r, t, Vec::new()),
-        Err(e @ AppError::Invalid(..)) => (Vec::new(), 0, errors_of(&e, ctx.lang, "filter")),
-        Err(e) => return Err(e),
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid])?;
+            (Vec::new(), 0, r.messages(ctx.lang, "filter"))
+        }
     };
     let query = [
         ("status", q.status.clone().unwrap_or_default()),
@@ -376,11 +378,11 @@ async fn revoke_submit(
             let to = out.reissued.map_or(no, |r| r.report_no);
             Ok(redirect(&format!("/reports/{to}")))
         }
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let errors = errors_of(&e, ctx.lang, "reason");
-            report_view(&ctx, no, error_status(&e), None, errors, typed).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Forbidden])?;
+            let errors = r.messages(ctx.lang, "reason");
+            report_view(&ctx, no, r.status(), None, errors, typed).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -405,11 +407,11 @@ async fn publish_submit(
             let back = form_get(&form, "back").filter(|b| b.starts_with("/reports"));
             Ok(redirect(back.unwrap_or(&format!("/reports/{no}"))))
         }
-        Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let errors = errors_of(&e, ctx.lang, "publish");
-            report_view(&ctx, no, error_status(&e), None, errors, Default::default()).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Conflict, Shown::Forbidden])?;
+            let errors = r.messages(ctx.lang, "publish");
+            report_view(&ctx, no, r.status(), None, errors, Default::default()).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -492,11 +494,11 @@ async fn lab_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResp
             let saved = crate::web::i18n::word(ctx.lang, "common.saved").to_string();
             lab_view(&ctx, StatusCode::OK, None, Some(saved), Vec::new()).await
         }
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            let errors = errors_of(&e, ctx.lang, "name");
-            lab_view(&ctx, error_status(&e), Some(typed), None, errors).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict])?;
+            let errors = r.messages(ctx.lang, "name");
+            lab_view(&ctx, r.status(), Some(typed), None, errors).await
         }
-        Err(e) => Err(e),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::domain::role::Role;
 use crate::domain::sample::parse_scan;
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
-use crate::web::forms::{error_status, errors_of, form_get, CsrfForm, FormMap};
+use crate::web::forms::{form_get, refusal, CsrfForm, FormMap, Shown};
 use crate::web::i18n::word;
 use crate::web::pages::{render, Nav};
 use crate::workflow::intake::local_date;
@@ -68,13 +68,8 @@ fn line(lang: Lang, l: RetentionLine, today: NaiveDate) -> Line {
     }
 }
 
-/// A refusal the page shows next to the form; anything else becomes the error page.
-fn shown_on_page(e: &AppError) -> bool {
-    matches!(
-        e,
-        AppError::Invalid(..) | AppError::Conflict(_) | AppError::NotFound(_)
-    )
-}
+/// The refusals the page shows next to the form; anything else becomes the error page.
+const SHOWN: &[Shown] = &[Shown::Invalid, Shown::Conflict, Shown::NotFound];
 
 #[derive(Deserialize)]
 struct PageQuery {
@@ -144,9 +139,10 @@ async fn record_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpR
             "scan",
             Msg::new("无法识别的扫码内容", "is not a sample label or number"),
         );
+        let r = refusal(e, SHOWN)?;
         let v = View {
-            errors: errors_of(&e, lang, "scan"),
-            status: error_status(&e),
+            errors: r.messages(lang, "scan"),
+            status: r.status(),
             scan,
             place,
             ..View::empty()
@@ -181,17 +177,17 @@ async fn record_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpR
             };
             show(&ctx, DEFAULT_WITHIN_DAYS, v).await
         }
-        Err(e) if shown_on_page(&e) => {
+        Err(e) => {
+            let r = refusal(e, SHOWN)?;
             let v = View {
-                errors: errors_of(&e, lang, "scan"),
-                status: error_status(&e),
+                errors: r.messages(lang, "scan"),
+                status: r.status(),
                 scan,
                 place,
                 ..View::empty()
             };
             show(&ctx, DEFAULT_WITHIN_DAYS, v).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -221,17 +217,18 @@ async fn discard_submit(
             };
             show(&ctx, DEFAULT_WITHIN_DAYS, v).await
         }
-        Err(e) if shown_on_page(&e) => {
+        Err(e) => {
+            let r = refusal(e, SHOWN)?;
             let v = View {
-                errors: errors_of(&e, lang, "")
+                errors: r
+                    .messages(lang, "")
                     .into_iter()
                     .map(|(field, m)| (format!("{no} {field}").trim().to_string(), m))
                     .collect(),
-                status: error_status(&e),
+                status: r.status(),
                 ..View::empty()
             };
             show(&ctx, DEFAULT_WITHIN_DAYS, v).await
         }
-        Err(e) => Err(e),
     }
 }

@@ -6,9 +6,9 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::web::auth::{ApiUser, PageCtx};
-use crate::web::forms::{error_status, errors_of, form_get, CsrfForm, FormMap};
+use crate::web::forms::{form_get, refusal, CsrfForm, FormMap, Shown};
 use crate::web::pages::{redirect, render, Nav};
 use crate::web::AppState;
 use crate::workflow::screening::{self, Screening, ScreeningInput, ScreeningResultInput};
@@ -171,11 +171,10 @@ async fn register_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<Htt
         .await;
     match r {
         Ok(s) => Ok(redirect(&format!("/screenings/{}", s.screening_no))),
-        Err(e @ AppError::Invalid(..)) => {
-            let errors = errors_of(&e, ctx.lang, "item_name");
-            list_view(&ctx, error_status(&e), errors).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid])?;
+            list_view(&ctx, r.status(), r.messages(ctx.lang, "item_name")).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -239,11 +238,11 @@ async fn result_submit(
         .await;
     match r {
         Ok(_) => Ok(redirect(&format!("/screenings/{no}"))),
-        Err(e @ AppError::Invalid(..)) => {
-            let errors = errors_of(&e, ctx.lang, "test_name");
-            detail_view(&ctx, no, error_status(&e), errors).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid])?;
+            let errors = r.messages(ctx.lang, "test_name");
+            detail_view(&ctx, no, r.status(), errors).await
         }
-        Err(e) => Err(e),
     }
 }
 
