@@ -1041,6 +1041,17 @@ fn read_web(file: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The source of web module `name`: `src/web/name.rs`, or `src/web/name/mod.rs` for a
+/// module split into a folder (its route table stays in `mod.rs`).
+fn web_module(name: &str) -> String {
+    let dir = format!("{}/src/web", env!("CARGO_MANIFEST_DIR"));
+    if std::path::Path::new(&format!("{dir}/{name}")).is_dir() {
+        read_web(&format!("{name}/mod.rs"))
+    } else {
+        read_web(&format!("{name}.rs"))
+    }
+}
+
 /// The body of `fn name(cfg: &mut web::ServiceConfig)` in `src`: from its signature to
 /// the first line that is a closing brace at the start of a line.
 fn fn_body<'a>(src: &'a str, file: &str, name: &str) -> &'a str {
@@ -1116,7 +1127,7 @@ fn registered_routes() -> BTreeSet<String> {
                 .split_once("::")
                 .unwrap_or_else(|| panic!("configure target {target} is not module::function"));
             tables.push(format!("{file}::{func}"));
-            let src = read_web(&format!("{file}.rs"));
+            let src = web_module(file);
             for (method, path) in routes_in(fn_body(&src, file, func), &target) {
                 all.insert(format!("{method} {prefix}{path}"));
             }
@@ -1143,7 +1154,7 @@ fn registered_routes() -> BTreeSet<String> {
         if file == "mod" {
             continue;
         }
-        let src = std::fs::read_to_string(&path).expect("read");
+        let src = web_module(&file);
         for (i, _) in src.match_indices("(cfg: &mut web::ServiceConfig)") {
             let name = src[..i].rsplit("fn ").next().expect("fn name").trim();
             assert!(

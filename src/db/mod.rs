@@ -15,6 +15,7 @@ pub mod bulk;
 pub mod cases;
 pub mod demo;
 mod errors;
+pub mod health;
 pub mod lab_profile;
 pub mod nominations;
 pub mod reports;

@@ -96,12 +96,7 @@ pub struct Health {
 /// Liveness and the backend in use; 500 if the database does not answer.
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
 pub async fn healthz(st: web::Data<AppState>) -> AppResult<HttpResponse> {
-    st.db
-        .run(|c| {
-            use diesel::connection::SimpleConnection;
-            c.batch_execute("SELECT 1").map_err(AppError::from)
-        })
-        .await?;
+    st.db.run(crate::db::health::ping).await?;
     Ok(HttpResponse::Ok().json(Health {
         status: "ok",
         database: st.db.backend().name(),

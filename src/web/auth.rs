@@ -1,7 +1,7 @@
 //! Who is calling: extractors for the API (bearer token, or session cookie with the
 //! CSRF header) and for pages (session cookie, CSRF field on every form). Both look the
 //! session or token up in the database on every request, so one that ended on any
-//! instance is refused at once.
+//! instance is refused at once. A page's form is checked by `web::forms::CsrfForm`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -40,6 +40,20 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 pub fn csrf_token(req: &HttpRequest, st: &AppState) -> Option<String> {
     let c = req.cookie(CSRF_COOKIE)?;
     st.signer.check_csrf(c.value()).map(str::to_string)
+}
+
+/// Refuses a form whose CSRF field does not match the request's genuine CSRF cookie
+/// (a request without one has never been shown a form). Only `web::forms::CsrfForm`
+/// calls it.
+pub(crate) fn check_form_token(req: &HttpRequest, sent: &str) -> Result<(), AppError> {
+    let st = state(req)?;
+    match csrf_token(req, &st) {
+        Some(token) if !sent.is_empty() && sent == token => Ok(()),
+        _ => Err(AppError::Forbidden(Msg::new(
+            "表单已过期，请返回刷新后重试",
+            "The form has expired; go back, reload and try again",
+        ))),
+    }
 }
 
 /// The session secret of the request's genuine session cookie.
@@ -137,18 +151,6 @@ impl PageCtx {
     /// the login page).
     pub fn user(&self) -> Result<&Actor, AppError> {
         self.user.as_ref().ok_or_else(unauthenticated)
-    }
-
-    /// Refuses a form whose CSRF field does not match the cookie.
-    pub fn check_csrf(&self, sent: &str) -> Result<(), AppError> {
-        if self.new_csrf_cookie.is_none() && !sent.is_empty() && sent == self.csrf {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(Msg::new(
-                "表单已过期，请返回刷新后重试",
-                "The form has expired; go back, reload and try again",
-            )))
-        }
     }
 
     pub fn now(&self) -> chrono::NaiveDateTime {

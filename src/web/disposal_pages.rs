@@ -11,7 +11,8 @@ use serde::Deserialize;
 use crate::domain::disposal::StepKind;
 use crate::error::{AppError, AppResult};
 use crate::web::auth::PageCtx;
-use crate::web::pages::{error_status, errors_of, form_get, redirect, render, Nav};
+use crate::web::forms::{form_get, refusal, CsrfForm, FormMap, Shown};
+use crate::web::pages::{redirect, render, Nav};
 use crate::workflow::disposal::{
     self, Disposal, DisposalFilter, DisposalStats, EventInput, ExtensionInput, LaggingCase,
     PublicInfoInput, RateRow, Reminder, ReopenInput, StatsFilter,
@@ -233,16 +234,16 @@ async fn after_write(
 ) -> AppResult<HttpResponse> {
     match result {
         Ok(_) => Ok(redirect(&format!("/disposals/{id}"))),
-        Err(
-            e @ (AppError::Invalid(..)
-            | AppError::Conflict(_)
-            | AppError::Forbidden(_)
-            | AppError::BadRequest(_)),
-        ) => {
-            let errors = errors_of(&e, ctx.lang, field);
-            case_view(ctx, id, error_status(&e), errors).await
+        Err(e) => {
+            let shown = [
+                Shown::Invalid,
+                Shown::Conflict,
+                Shown::Forbidden,
+                Shown::BadRequest,
+            ];
+            let r = refusal(e, &shown)?;
+            case_view(ctx, id, r.status(), r.messages(ctx.lang, field)).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -257,9 +258,8 @@ fn flag(v: Option<&str>) -> Option<bool> {
 async fn event_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let Some(at) = local_input(form_get(&form, "at").unwrap_or("")) else {
@@ -292,9 +292,8 @@ async fn event_submit(
 async fn extension_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let Some(until) =
@@ -329,9 +328,8 @@ async fn extension_submit(
 async fn reopen_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let input = ReopenInput {
@@ -349,9 +347,8 @@ async fn reopen_submit(
 async fn publish_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let get = |k: &str| form_get(&form, k).unwrap_or("").to_string();
@@ -377,9 +374,8 @@ async fn publish_submit(
 async fn unpublish_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let input = ReopenInput {

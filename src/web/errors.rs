@@ -178,7 +178,7 @@ pub async fn not_found() -> Result<HttpResponse, AppError> {
     )))
 }
 
-fn bad_request(detail: String) -> actix_web::Error {
+pub(crate) fn bad_request(detail: String) -> actix_web::Error {
     AppError::BadRequest(Msg::new(
         format!("请求无法解析：{detail}"),
         format!("The request cannot be read: {detail}"),

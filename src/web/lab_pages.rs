@@ -9,8 +9,9 @@ use chrono::NaiveDate;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
+use crate::web::forms::{form_all, form_get, refusal, CsrfForm, FormMap, Shown};
 use crate::web::i18n::word;
-use crate::web::pages::{error_status, errors_of, field_messages, form_all, form_get, render, Nav};
+use crate::web::pages::{render, Nav};
 use crate::workflow::accounts::{self, User};
 use crate::workflow::approval;
 use crate::workflow::intake::{self, local_date, SampleFilter, SampleRow};
@@ -114,11 +115,7 @@ async fn worklist_page(ctx: PageCtx) -> AppResult<HttpResponse> {
 }
 
 /// One save for every filled row of the worklist.
-async fn worklist_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn worklist_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let ids = form_all(&form, "test_id");
     let mut rows = Vec::new();
@@ -179,16 +176,17 @@ async fn worklist_submit(
             Vec::new(),
             Vec::new(),
         ),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            let f = field_messages(&e, ctx.lang);
+        Err(e) => {
+            // Messages of rows go on their rows; one of the whole save above the list.
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict])?;
+            let f = r.field_messages(ctx.lang);
             let errs = if f.is_empty() {
-                vec![("results".to_string(), e.message().get(ctx.lang).to_string())]
+                r.messages(ctx.lang, "results")
             } else {
                 Vec::new()
             };
-            (error_status(&e), None, f, errs)
+            (r.status(), None, f, errs)
         }
-        Err(e) => return Err(e),
     };
     let mut lines = load_worklist(&ctx).await?;
     if status != StatusCode::OK {
@@ -259,9 +257,8 @@ async fn review_page(ctx: PageCtx) -> AppResult<HttpResponse> {
 async fn review_submit(
     ctx: PageCtx,
     path: web::Path<i64>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let input = ReviewInput {
@@ -285,11 +282,10 @@ async fn review_submit(
             )
             .await
         }
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let f = errors_of(&e, ctx.lang, "decision");
-            review_view(&ctx, error_status(&e), None, f).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Forbidden])?;
+            review_view(&ctx, r.status(), None, r.messages(ctx.lang, "decision")).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -343,11 +339,7 @@ async fn assign_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     assign_view(&ctx, StatusCode::OK, None, Vec::new()).await
 }
 
-async fn assign_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn assign_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let nos = form_all(&form, "sample_nos");
     let assignee = form_get(&form, "assignee_id").and_then(|v| v.parse::<i64>().ok());
@@ -376,11 +368,10 @@ async fn assign_submit(
                 .then(|| format!("{} · {}", word(lang, "common.saved"), ok.join("、")));
             assign_view(&ctx, StatusCode::OK, notice, errors).await
         }
-        Err(e @ AppError::Invalid(..)) => {
-            let f = field_messages(&e, ctx.lang);
+        Err(e) => {
+            let f = refusal(e, &[Shown::Invalid])?.field_messages(ctx.lang);
             assign_view(&ctx, StatusCode::UNPROCESSABLE_ENTITY, None, f).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -425,9 +416,8 @@ async fn approvals_page(ctx: PageCtx) -> AppResult<HttpResponse> {
 async fn approve_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    _form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let issuer = ctx.state.issuer();
@@ -448,11 +438,12 @@ async fn approve_submit(
             )
             .await
         }
-        Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let m = vec![("approve".to_string(), e.message().get(ctx.lang).to_string())];
-            approvals_view(&ctx, error_status(&e), None, m).await
+        Err(e) => {
+            // A refusal of the whole approval: no field of its own.
+            let r = refusal(e, &[Shown::Conflict, Shown::Forbidden])?;
+            let m = vec![("approve".to_string(), r.message(ctx.lang))];
+            approvals_view(&ctx, r.status(), None, m).await
         }
-        Err(e) => Err(e),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::sample::{EntityKind, PlanLevel, Stage, Storage};
 use crate::error::{AppError, AppResult, FieldErrors, Lang, Msg};
 use crate::web::auth::{ApiUser, PageCtx};
-use crate::web::pages::{form_all, form_get};
+use crate::web::forms::{form_all, form_get, CsrfForm, FormMap};
 use crate::web::AppState;
 use crate::workflow::intake::{self, SampleSheet};
 use crate::workflow::Actor;
@@ -360,11 +360,7 @@ pub async fn batch_pdf(
 }
 
 /// The sample list's "print the selected labels" button.
-async fn batch_pdf_form(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn batch_pdf_form(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let nos = form_all(&form, "sample_nos");
     let template = form_get(&form, "template").map(str::to_string);

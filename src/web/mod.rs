@@ -11,6 +11,7 @@ pub mod disposal_api;
 pub mod disposal_pages;
 pub mod errors;
 pub mod export;
+pub mod forms;
 pub mod headers;
 pub mod i18n;
 pub mod intake_api;

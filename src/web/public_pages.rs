@@ -11,7 +11,8 @@ use serde::Deserialize;
 use crate::domain::nomination::parse_tracking_code;
 use crate::error::{AppError, AppResult};
 use crate::web::auth::{cookie, PageCtx};
-use crate::web::pages::{error_status, errors_of, form_get, redirect, render, Nav};
+use crate::web::forms::{form_get, refusal, CsrfForm, FormMap, Shown};
+use crate::web::pages::{redirect, render, Nav};
 use crate::web::public_api::{
     check_nominate_rate, client_hash, device_hash, device_of_request, new_code, new_device_cookie,
     no_device, DEVICE_COOKIE,
@@ -109,9 +110,8 @@ async fn nominate_form(ctx: PageCtx) -> AppResult<HttpResponse> {
 async fn nominate_submit(
     ctx: PageCtx,
     req: HttpRequest,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let get = |k: &str| form_get(&form, k).unwrap_or("").to_string();
     let input = NominationInput {
         product: get("product"),
@@ -137,11 +137,12 @@ async fn nominate_submit(
             "/public/nominations/{}?new=1",
             n.tracking_code
         ))),
-        Err(e @ (AppError::Invalid(..) | AppError::RateLimited(_))) => {
-            let errors = errors_of(&e, ctx.lang, "product");
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::RateLimited])?;
+            let errors = r.messages(ctx.lang, "product");
             render(
                 &ctx,
-                error_status(&e),
+                r.status(),
                 &NominatePage {
                     nav: Nav::new(&ctx),
                     input,
@@ -150,7 +151,6 @@ async fn nominate_submit(
                 },
             )
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -262,9 +262,8 @@ async fn support_submit(
     ctx: PageCtx,
     req: HttpRequest,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    _form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     check_nominate_rate(&ctx.state, &req).await?;
     // The page that shows the button set the cookie; a browser without it (cookies off,
     // or a script) is refused with words, and nothing is counted.
@@ -394,11 +393,7 @@ async fn triage(ctx: PageCtx, q: web::Query<TriageQuery>) -> AppResult<HttpRespo
 
 /// The bulk form of the triage page: the ticked nominations (`id`, repeated) are
 /// marked as spam.
-async fn spam_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn spam_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let mut bad = false;
     let ids: Vec<i64> = form
@@ -425,20 +420,19 @@ async fn spam_submit(
     };
     match r {
         Ok(_) => Ok(redirect("/nominations")),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::NotFound(_))) => {
-            let errors = errors_of(&e, ctx.lang, "ids");
-            triage_view(&ctx, TriageQuery::default(), error_status(&e), errors).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::NotFound])?;
+            let errors = r.messages(ctx.lang, "ids");
+            triage_view(&ctx, TriageQuery::default(), r.status(), errors).await
         }
-        Err(e) => Err(e),
     }
 }
 
 async fn triage_submit(
     ctx: PageCtx,
     path: web::Path<(i64, String)>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let (id, action) = path.into_inner();
     let decision = match action.as_str() {
@@ -463,10 +457,10 @@ async fn triage_submit(
         .await;
     match r {
         Ok(_) => Ok(redirect("/nominations")),
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            let errors = errors_of(&e, ctx.lang, "note");
-            triage_view(&ctx, TriageQuery::default(), error_status(&e), errors).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict])?;
+            let errors = r.messages(ctx.lang, "note");
+            triage_view(&ctx, TriageQuery::default(), r.status(), errors).await
         }
-        Err(e) => Err(e),
     }
 }

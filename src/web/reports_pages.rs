@@ -14,9 +14,10 @@ use crate::domain::states::ReportStatus;
 use crate::error::{AppError, AppResult};
 use crate::web::api::Paging;
 use crate::web::auth::PageCtx;
+use crate::web::forms::{form_all, form_get, refusal, CsrfForm, FormMap, Shown};
 use crate::web::i18n::url_encode;
 use crate::web::labels::pdf_response;
-use crate::web::pages::{error_status, errors_of, form_all, form_get, redirect, render, Nav};
+use crate::web::pages::{redirect, render, Nav};
 use crate::web::reports_api::{batch_response, check_rate, date_param, CodeQuery};
 use crate::workflow::intake::local_date;
 use crate::workflow::report_batch::{self, Batch, BatchInput};
@@ -140,8 +141,10 @@ async fn list_page(ctx: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResp
         .await;
     let (reports, total, errors) = match result {
         Ok((r, t)) => (r, t, Vec::new()),
-        Err(e @ AppError::Invalid(..)) => (Vec::new(), 0, errors_of(&e, ctx.lang, "filter")),
-        Err(e) => return Err(e),
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid])?;
+            (Vec::new(), 0, r.messages(ctx.lang, "filter"))
+        }
     };
     let query = [
         ("status", q.status.clone().unwrap_or_default()),
@@ -181,11 +184,7 @@ async fn list_page(ctx: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResp
 
 // ---------------------------------------------------------------- batch
 
-async fn batch_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn batch_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let input = BatchInput {
         report_nos: form_all(&form, "report_nos"),
@@ -367,9 +366,8 @@ async fn notice_pdf(
 async fn revoke_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let input = RevokeInput {
@@ -394,20 +392,19 @@ async fn revoke_submit(
             let to = out.reissued.map_or(no, |r| r.report_no);
             Ok(redirect(&format!("/reports/{to}")))
         }
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let errors = errors_of(&e, ctx.lang, "reason");
-            report_view(&ctx, no, error_status(&e), None, errors, typed).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Forbidden])?;
+            let errors = r.messages(ctx.lang, "reason");
+            report_view(&ctx, no, r.status(), None, errors, typed).await
         }
-        Err(e) => Err(e),
     }
 }
 
 async fn publish_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let publish = form_get(&form, "publish") != Some("no");
@@ -424,11 +421,11 @@ async fn publish_submit(
             let back = form_get(&form, "back").filter(|b| b.starts_with("/reports"));
             Ok(redirect(back.unwrap_or(&format!("/reports/{no}"))))
         }
-        Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let errors = errors_of(&e, ctx.lang, "publish");
-            report_view(&ctx, no, error_status(&e), None, errors, Default::default()).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Conflict, Shown::Forbidden])?;
+            let errors = r.messages(ctx.lang, "publish");
+            report_view(&ctx, no, r.status(), None, errors, Default::default()).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -474,11 +471,7 @@ async fn lab_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     lab_view(&ctx, StatusCode::OK, None, None, Vec::new()).await
 }
 
-async fn lab_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn lab_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let g = |k: &str| form_get(&form, k).unwrap_or("").to_string();
     let input = LabProfileInput {
@@ -515,11 +508,11 @@ async fn lab_submit(
             let saved = crate::web::i18n::word(ctx.lang, "common.saved").to_string();
             lab_view(&ctx, StatusCode::OK, None, Some(saved), Vec::new()).await
         }
-        Err(e @ (AppError::Invalid(..) | AppError::Conflict(_))) => {
-            let errors = errors_of(&e, ctx.lang, "name");
-            lab_view(&ctx, error_status(&e), Some(typed), None, errors).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid, Shown::Conflict])?;
+            let errors = r.messages(ctx.lang, "name");
+            lab_view(&ctx, r.status(), Some(typed), None, errors).await
         }
-        Err(e) => Err(e),
     }
 }
 

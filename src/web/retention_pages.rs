@@ -12,8 +12,9 @@ use crate::domain::role::Role;
 use crate::domain::sample::parse_scan;
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
+use crate::web::forms::{form_get, refusal, CsrfForm, FormMap, Shown};
 use crate::web::i18n::word;
-use crate::web::pages::{error_status, errors_of, form_get, render, Nav};
+use crate::web::pages::{render, Nav};
 use crate::workflow::intake::local_date;
 use crate::workflow::retention::{self, RetentionInput, RetentionLine, DEFAULT_WITHIN_DAYS};
 
@@ -67,13 +68,8 @@ fn line(lang: Lang, l: RetentionLine, today: NaiveDate) -> Line {
     }
 }
 
-/// A refusal the page shows next to the form; anything else becomes the error page.
-fn shown_on_page(e: &AppError) -> bool {
-    matches!(
-        e,
-        AppError::Invalid(..) | AppError::Conflict(_) | AppError::NotFound(_)
-    )
-}
+/// The refusals the page shows next to the form; anything else becomes the error page.
+const SHOWN: &[Shown] = &[Shown::Invalid, Shown::Conflict, Shown::NotFound];
 
 #[derive(Deserialize)]
 struct PageQuery {
@@ -133,11 +129,7 @@ async fn retention_page(ctx: PageCtx, q: web::Query<PageQuery>) -> AppResult<Htt
 }
 
 /// Records the place of the backup portion named by a scan or a sample number.
-async fn record_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn record_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let scan = form_get(&form, "scan").unwrap_or("").to_string();
     let place = form_get(&form, "place").unwrap_or("").to_string();
@@ -147,9 +139,10 @@ async fn record_submit(
             "scan",
             Msg::new("无法识别的扫码内容", "is not a sample label or number"),
         );
+        let r = refusal(e, SHOWN)?;
         let v = View {
-            errors: errors_of(&e, lang, "scan"),
-            status: error_status(&e),
+            errors: r.messages(lang, "scan"),
+            status: r.status(),
             scan,
             place,
             ..View::empty()
@@ -184,17 +177,17 @@ async fn record_submit(
             };
             show(&ctx, DEFAULT_WITHIN_DAYS, v).await
         }
-        Err(e) if shown_on_page(&e) => {
+        Err(e) => {
+            let r = refusal(e, SHOWN)?;
             let v = View {
-                errors: errors_of(&e, lang, "scan"),
-                status: error_status(&e),
+                errors: r.messages(lang, "scan"),
+                status: r.status(),
                 scan,
                 place,
                 ..View::empty()
             };
             show(&ctx, DEFAULT_WITHIN_DAYS, v).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -202,9 +195,8 @@ async fn record_submit(
 async fn discard_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let reason = form_get(&form, "reason").unwrap_or("").to_string();
@@ -225,17 +217,18 @@ async fn discard_submit(
             };
             show(&ctx, DEFAULT_WITHIN_DAYS, v).await
         }
-        Err(e) if shown_on_page(&e) => {
+        Err(e) => {
+            let r = refusal(e, SHOWN)?;
             let v = View {
-                errors: errors_of(&e, lang, "")
+                errors: r
+                    .messages(lang, "")
                     .into_iter()
                     .map(|(field, m)| (format!("{no} {field}").trim().to_string(), m))
                     .collect(),
-                status: error_status(&e),
+                status: r.status(),
                 ..View::empty()
             };
             show(&ctx, DEFAULT_WITHIN_DAYS, v).await
         }
-        Err(e) => Err(e),
     }
 }

@@ -6,9 +6,10 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::web::auth::{ApiUser, PageCtx};
-use crate::web::pages::{error_status, errors_of, form_get, redirect, render, Nav};
+use crate::web::forms::{form_get, refusal, CsrfForm, FormMap, Shown};
+use crate::web::pages::{redirect, render, Nav};
 use crate::web::AppState;
 use crate::workflow::screening::{self, Screening, ScreeningInput, ScreeningResultInput};
 
@@ -154,11 +155,7 @@ async fn list_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     list_view(&ctx, StatusCode::OK, Vec::new()).await
 }
 
-async fn register_submit(
-    ctx: PageCtx,
-    form: web::Form<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
+async fn register_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let get = |k: &str| form_get(&form, k).unwrap_or("").to_string();
     let input = ScreeningInput {
@@ -174,11 +171,10 @@ async fn register_submit(
         .await;
     match r {
         Ok(s) => Ok(redirect(&format!("/screenings/{}", s.screening_no))),
-        Err(e @ AppError::Invalid(..)) => {
-            let errors = errors_of(&e, ctx.lang, "item_name");
-            list_view(&ctx, error_status(&e), errors).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid])?;
+            list_view(&ctx, r.status(), r.messages(ctx.lang, "item_name")).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -222,9 +218,8 @@ async fn detail_page(ctx: PageCtx, path: web::Path<String>) -> AppResult<HttpRes
 async fn result_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    ctx.check_csrf(form_get(&form, "csrf").unwrap_or(""))?;
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let get = |k: &str| form_get(&form, k).unwrap_or("").to_string();
@@ -243,11 +238,11 @@ async fn result_submit(
         .await;
     match r {
         Ok(_) => Ok(redirect(&format!("/screenings/{no}"))),
-        Err(e @ AppError::Invalid(..)) => {
-            let errors = errors_of(&e, ctx.lang, "test_name");
-            detail_view(&ctx, no, error_status(&e), errors).await
+        Err(e) => {
+            let r = refusal(e, &[Shown::Invalid])?;
+            let errors = r.messages(ctx.lang, "test_name");
+            detail_view(&ctx, no, r.status(), errors).await
         }
-        Err(e) => Err(e),
     }
 }
 
