@@ -10,9 +10,16 @@
 
 pub mod backup;
 pub mod bulk;
+pub mod entities;
 mod errors;
+pub mod plans;
+pub mod reference;
+pub mod retention;
 pub mod rollups;
+pub mod samples;
 pub mod schema;
+pub mod screening;
+pub mod sequences;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;

@@ -1315,7 +1315,7 @@ async fn holidays_submit(ctx: PageCtx, form: web::Form<HolidayForm>) -> AppResul
     let result = ctx
         .state
         .db
-        .run(move |c| reference::load_calendar_year(c, now, &actor, year, &s, &t))
+        .run(move |c| crate::workflow::calendar::load_year(c, now, &actor, year, &s, &t))
         .await;
     let (errors, notice) = match result {
         Ok(n) => (

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod disposal;
 pub mod intake;
 pub mod lab;

@@ -1,0 +1,1 @@
+//! Retained portions (留样).

@@ -1,0 +1,1 @@
+//! Rapid screenings (快检).
