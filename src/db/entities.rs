@@ -101,6 +101,14 @@ pub fn update(
     .execute(conn)?)
 }
 
+/// The entity with id `id` (a missing one is a 404).
+pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Entity> {
+    Ok(entities::table
+        .find(id)
+        .select(Entity::as_select())
+        .first(conn)?)
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<Entity>> {
     Ok(entities::table
         .find(id)

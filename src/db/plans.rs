@@ -111,6 +111,14 @@ pub fn update(
     )
 }
 
+/// The plan with id `id` (a missing one is a 404).
+pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Plan> {
+    Ok(plans::table
+        .find(id)
+        .select(Plan::as_select())
+        .first(conn)?)
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<Plan>> {
     Ok(plans::table
         .find(id)

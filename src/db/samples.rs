@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::schema::{sample_samplers, samples, users};
 use super::DbConnection;
 use crate::domain::local_time::utc_of_local_midnight as start_of_local_day;
-use crate::domain::region::RegionCode;
+use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::sample::SampleStatus;
 use crate::error::AppResult;
 
@@ -422,4 +422,19 @@ pub fn list(
         .select(SampleRow::as_select())
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// The sample with id `id`.
+pub fn by_id(conn: &mut DbConnection, id: i64) -> AppResult<SampleRow> {
+    Ok(samples::table
+        .find(id)
+        .select(SampleRow::as_select())
+        .first(conn)?)
+}
+
+impl SampleRow {
+    /// Whether the sample's region lies within `scope` (`None`: the whole province).
+    pub fn in_scope(&self, scope: Option<&RegionCode>) -> bool {
+        RegionCode::parse(&self.region_code).is_ok_and(|r| scope_covers(scope, &r))
+    }
 }

@@ -10,7 +10,6 @@ use super::{local_date, to_json, to_local, SampleRow};
 use crate::db::samples::{NewSample, SampleValues};
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::calendar::Deadline;
-use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
 use crate::domain::sample::{sample_no, transition, Conclusion, SampleAction, SampleStatus};
 use crate::error::{AppError, AppResult, Msg};
@@ -169,6 +168,19 @@ impl CheckedSample {
     }
 }
 
+impl Sample {
+    /// Whether the sample is still `registered` (not yet at the lab): the page shows its
+    /// delivery deadline rather than its report deadline.
+    pub fn is_registered(&self) -> bool {
+        self.status.parse() == Ok(SampleStatus::Registered)
+    }
+
+    /// Whether the sample's conclusion is non-compliant.
+    pub fn is_non_compliant(&self) -> bool {
+        self.conclusion.parse() == Ok(Conclusion::NonCompliant)
+    }
+}
+
 pub(super) fn load_row(conn: &mut DbConnection, sample_no: &str) -> AppResult<SampleRow> {
     db::samples::by_no(conn, sample_no)?.ok_or_else(|| AppError::not_found("样品", "Sample"))
 }
@@ -180,9 +192,7 @@ pub fn visible_row(
     sample_no: &str,
 ) -> AppResult<SampleRow> {
     let row = load_row(conn, sample_no.trim())?;
-    let inside =
-        RegionCode::parse(&row.region_code).is_ok_and(|r| scope_covers(actor.region.as_ref(), &r));
-    if inside {
+    if row.in_scope(actor.region.as_ref()) {
         Ok(row)
     } else {
         Err(AppError::not_found("样品", "Sample"))

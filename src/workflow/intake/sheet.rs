@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 
 use super::{get_sample, Entity, Plan, Sample};
 use crate::db::{self, write_tx, DbConnection};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::workflow::audit::{self, Change};
 use crate::workflow::Actor;
 
@@ -28,10 +28,8 @@ pub fn sample_sheet(
     sample_no: &str,
 ) -> AppResult<SampleSheet> {
     let sample = get_sample(conn, actor, sample_no)?;
-    let plan = db::plans::find(conn, sample.plan_id)?
-        .ok_or_else(|| AppError::internal("the sample's plan is missing"))?;
-    let entity = db::entities::find(conn, sample.entity_id)?
-        .ok_or_else(|| AppError::internal("the sample's entity is missing"))?;
+    let plan = db::plans::get(conn, sample.plan_id)?;
+    let entity = db::entities::get(conn, sample.entity_id)?;
     let category_name = db::reference::category_name(conn, &sample.category_code)?;
     let plan_region_name = db::reference::region_name(conn, &plan.region_code)?;
     let names = db::samples::user_names(conn, &sample.sampler_ids)?;

@@ -68,6 +68,13 @@ impl TestItemRow {
     }
 }
 
+impl TestItem {
+    /// Whether the limit was checked against the standard's text.
+    pub fn is_verified(&self) -> bool {
+        self.verification == VERIFIED
+    }
+}
+
 pub fn list_test_items(
     conn: &mut DbConnection,
     category: Option<&str>,
@@ -185,12 +192,9 @@ where
 }
 
 const LIMIT_KINDS: [&str; 5] = ["max", "min", "range", "not_detected", "qualitative"];
-const VERIFICATIONS: [&str; 4] = [
-    "verified",
-    "unverified_limit",
-    "unverified",
-    "admin_entered",
-];
+/// The verification of a limit checked against the standard's text.
+const VERIFIED: &str = "verified";
+const VERIFICATIONS: [&str; 4] = [VERIFIED, "unverified_limit", "unverified", "admin_entered"];
 
 /// The checked values of a test item, ready to store.
 struct CheckedItem {

@@ -129,6 +129,13 @@ pub struct Holiday {
     pub name: String,
 }
 
+impl Holiday {
+    /// Whether the day is an adjusted working day (调休) rather than a holiday.
+    pub fn is_workday(&self) -> bool {
+        self.kind.parse() == Ok(DayKind::Workday)
+    }
+}
+
 /// January 1st and December 31st of `year`, if it is a year chrono can hold.
 fn year_bounds(year: i32) -> Option<(NaiveDate, NaiveDate)> {
     Some((
