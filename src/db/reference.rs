@@ -57,7 +57,16 @@ pub fn region_exists(conn: &mut DbConnection, code: &str) -> AppResult<bool> {
     Ok(n > 0)
 }
 
-/// The Chinese name of region `code`.
+/// The Chinese name of region `code`, if there is one.
+pub fn find_region_name(conn: &mut DbConnection, code: &str) -> AppResult<Option<String>> {
+    Ok(regions::table
+        .find(code)
+        .select(regions::name_zh)
+        .first(conn)
+        .optional()?)
+}
+
+/// The Chinese name of region `code` (a missing one is a 404).
 pub fn region_name(conn: &mut DbConnection, code: &str) -> AppResult<String> {
     Ok(regions::table
         .find(code)

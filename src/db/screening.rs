@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{regions, screening_results, screenings, users};
+use super::schema::{screening_results, screenings, users};
 use super::DbConnection;
 use crate::domain::region::RegionCode;
 use crate::error::AppResult;
@@ -61,15 +61,6 @@ pub fn user_name(conn: &mut DbConnection, id: i64) -> AppResult<Option<String>> 
     Ok(users::table
         .find(id)
         .select(users::display_name)
-        .first(conn)
-        .optional()?)
-}
-
-/// The Chinese name of region `code`, if there is one.
-pub fn region_name(conn: &mut DbConnection, code: &str) -> AppResult<Option<String>> {
-    Ok(regions::table
-        .find(code)
-        .select(regions::name_zh)
         .first(conn)
         .optional()?)
 }

@@ -103,7 +103,7 @@ fn view(conn: &mut DbConnection, row: Row) -> AppResult<Screening> {
             recorded_at: to_local(at),
         });
     }
-    let region_name = db::screening::region_name(conn, &row.region_code)?.unwrap_or_default();
+    let region_name = db::reference::find_region_name(conn, &row.region_code)?.unwrap_or_default();
     Ok(Screening {
         screening_no: row.screening_no,
         item_name: row.item_name,
