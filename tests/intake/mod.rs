@@ -8,9 +8,11 @@ use crate::support::{Backend, TestApp};
 use crate::Test;
 
 mod labels;
+mod numbers;
 use labels::{
     a_batch_of_50_samples_prints_200_labels_in_order, labels_come_four_per_sample_in_every_format,
 };
+use numbers::sequence_counters_count_from_one_per_key_and_a_rollback_gives_the_number_back;
 
 pub const TESTS: &[Test] = crate::tests![
     a_supervisor_creates_plans_and_a_sampler_cannot,
@@ -28,6 +30,7 @@ pub const TESTS: &[Test] = crate::tests![
     a_deadline_into_an_unloaded_year_is_provisional_until_the_year_is_loaded,
     labels_come_four_per_sample_in_every_format,
     a_batch_of_50_samples_prints_200_labels_in_order,
+    sequence_counters_count_from_one_per_key_and_a_rollback_gives_the_number_back,
 ];
 
 /// A plan, an entity in 城西区 (630104), two samplers and the first one's token.
