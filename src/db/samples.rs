@@ -9,7 +9,7 @@ use super::DbConnection;
 use crate::domain::local_time::utc_of_local_midnight as start_of_local_day;
 use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::sample::SampleStatus;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = samples)]
@@ -66,6 +66,19 @@ pub fn by_no(conn: &mut DbConnection, sample_no: &str) -> AppResult<Option<Sampl
         .select(SampleRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The sample numbered `sample_no` if its region lies within `scope` (`None`: the whole
+/// province); a sample outside it is as missing as one that does not exist (404), so a
+/// scoped user cannot learn which numbers exist elsewhere.
+pub fn visible_by_no(
+    conn: &mut DbConnection,
+    scope: Option<&RegionCode>,
+    sample_no: &str,
+) -> AppResult<SampleRow> {
+    by_no(conn, sample_no.trim())?
+        .filter(|s| s.in_scope(scope))
+        .ok_or_else(|| AppError::not_found("样品", "Sample"))
 }
 
 /// The samplers of a sample, in the order they were named.

@@ -102,9 +102,7 @@ fn load(conn: &mut DbConnection, sample_id: i64) -> AppResult<Option<RetentionRo
 
 /// A sample the actor may see (its region within the actor's scope), else 404.
 fn visible_row(conn: &mut DbConnection, actor: &Actor, sample_no: &str) -> AppResult<SampleRow> {
-    db::samples::by_no(conn, sample_no.trim())?
-        .filter(|s| s.in_scope(actor.region.as_ref()))
-        .ok_or_else(|| AppError::not_found("样品", "Sample"))
+    db::samples::visible_by_no(conn, actor.region.as_ref(), sample_no)
 }
 
 fn no_retention() -> AppError {

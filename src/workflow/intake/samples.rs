@@ -191,12 +191,7 @@ pub fn visible_row(
     actor: &Actor,
     sample_no: &str,
 ) -> AppResult<SampleRow> {
-    let row = load_row(conn, sample_no.trim())?;
-    if row.in_scope(actor.region.as_ref()) {
-        Ok(row)
-    } else {
-        Err(AppError::not_found("样品", "Sample"))
-    }
+    db::samples::visible_by_no(conn, actor.region.as_ref(), sample_no)
 }
 
 pub fn get_sample(conn: &mut DbConnection, actor: &Actor, sample_no: &str) -> AppResult<Sample> {
