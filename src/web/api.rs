@@ -451,7 +451,7 @@ pub async fn load_calendar_year(
     let n = st
         .db
         .run(move |c| {
-            reference::load_calendar_year(c, now, &actor, year, &input.source, &input.csv)
+            crate::workflow::calendar::load_year(c, now, &actor, year, &input.source, &input.csv)
         })
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "year": year, "days": n })))

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod approval;
 pub mod audit;
+pub mod calendar;
 pub mod case_reports;
 pub mod disposal;
 pub mod intake;

@@ -10,41 +10,25 @@
 //! as discardable.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use diesel::dsl::{not, sql};
-use diesel::sql_types::Bool;
-
-use crate::db::schema::{disposal_cases, plans, retentions, samples};
-use crate::db::{write_tx, DbConnection};
+use crate::db::samples::SampleRow;
+use crate::db::{self, write_tx, DbConnection};
 use crate::domain::calendar::add_calendar_days;
+use crate::domain::disposal::CaseStatus;
+use crate::domain::local_time::{local_date, to_local};
 use crate::domain::retention;
 use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind, RuleUnit};
 use crate::domain::sample::{Conclusion, SampleStatus};
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::intake::{self, local_date, to_local, SampleRow};
-use crate::workflow::reference::get_profile;
 use crate::workflow::{clean_text, Actor};
+
+pub use crate::db::retention::{RetentionRow, HELD_BY_CASE};
 
 /// How long "what may be discarded this week" looks ahead, in days.
 pub const DEFAULT_WITHIN_DAYS: i64 = 7;
-
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = retentions)]
-pub struct RetentionRow {
-    pub sample_id: i64,
-    pub place: String,
-    pub keep_until: Option<NaiveDate>,
-    pub recorded_by: i64,
-    pub recorded_at: NaiveDateTime,
-    pub discarded_at: Option<NaiveDateTime>,
-    pub discarded_by: Option<i64>,
-    pub discard_reason: Option<String>,
-    pub version: i32,
-}
 
 /// The retention of a sample's backup portion, as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -113,11 +97,12 @@ pub struct DiscardInput {
 }
 
 fn load(conn: &mut DbConnection, sample_id: i64) -> AppResult<Option<RetentionRow>> {
-    Ok(retentions::table
-        .find(sample_id)
-        .select(RetentionRow::as_select())
-        .first(conn)
-        .optional()?)
+    db::retention::find(conn, sample_id)
+}
+
+/// A sample the actor may see (its region within the actor's scope), else 404.
+fn visible_row(conn: &mut DbConnection, actor: &Actor, sample_no: &str) -> AppResult<SampleRow> {
+    db::samples::visible_by_no(conn, actor.region.as_ref(), sample_no)
 }
 
 fn no_retention() -> AppError {
@@ -176,12 +161,10 @@ fn keep_until_of(conn: &mut DbConnection, s: &SampleRow) -> AppResult<Result<Nai
         return Ok(Err(NotYet::NoConclusion));
     };
     let domain: Domain = s.domain.parse().map_err(AppError::internal)?;
-    let kind: String = plans::table
-        .find(s.plan_id)
-        .select(plans::kind)
-        .first(conn)?;
-    let kind: PlanKind = kind.parse().map_err(AppError::internal)?;
-    let months = get_profile(conn, domain, kind)?.and_then(|p| {
+    let kind: PlanKind = db::plans::kind_of(conn, s.plan_id)?
+        .parse()
+        .map_err(AppError::internal)?;
+    let months = db::reference::get_profile(conn, domain, kind)?.and_then(|p| {
         p.profile()
             .get(key)
             .filter(|r| r.unit == RuleUnit::Months)
@@ -199,41 +182,9 @@ fn keep_until_of(conn: &mut DbConnection, s: &SampleRow) -> AppResult<Result<Nai
     )))
 }
 
-/// A disposal case (row of `disposal_cases`) that needs the sample's backup portion: it
-/// is open, or a re-examination was requested and has neither a result nor a refusal
-/// (requested, or accepted and not yet tested). The backup portion is what the
-/// re-examination tests, so it is kept until the case is closed and no re-examination
-/// is pending, whatever its keep-until date says. Each re-examination step is recorded
-/// at most once per case (`domain::disposal::check_event`). One SQL predicate, so the
-/// discard and the list cannot disagree.
-pub const HELD_BY_CASE: &str = "(disposal_cases.status = 'open' OR (\
-EXISTS (SELECT 1 FROM disposal_events r WHERE r.case_id = disposal_cases.id \
-AND r.kind = 'recheck_requested') \
-AND NOT EXISTS (SELECT 1 FROM disposal_events d WHERE d.case_id = disposal_cases.id \
-AND (d.kind = 'recheck_result' OR (d.kind = 'recheck_accepted' AND d.accepted = false)))))";
-
-/// The first disposal case of the sample that still needs its backup portion
-/// ([`HELD_BY_CASE`]): its number, report number and status.
-fn holding_case(
-    conn: &mut DbConnection,
-    sample_id: i64,
-) -> AppResult<Option<(i64, String, String)>> {
-    Ok(disposal_cases::table
-        .filter(disposal_cases::sample_id.eq(sample_id))
-        .filter(sql::<Bool>(HELD_BY_CASE))
-        .order(disposal_cases::id.asc())
-        .select((
-            disposal_cases::id,
-            disposal_cases::report_no,
-            disposal_cases::status,
-        ))
-        .first(conn)
-        .optional()?)
-}
-
 /// The refusal to discard a backup portion that case `id` still needs.
 fn held_by(id: i64, report_no: &str, status: &str) -> AppError {
-    if status == "open" {
+    if status.parse::<CaseStatus>() == Ok(CaseStatus::Open) {
         AppError::Conflict(Msg::new(
             format!(
                 "该样品的核查处置案件 #{id}（报告 {report_no}）尚未结案，复检备份样品须保留至结案后方可处理"
@@ -280,7 +231,7 @@ pub fn set_place(
             }
         })
         .map_err(|m| AppError::field("place", m))?;
-    let s = intake::visible_row(conn, actor, sample_no)?;
+    let s = visible_row(conn, actor, sample_no)?;
     if s.backup_quantity.is_none() {
         return Err(AppError::Conflict(Msg::new(
             "该样品没有复检备份样品（如风险监测），无需留样",
@@ -315,41 +266,27 @@ pub fn set_place(
         let keep_until = match existing.as_ref().and_then(|r| r.keep_until) {
             Some(d) => Some(d),
             None => {
-                let fresh = intake::visible_row(conn, actor, &s.sample_no)?;
+                let fresh = visible_row(conn, actor, &s.sample_no)?;
                 keep_until_of(conn, &fresh)?.ok()
             }
         };
         match &existing {
             Some(row) => {
-                let n = diesel::update(
-                    retentions::table
-                        .find(s.id)
-                        .filter(retentions::version.eq(row.version))
-                        .filter(retentions::discarded_at.is_null()),
-                )
-                .set((
-                    retentions::place.eq(&place),
-                    retentions::keep_until.eq(keep_until),
-                    retentions::recorded_by.eq(recorder),
-                    retentions::recorded_at.eq(now),
-                    retentions::version.eq(row.version + 1),
-                ))
-                .execute(conn)?;
+                let n = db::retention::move_place(
+                    conn,
+                    s.id,
+                    row.version,
+                    &place,
+                    keep_until,
+                    recorder,
+                    now,
+                )?;
                 if n != 1 {
                     return Err(AppError::stale());
                 }
             }
             None => {
-                diesel::insert_into(retentions::table)
-                    .values((
-                        retentions::sample_id.eq(s.id),
-                        retentions::place.eq(&place),
-                        retentions::keep_until.eq(keep_until),
-                        retentions::recorded_by.eq(recorder),
-                        retentions::recorded_at.eq(now),
-                        retentions::version.eq(1),
-                    ))
-                    .execute(conn)?;
+                db::retention::insert(conn, s.id, &place, keep_until, recorder, now)?;
             }
         }
         let row = load(conn, s.id)?.ok_or_else(no_retention)?;
@@ -372,7 +309,7 @@ pub fn set_place(
 
 /// The retention of a sample the actor may see; 404 if none was recorded.
 pub fn get(conn: &mut DbConnection, actor: &Actor, sample_no: &str) -> AppResult<Retention> {
-    let s = intake::visible_row(conn, actor, sample_no)?;
+    let s = visible_row(conn, actor, sample_no)?;
     let row = load(conn, s.id)?.ok_or_else(no_retention)?;
     Ok(row.to_retention(&s.sample_no))
 }
@@ -393,26 +330,14 @@ pub fn refresh_keep_until(
     if row.discarded_at.is_some() {
         return Ok(());
     }
-    let s: SampleRow = samples::table
-        .find(sample_id)
-        .select(SampleRow::as_select())
-        .first(conn)?;
+    let s = db::samples::by_id(conn, sample_id)?;
     let Ok(keep_until) = keep_until_of(conn, &s)? else {
         return Ok(());
     };
     if row.keep_until == Some(keep_until) {
         return Ok(());
     }
-    let n = diesel::update(
-        retentions::table
-            .find(sample_id)
-            .filter(retentions::version.eq(row.version)),
-    )
-    .set((
-        retentions::keep_until.eq(Some(keep_until)),
-        retentions::version.eq(row.version + 1),
-    ))
-    .execute(conn)?;
+    let n = db::retention::set_keep_until(conn, sample_id, row.version, keep_until)?;
     if n != 1 {
         return Err(AppError::stale());
     }
@@ -447,7 +372,7 @@ pub fn discard(
     actor.require(&[Role::Custodian])?;
     let by = actor.id.ok_or_else(AppError::forbidden)?;
     let reason = clean_text(&reason, 1000, true).map_err(|m| AppError::field("reason", m))?;
-    let s = intake::visible_row(conn, actor, sample_no)?;
+    let s = visible_row(conn, actor, sample_no)?;
     write_tx(conn, |conn| {
         let row = load(conn, s.id)?.ok_or_else(no_retention)?;
         if row.discarded_at.is_some() {
@@ -456,11 +381,11 @@ pub fn discard(
         let keep_until = match row.keep_until {
             Some(d) => d,
             None => {
-                let fresh = intake::visible_row(conn, actor, &s.sample_no)?;
+                let fresh = visible_row(conn, actor, &s.sample_no)?;
                 keep_until_of(conn, &fresh)?.map_err(|why| why.refusal())?
             }
         };
-        if let Some((id, report_no, status)) = holding_case(conn, s.id)? {
+        if let Some((id, report_no, status)) = db::retention::holding_case(conn, s.id)? {
             return Err(held_by(id, &report_no, &status));
         }
         let today = local_date(now);
@@ -472,20 +397,7 @@ pub fn discard(
                 ),
             )));
         }
-        let n = diesel::update(
-            retentions::table
-                .find(s.id)
-                .filter(retentions::version.eq(row.version))
-                .filter(retentions::discarded_at.is_null()),
-        )
-        .set((
-            retentions::keep_until.eq(Some(keep_until)),
-            retentions::discarded_at.eq(Some(now)),
-            retentions::discarded_by.eq(Some(by)),
-            retentions::discard_reason.eq(Some(&reason)),
-            retentions::version.eq(row.version + 1),
-        ))
-        .execute(conn)?;
+        let n = db::retention::discard(conn, s.id, row.version, keep_until, by, &reason, now)?;
         if n != 1 {
             return Err(AppError::stale());
         }
@@ -527,26 +439,7 @@ pub fn discardable(
         ));
     }
     let until = add_calendar_days(local_date(now), within_days);
-    let mut q = retentions::table
-        .inner_join(samples::table)
-        .filter(retentions::discarded_at.is_null())
-        .filter(retentions::keep_until.le(until))
-        .filter(not(sql::<Bool>(&format!(
-            "EXISTS (SELECT 1 FROM disposal_cases WHERE disposal_cases.sample_id = samples.id AND {HELD_BY_CASE})"
-        ))))
-        .into_boxed();
-    if let Some(scope) = &actor.region {
-        q = q.filter(samples::region_code.like(format!("{}%", scope.like_prefix())));
-    }
-    let rows: Vec<(RetentionRow, String, String, String)> = q
-        .order((retentions::keep_until.asc(), samples::sample_no.asc()))
-        .select((
-            RetentionRow::as_select(),
-            samples::sample_no,
-            samples::product_name,
-            samples::conclusion,
-        ))
-        .load(conn)?;
+    let rows = db::retention::discardable(conn, until, actor.region.as_ref())?;
     Ok(rows
         .into_iter()
         .map(|(r, sample_no, product_name, conclusion)| RetentionLine {

@@ -4,17 +4,16 @@
 //! disposal case, and it never enters the sampling statistics.
 
 use chrono::{Datelike, NaiveDateTime};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::schema::{regions, screening_results, screenings, users};
-use crate::db::{write_tx, DbConnection};
+use crate::db::screening::{NewResult, ScreeningRecord as Row};
+use crate::db::{self, write_tx, DbConnection};
 use crate::documents::screening::{render_screening_slip, ScreeningRow, ScreeningSlip};
+use crate::domain::local_time::{local_date, to_local};
 use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::intake::{local_date, to_local};
 use crate::workflow::reports::lab_profile;
 use crate::workflow::{clean_text, Actor};
 
@@ -74,18 +73,6 @@ pub struct Screening {
     pub not_a_statutory_report: bool,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = screenings)]
-struct Row {
-    id: i64,
-    screening_no: String,
-    item_name: String,
-    item_source: String,
-    region_code: String,
-    received_by: i64,
-    received_at: NaiveDateTime,
-}
-
 const ROLES: [Role; 3] = [Role::Custodian, Role::Technician, Role::Supervisor];
 
 /// The Chinese word of a verdict; `None` for anything else.
@@ -99,27 +86,11 @@ pub fn verdict_text(v: &str) -> Option<&'static str> {
 }
 
 fn name_of(conn: &mut DbConnection, id: i64) -> AppResult<String> {
-    Ok(users::table
-        .find(id)
-        .select(users::display_name)
-        .first(conn)
-        .optional()?
-        .unwrap_or_default())
+    Ok(db::screening::user_name(conn, id)?.unwrap_or_default())
 }
 
 fn view(conn: &mut DbConnection, row: Row) -> AppResult<Screening> {
-    let rows: Vec<(String, String, String, String, i64, NaiveDateTime)> = screening_results::table
-        .filter(screening_results::screening_id.eq(row.id))
-        .order(screening_results::id.asc())
-        .select((
-            screening_results::test_name,
-            screening_results::method,
-            screening_results::result_text,
-            screening_results::verdict,
-            screening_results::recorded_by,
-            screening_results::recorded_at,
-        ))
-        .load(conn)?;
+    let rows = db::screening::results_of(conn, row.id)?;
     let mut results = Vec::with_capacity(rows.len());
     for (test_name, method, result_text, verdict, by, at) in rows {
         results.push(ScreeningResult {
@@ -132,12 +103,7 @@ fn view(conn: &mut DbConnection, row: Row) -> AppResult<Screening> {
             recorded_at: to_local(at),
         });
     }
-    let region_name: String = regions::table
-        .find(&row.region_code)
-        .select(regions::name_zh)
-        .first(conn)
-        .optional()?
-        .unwrap_or_default();
+    let region_name = db::reference::find_region_name(conn, &row.region_code)?.unwrap_or_default();
     Ok(Screening {
         screening_no: row.screening_no,
         item_name: row.item_name,
@@ -153,11 +119,7 @@ fn view(conn: &mut DbConnection, row: Row) -> AppResult<Screening> {
 
 fn visible(conn: &mut DbConnection, actor: &Actor, no: &str) -> AppResult<Row> {
     actor.require(&ROLES)?;
-    let row: Option<Row> = screenings::table
-        .filter(screenings::screening_no.eq(no.trim()))
-        .select(Row::as_select())
-        .first(conn)
-        .optional()?;
+    let row = db::screening::by_no(conn, no.trim())?;
     row.filter(|r| {
         RegionCode::parse(&r.region_code).is_ok_and(|c| scope_covers(actor.region.as_ref(), &c))
     })
@@ -188,13 +150,7 @@ pub fn register(
         .ok()
         .filter(|c| scope_covers(actor.region.as_ref(), c));
     let known = match known {
-        Some(c) => {
-            regions::table
-                .find(c.as_str())
-                .count()
-                .get_result::<i64>(conn)?
-                > 0
-        }
+        Some(c) => db::reference::region_exists(conn, c.as_str())?,
         None => false,
     };
     if !known {
@@ -211,23 +167,10 @@ pub fn register(
     }
     let by = actor.id.ok_or_else(AppError::forbidden)?;
     write_tx(conn, |conn| {
-        let id: i64 = diesel::insert_into(screenings::table)
-            .values((
-                // A unique placeholder, replaced by the number from the id below.
-                screenings::screening_no.eq(format!("pending-{:016x}", rand::random::<u64>())),
-                screenings::item_name.eq(&item_name),
-                screenings::item_source.eq(&item_source),
-                screenings::region_code.eq(&region),
-                screenings::received_by.eq(by),
-                screenings::received_at.eq(now),
-                screenings::updated_at.eq(now),
-            ))
-            .returning(screenings::id)
-            .get_result(conn)?;
+        // Stored under a placeholder first: the number is made from the id.
+        let id = db::screening::insert(conn, &item_name, &item_source, &region, by, now)?;
         let no = format!("SJ{}{id:06}", local_date(now).year());
-        diesel::update(screenings::table.find(id))
-            .set(screenings::screening_no.eq(&no))
-            .execute(conn)?;
+        db::screening::set_number(conn, id, &no)?;
         audit::append(
             conn,
             now,
@@ -243,10 +186,7 @@ pub fn register(
                 reason: None,
             },
         )?;
-        let row = screenings::table
-            .find(id)
-            .select(Row::as_select())
-            .first(conn)?;
+        let row = db::screening::by_id(conn, id)?;
         view(conn, row)
     })
 }
@@ -287,17 +227,13 @@ pub fn add_result(
     }
     let by = actor.id.ok_or_else(AppError::forbidden)?;
     write_tx(conn, |conn| {
-        diesel::insert_into(screening_results::table)
-            .values((
-                screening_results::screening_id.eq(row.id),
-                screening_results::test_name.eq(&test_name),
-                screening_results::method.eq(&method),
-                screening_results::result_text.eq(&result_text),
-                screening_results::verdict.eq(&verdict),
-                screening_results::recorded_by.eq(by),
-                screening_results::recorded_at.eq(now),
-            ))
-            .execute(conn)?;
+        let result = NewResult {
+            test_name: &test_name,
+            method: &method,
+            result_text: &result_text,
+            verdict: &verdict,
+        };
+        db::screening::insert_result(conn, row.id, &result, by, now)?;
         audit::append(
             conn,
             now,
@@ -314,10 +250,7 @@ pub fn add_result(
                 reason: None,
             },
         )?;
-        let fresh = screenings::table
-            .find(row.id)
-            .select(Row::as_select())
-            .first(conn)?;
+        let fresh = db::screening::by_id(conn, row.id)?;
         view(conn, fresh)
     })
 }
@@ -330,15 +263,7 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, no: &str) -> AppResult<Screen
 /// The latest screenings in the actor's region, newest first (at most 200).
 pub fn list(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<Screening>> {
     actor.require(&ROLES)?;
-    let mut q = screenings::table.into_boxed();
-    if let Some(r) = &actor.region {
-        q = q.filter(screenings::region_code.like(format!("{}%", r.like_prefix())));
-    }
-    let rows: Vec<Row> = q
-        .order(screenings::id.desc())
-        .limit(200)
-        .select(Row::as_select())
-        .load(conn)?;
+    let rows = db::screening::latest(conn, actor.region.as_ref(), 200)?;
     rows.into_iter().map(|r| view(conn, r)).collect()
 }
 

@@ -192,7 +192,7 @@ pub(super) async fn holidays_submit(
     let result = ctx
         .state
         .db
-        .run(move |c| reference::load_calendar_year(c, now, &actor, year, &s, &t))
+        .run(move |c| crate::workflow::calendar::load_year(c, now, &actor, year, &s, &t))
         .await;
     let (errors, notice) = match result {
         Ok(n) => (
