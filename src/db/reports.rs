@@ -5,8 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    categories, disposal_cases, entities, plans, regions, report_files, report_sequences, reports,
-    samples, users,
+    categories, disposal_cases, entities, plans, regions, report_files, reports, samples, users,
 };
 use crate::db::DbConnection;
 use crate::domain::states::ReportStatus;
@@ -197,26 +196,9 @@ pub fn published(
 }
 
 /// The next report number of `year` (QHJ + year + six digits), counted in the caller's
-/// transaction so a rolled-back issue gives its number back.
+/// transaction so a rolled-back issue gives its number back (`db::sequences`).
 pub fn next_report_no(conn: &mut DbConnection, year: i32) -> AppResult<String> {
-    let insert = match conn {
-        DbConnection::Sqlite(_) => {
-            "INSERT INTO report_sequences (year, last_value) VALUES (?, 0) ON CONFLICT DO NOTHING"
-        }
-        DbConnection::Pg(_) => {
-            "INSERT INTO report_sequences (year, last_value) VALUES ($1, 0) ON CONFLICT DO NOTHING"
-        }
-    };
-    diesel::sql_query(insert)
-        .bind::<diesel::sql_types::Integer, _>(year)
-        .execute(conn)?;
-    diesel::update(report_sequences::table.find(year))
-        .set(report_sequences::last_value.eq(report_sequences::last_value + 1))
-        .execute(conn)?;
-    let v: i32 = report_sequences::table
-        .find(year)
-        .select(report_sequences::last_value)
-        .first(conn)?;
+    let v = crate::db::sequences::next_report_seq(conn, year)?;
     Ok(format!("QHJ{year}{v:06}"))
 }
 

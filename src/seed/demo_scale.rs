@@ -15,11 +15,11 @@ use crate::db::bulk::{
     insert_entities, insert_plans, insert_samples, insert_tests, NewEntity, NewPlan, NewSample,
     NewTest,
 };
+use crate::db::reference::work_calendar;
 use crate::db::{bulk, demo, write_tx, DbConnection};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::local_time::local_date;
 use crate::error::{AppError, AppResult};
-use crate::workflow::reference::work_calendar;
 /// Samples generated at a time (then inserted `bulk::CHUNK` by `bulk::CHUNK`) between progress reports.
 const BATCH: usize = 50_000;
 

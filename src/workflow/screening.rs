@@ -6,6 +6,7 @@
 use chrono::{Datelike, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+use crate::db::lab_profile::load as lab_profile;
 use crate::db::screening::{NewResult, ScreeningRecord as Row};
 use crate::db::{self, write_tx, DbConnection};
 use crate::documents::screening::{render_screening_slip, ScreeningRow, ScreeningSlip};
@@ -14,7 +15,6 @@ use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::reports::lab_profile;
 use crate::workflow::{clean_text, Actor};
 
 /// `POST /api/v1/screenings`.

@@ -6,12 +6,12 @@ use serde::Deserialize;
 
 use super::{domain_case, profile_of, reload, show, visible_case, Disposal};
 use crate::db::cases as rows;
+use crate::db::reference::work_calendar;
 use crate::db::{write_tx, DbConnection};
 use crate::domain::disposal::{completion_deadline, CaseStatus, ReopenError, StepKind};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::reference::work_calendar;
 use crate::workflow::{clean_text, Actor};
 
 /// `POST /api/v1/disposals/{id}/extension`: a supervisor asks for a later completion date

@@ -14,20 +14,20 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use crate::db::cases::{self as rows, AttachmentRow, CaseRow, EventRow};
+use crate::db::reference::{get_profile, work_calendar};
+use crate::db::samples::SampleRow;
 use crate::db::{write_tx, DbConnection};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::disposal::{
     check_event, completion_deadline, deadlines, missing_steps, standing, started_on, Case,
     CaseStatus, Event, EventError, Outcome, StepKind,
 };
-use crate::domain::local_time::{local_date, to_local};
+use crate::domain::local_time::{local_date, to_local, year_range};
 use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind, RuleProfile};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::intake::SampleRow;
-use crate::workflow::reference::{get_profile, work_calendar};
 use crate::workflow::{clean_text, Actor, Ctx};
 
 pub use crate::forms::EventInput;
@@ -409,16 +409,6 @@ pub struct DisposalFilter {
     pub region: Option<String>,
     /// The year the case opened (Asia/Shanghai).
     pub year: Option<i32>,
-}
-
-/// The UTC instants that bound a year in Asia/Shanghai.
-fn year_range(year: i32) -> (NaiveDateTime, NaiveDateTime) {
-    let start = |y: i32| {
-        NaiveDate::from_ymd_opt(y, 1, 1)
-            .map(crate::domain::local_time::utc_of_local_midnight)
-            .unwrap_or_default()
-    };
-    (start(year), start(year + 1))
 }
 
 /// Cases the actor may see, most urgent first.

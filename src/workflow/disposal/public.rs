@@ -2,7 +2,7 @@
 //! publishes it, and the morning list of duties due.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{list_cases, reload, visible_case, Disposal, DisposalFilter, ReopenInput};
 use crate::db::cases as rows;
@@ -14,48 +14,7 @@ use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
 use crate::workflow::{clean_text, Actor};
 
-/// What a supervisor writes for the public disposal notice (rules.md §e.2); each field
-/// at most 500 characters. The served date, the re-examination and objection requests and
-/// the closing date come from the case's steps.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PublicInfoInput {
-    /// 进货来源: where the entity bought the product.
-    #[serde(default)]
-    pub supply_source: String,
-    /// 购进、销售、库存数量.
-    #[serde(default)]
-    pub quantity_bought: String,
-    #[serde(default)]
-    pub quantity_sold: String,
-    #[serde(default)]
-    pub quantity_remaining: String,
-    /// 风险控制措施 (stop sale, seal, recall …).
-    #[serde(default)]
-    pub measures: String,
-    /// 违法行为定性, e.g. 违反《食品安全法》第三十四条.
-    #[serde(default)]
-    pub legal_basis: String,
-    /// 行政处罚 (or the decision not to penalise).
-    #[serde(default)]
-    pub penalty: String,
-    /// 免予处罚的理由, e.g. a seller's proven lawful source (FSL Art 136).
-    #[serde(default)]
-    pub exemption: String,
-}
-
-/// The published disposal information, frozen when published.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PublicDisposal {
-    #[serde(flatten)]
-    pub info: PublicInfoInput,
-    /// The date the notice of the result was served on the entity.
-    pub served_on: Option<NaiveDate>,
-    pub recheck_requested: bool,
-    pub objection_filed: bool,
-    pub closed_on: Option<NaiveDate>,
-    pub published_on: NaiveDate,
-}
+pub use crate::db::cases::{published_info, PublicDisposal, PublicInfoInput};
 
 /// `POST /api/v1/disposals/{id}/publish`: a supervisor publishes the disposal information
 /// of a case closed as completed, once its report's result is published. Publishing again
@@ -197,20 +156,6 @@ pub fn unpublish_info(
         )?;
         reload(conn, id, now)
     })
-}
-
-/// The published disposal information of these samples, by sample id.
-pub fn published_info(
-    conn: &mut DbConnection,
-    sample_ids: &[i64],
-) -> AppResult<std::collections::HashMap<i64, PublicDisposal>> {
-    let mut out = std::collections::HashMap::new();
-    for (sample, json) in rows::published_of(conn, sample_ids)? {
-        if let Some(p) = json.and_then(|j| serde_json::from_str(&j).ok()) {
-            out.insert(sample, p);
-        }
-    }
-    Ok(out)
 }
 
 // ---------------------------------------------------------------- reminders

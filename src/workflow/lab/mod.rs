@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::db;
+use crate::db::samples::SampleRow;
 use crate::db::DbConnection;
 use crate::domain::judgment::{Dec, Limit, LimitKind, MicroPlan};
 use crate::domain::local_time::to_local;
@@ -20,7 +21,6 @@ use crate::domain::sample::SampleStatus;
 use crate::domain::states::{check_independent as independent, TestStatus};
 use crate::error::{AppError, AppResult};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::intake::SampleRow;
 use crate::workflow::Actor;
 use crate::workflow::Ctx;
 

@@ -3,13 +3,13 @@
 use chrono::NaiveDateTime;
 
 use super::{maybe_to_review, visible_test, BulkResultRow, ResultInput, SampleTest, TestRow};
+use crate::db::samples::SampleRow;
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::judgment::{read_and_judge, Dec, Judgment};
 use crate::domain::role::Role;
 use crate::domain::states::TestStatus;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::intake::SampleRow;
 use crate::workflow::{Actor, Ctx};
 
 /// A result that passed its checks, ready to store.

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::{check_independent, set_sample_status, visible_test, ReviewInput, SampleTest};
+use crate::db::samples::SampleRow;
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::local_time::to_local;
 use crate::domain::role::Role;
@@ -12,7 +13,6 @@ use crate::domain::sample::{transition, SampleAction, SampleStatus};
 use crate::domain::states::{ReviewDecision, TestStatus};
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::intake::SampleRow;
 use crate::workflow::{clean_text, Actor, Ctx};
 
 use crate::db::tests::Attempt;

@@ -18,8 +18,8 @@ use crate::workflow::audit::{self, Change};
 use crate::workflow::{clean_text, Actor};
 
 pub use crate::db::reference::{CalendarYear, Category, Region, StoredProfile};
-// The shared loaders live in `db::reference`; these paths stay until every caller
-// names them there.
+// The loaders every stage reads from `db::reference`, offered here as this module's
+// reads for the web layer.
 pub use crate::db::reference::{get_profile, work_calendar, TestItemRow};
 pub use catalogue::{
     create_test_item, get_test_item, list_categories, list_test_items, update_test_item,

@@ -7,7 +7,9 @@ use sha2::{Digest, Sha256};
 
 use super::profile::lab_profile;
 use super::{doc_error, record, to_json, visible_record, Issuer, Report};
+use crate::db::reference::get_profile;
 use crate::db::reports::{NewReport, Retirement};
+use crate::db::samples::SampleRow;
 use crate::db::tests::{sample_of, tests_of, TestRow};
 use crate::db::{self, write_tx, DbConnection};
 use crate::documents::report::{render_report, ReportDoc, ReportRow};
@@ -19,8 +21,6 @@ use crate::domain::sample::Conclusion;
 use crate::domain::states::check_independent;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::intake::SampleRow;
-use crate::workflow::reference::get_profile;
 use crate::workflow::{clean_text, Actor, Ctx};
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -11,20 +11,19 @@ mod notice;
 mod profile;
 mod public;
 
-use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use crate::db::reports::{ReportQuery, ReportRecord};
+use crate::db::samples::SampleRow;
 use crate::db::tests::sample_of;
 use crate::db::{self, DbConnection};
 use crate::documents::report::ReportDoc;
 use crate::documents::DocError;
-use crate::domain::local_time::to_local;
+use crate::domain::local_time::{to_local, year_range};
 use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::report::{code_matches, verification_code};
 use crate::domain::states::ReportStatus;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
-use crate::workflow::intake::SampleRow;
 use crate::workflow::Actor;
 
 pub use self::issue::{issue, retire, revoke, Reissue, RevokeInput, RevokeOutcome};
@@ -300,27 +299,10 @@ pub fn list_reports(
     ))
 }
 
-/// The UTC instants that bound a year in Asia/Shanghai.
-pub(crate) fn year_range(year: i32) -> (NaiveDateTime, NaiveDateTime) {
-    let start = |y: i32| {
-        NaiveDate::from_ymd_opt(y, 1, 1)
-            .map(crate::domain::local_time::utc_of_local_midnight)
-            .unwrap_or_default()
-    };
-    (start(year), start(year + 1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::issue::date_range;
-    use super::*;
-
-    #[test]
-    fn a_year_in_shanghai_starts_at_16_utc_the_day_before() {
-        let (from, to) = year_range(2026);
-        assert_eq!(from.to_string(), "2025-12-31 16:00:00");
-        assert_eq!(to.to_string(), "2026-12-31 16:00:00");
-    }
+    use chrono::NaiveDate;
 
     #[test]
     fn test_dates_read_as_a_range() {

@@ -4,12 +4,12 @@ use chrono::NaiveDate;
 
 use super::issue::context;
 use super::public::failed_rows;
+use crate::db::reference::{get_profile, work_calendar};
 use crate::db::{self, DbConnection};
 use crate::documents::notice::{NoticeDoc, RightLine};
 use crate::domain::calendar::Deadline;
 use crate::domain::sample::Conclusion;
 use crate::error::{AppError, AppResult, Msg};
-use crate::workflow::reference::{get_profile, work_calendar};
 use crate::workflow::Actor;
 
 fn cn_date(d: NaiveDate) -> String {

@@ -1,10 +1,11 @@
 //! The lab identity printed on every report, edited by an admin.
 
 use chrono::NaiveDateTime;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::to_json;
 use crate::db::lab_profile::LabProfileRow;
+pub use crate::db::lab_profile::{load as lab_profile, LabProfile};
 use crate::db::{self, write_tx, DbConnection};
 use crate::documents::report::LabIdentity;
 use crate::domain::role::Role;
@@ -12,44 +13,7 @@ use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
 use crate::workflow::{clean_text, Actor};
 
-/// The lab as printed on every report (rules.md §d.1): name, address, qualification mark,
-/// contact, the report's title and the disclaimer block. Edited by an admin.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct LabProfile {
-    pub name: String,
-    pub address: String,
-    /// The CMA qualification mark text with its certificate number.
-    pub cma_no: String,
-    pub contact: String,
-    pub report_title: String,
-    /// One paragraph per entry.
-    pub disclaimer: Vec<String>,
-    /// Whether an admin has set it (otherwise these are the defaults).
-    pub configured: bool,
-    pub version: i32,
-}
-
 impl LabProfile {
-    pub(crate) fn defaults() -> LabProfile {
-        LabProfile {
-            name: "检验检测机构（请在系统设置中填写）".into(),
-            address: String::new(),
-            cma_no: "CMA".into(),
-            contact: String::new(),
-            report_title: "检验报告".into(),
-            disclaimer: vec![
-                "本报告仅对所检样品负责。".into(),
-                "未经本机构书面批准，不得部分复制本报告。".into(),
-                "本报告无检验检测专用章、骑缝章无效；报告涂改无效。".into(),
-                "对检验结论有异议的，请按《食品安全抽样检验管理办法》等规定的期限和程序提出。"
-                    .into(),
-                "扫描本报告首页二维码可核验报告真伪及状态。".into(),
-            ],
-            configured: false,
-            version: 0,
-        }
-    }
-
     pub(crate) fn identity(&self) -> LabIdentity {
         LabIdentity {
             name: self.name.clone(),
@@ -59,23 +23,6 @@ impl LabProfile {
             disclaimer: self.disclaimer.clone(),
         }
     }
-}
-
-/// The lab identity (the defaults until an admin sets it). Readable by any signed-in user.
-pub fn lab_profile(conn: &mut DbConnection) -> AppResult<LabProfile> {
-    let Some(row) = db::lab_profile::get(conn)? else {
-        return Ok(LabProfile::defaults());
-    };
-    Ok(LabProfile {
-        name: row.name,
-        address: row.address,
-        cma_no: row.cma_no,
-        contact: row.contact,
-        report_title: row.report_title,
-        disclaimer: serde_json::from_str(&row.disclaimer).map_err(AppError::internal)?,
-        configured: true,
-        version: row.version,
-    })
 }
 
 /// `PUT /api/v1/settings/lab`.

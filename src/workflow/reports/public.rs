@@ -3,11 +3,12 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use super::{record, stored_pdf, to_json, visible_record, year_range, Issuer, Report};
+use super::{record, stored_pdf, to_json, visible_record, Issuer, Report};
 use crate::db::reports::PublicQuery;
 use crate::db::{self, write_tx, DbConnection};
 use crate::documents::notice::FailedItem;
 use crate::documents::report::ReportDoc;
+use crate::domain::local_time::year_range;
 use crate::domain::local_time::{local_date, to_local};
 use crate::domain::role::Role;
 use crate::domain::sample::Conclusion;
@@ -93,7 +94,7 @@ pub struct PublicResult {
     pub lab: String,
     pub issued_on: NaiveDate,
     /// The disposal information, once published (rules.md §e.2).
-    pub disposal: Option<crate::workflow::disposal::PublicDisposal>,
+    pub disposal: Option<crate::db::cases::PublicDisposal>,
 }
 
 /// `GET /api/v1/public/results` filters.
@@ -151,7 +152,7 @@ fn public_results_where(
     };
     let (rows, total) = db::reports::published(conn, &q, (page - 1) * per_page, per_page)?;
     let ids: Vec<i64> = rows.iter().map(|(_, _, id)| *id).collect();
-    let mut disposals = crate::workflow::disposal::published_info(conn, &ids)?;
+    let mut disposals = crate::db::cases::published_info(conn, &ids)?;
     let mut out = Vec::with_capacity(rows.len());
     for (r, category_code, sample_id) in rows {
         let d = r.doc()?;

@@ -8,13 +8,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use super::{check_filter, OverdueSample, Scope, StatsFilter, OVERDUE_LIST};
+use crate::db::reference::work_calendar;
 use crate::db::stats as q;
 use crate::db::DbConnection;
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::local_time::{utc_after_local_day, utc_of_local_midnight};
 use crate::domain::stats::{self as f, turnaround_of};
 use crate::error::AppResult;
-use crate::workflow::reference::work_calendar;
 use crate::workflow::Actor;
 
 /// `GET /api/v1/stats/lab`: turnaround of the reports issued in the period in working

@@ -21,6 +21,7 @@ pub use crate::domain::stats::turnaround_of;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
+use crate::db::reference::get_profile;
 use crate::db::stats::{self as q, PlanInfo, Slice};
 use crate::db::DbConnection;
 use crate::domain::local_time::local_date;
@@ -29,7 +30,6 @@ use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::stats as f;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
-use crate::workflow::reference::get_profile;
 use crate::workflow::Actor;
 
 /// The rule that lists the plan kinds counted by the sampling rate.

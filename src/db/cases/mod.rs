@@ -17,6 +17,9 @@ use crate::db::{placeholders, DbConnection};
 use crate::domain::disposal::{CaseStatus, Outcome, StepKind};
 use crate::error::{AppError, AppResult};
 
+mod public;
+pub use public::{published_info, PublicDisposal, PublicInfoInput};
+
 /// A stored case.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = disposal_cases)]
