@@ -82,10 +82,6 @@ impl Paging {
     }
 }
 
-fn now(st: &AppState) -> chrono::NaiveDateTime {
-    st.clock.now_naive()
-}
-
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: &'static str,
@@ -127,7 +123,7 @@ pub async fn login(
     let LoginInput { username, password } = body.into_inner();
     let row = crate::web::login::check_password(&st, &req, &username, password).await?;
     let client = user_agent(&req);
-    let now = now(&st);
+    let now = st.now();
     let (token, user) = st
         .db
         .run(move |c| accounts::login(c, now, &row, client.as_deref()))
@@ -138,7 +134,7 @@ pub async fn login(
 /// Ends the bearer token or the cookie session in use, on every server instance.
 #[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204)))]
 pub async fn logout(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let (actor, via) = (user.actor, user.credential);
     st.db
         .run(move |c| accounts::logout(c, now, &actor, &via))
@@ -159,7 +155,7 @@ pub async fn change_password(
     let input = body.into_inner();
     let own = crate::web::login::own_password(&st, &req, &actor, Some(input.old_password.as_str()))
         .await?;
-    let now = now(&st);
+    let now = st.now();
     st.db
         .run(move |c| accounts::change_password(c, now, &actor, Some(&via), own, input))
         .await?;
@@ -170,7 +166,7 @@ pub async fn change_password(
 #[utoipa::path(get, path = "/api/v1/auth/sessions",
     responses((status = 200, body = Vec<SessionInfo>), (status = 401)))]
 pub async fn list_sessions(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let (actor, via) = (user.actor, user.credential);
     let r = st
         .db
@@ -187,7 +183,7 @@ pub async fn revoke_session(
     user: ApiUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     st.db
@@ -238,7 +234,7 @@ pub async fn create_user(
     user: ApiUser,
     body: web::Json<NewUser>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let u = st
@@ -277,7 +273,7 @@ pub async fn update_user(
     let patch = body.into_inner();
     let own = crate::web::login::own_password(&st, &req, &actor, patch.current_password.as_deref())
         .await?;
-    let now = now(&st);
+    let now = st.now();
     let u = st
         .db
         .run(move |c| accounts::update_user(c, now, &actor, Some(&via), own, id, patch))
@@ -299,7 +295,7 @@ pub async fn set_population(
     path: web::Path<String>,
     body: web::Json<PopulationInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let code = path.into_inner();
     let input = body.into_inner();
@@ -369,7 +365,7 @@ pub async fn create_test_item(
     user: ApiUser,
     body: web::Json<TestItemInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let r = st
@@ -387,7 +383,7 @@ pub async fn update_test_item(
     path: web::Path<i64>,
     body: web::Json<TestItemPatch>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let patch = body.into_inner();
@@ -444,7 +440,7 @@ pub async fn load_calendar_year(
     path: web::Path<i32>,
     body: web::Json<CalendarYearInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let year = path.into_inner();
     let input = body.into_inner();
@@ -479,7 +475,7 @@ pub async fn put_profile(
     q: web::Query<ReasonQuery>,
     body: web::Json<ProfileInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let (domain, kind) = path.into_inner();
     let input = body.into_inner();

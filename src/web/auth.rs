@@ -68,7 +68,7 @@ async fn lookup(
     kind: CredentialKind,
     secret: String,
 ) -> Result<Option<(Actor, Credential)>, AppError> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let found = st
         .db
         .run(move |c| accounts::authenticate(c, now, kind, &secret))
@@ -154,7 +154,7 @@ impl PageCtx {
     }
 
     pub fn now(&self) -> chrono::NaiveDateTime {
-        self.state.clock.now_naive()
+        self.state.now()
     }
 
     /// The session cookie for a session's secret.

@@ -63,7 +63,7 @@ pub async fn list(
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
     let (page, per_page) = paging.checked()?;
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let f = filter.into_inner();
     let format = Format::parse(format.format.as_deref())?;
@@ -245,7 +245,7 @@ pub async fn get(
     user: ApiUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let d = st
@@ -286,7 +286,7 @@ pub async fn publish(
     path: web::Path<i64>,
     body: web::Json<PublicInfoInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let input = body.into_inner();
@@ -306,7 +306,7 @@ pub async fn unpublish(
     path: web::Path<i64>,
     body: web::Json<ReopenInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let input = body.into_inner();
@@ -439,7 +439,7 @@ pub async fn request_extension(
     path: web::Path<i64>,
     body: web::Json<ExtensionInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let input = body.into_inner();
@@ -459,7 +459,7 @@ pub async fn approve_extension(
     path: web::Path<i64>,
     body: web::Json<ExtensionInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let input = body.into_inner();
@@ -478,7 +478,7 @@ pub async fn reopen(
     path: web::Path<i64>,
     body: web::Json<ReopenInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let input = body.into_inner();
@@ -498,7 +498,7 @@ pub async fn stats(
     filter: web::Query<StatsFilter>,
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let f = filter.into_inner();
     let format = Format::parse(format.format.as_deref())?;
@@ -517,7 +517,7 @@ pub async fn stats(
 #[utoipa::path(get, path = "/api/v1/disposals/reminders",
     responses((status = 200, body = Vec<Reminder>), (status = 403)))]
 pub async fn reminders(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let r = st
         .db

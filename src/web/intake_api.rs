@@ -30,10 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/scan", web::get().to(scan));
 }
 
-fn now(st: &AppState) -> chrono::NaiveDateTime {
-    st.clock.now_naive()
-}
-
 #[utoipa::path(get, path = "/api/v1/plans", params(PlanFilter, Paging),
     responses((status = 200, body = Page<Plan>)))]
 pub async fn list_plans(
@@ -64,7 +60,7 @@ pub async fn create_plan(
     user: ApiUser,
     body: web::Json<PlanInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let p = st
@@ -94,7 +90,7 @@ pub async fn update_plan(
     path: web::Path<i64>,
     body: web::Json<PlanInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let input = body.into_inner();
@@ -141,7 +137,7 @@ pub async fn create_entity(
     user: ApiUser,
     body: web::Json<EntityInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let e = st
@@ -174,7 +170,7 @@ pub async fn update_entity(
     path: web::Path<i64>,
     body: web::Json<EntityInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let input = body.into_inner();
@@ -195,7 +191,7 @@ pub async fn list_samples(
 ) -> AppResult<HttpResponse> {
     let (page, per_page) = p.checked()?;
     let f = q.into_inner();
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let (items, total) = st
         .db
@@ -216,7 +212,7 @@ pub async fn register_sample(
     user: ApiUser,
     body: web::Json<SampleInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let s = st
@@ -249,7 +245,7 @@ pub async fn update_sample(
     path: web::Path<String>,
     body: web::Json<SamplePatch>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let no = path.into_inner();
     let input = body.into_inner();
@@ -268,7 +264,7 @@ pub async fn receive(
     user: ApiUser,
     body: web::Json<ReceiptInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let s = st

@@ -31,10 +31,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tests/{id}/attempts", web::get().to(attempts));
 }
 
-fn now(st: &AppState) -> chrono::NaiveDateTime {
-    st.clock.now_naive()
-}
-
 /// Assigns tests; without a body (or without `assignments`), the category's defaults.
 #[utoipa::path(post, path = "/api/v1/samples/{sample_no}/tests", request_body = AssignInput,
     responses((status = 201, body = Vec<SampleTest>), (status = 409), (status = 422)))]
@@ -54,7 +50,7 @@ pub async fn assign(
             ))
         })?
     };
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let no = path.into_inner();
     let r = st
@@ -108,7 +104,7 @@ pub async fn update_test(
     path: web::Path<i64>,
     body: web::Json<TestPatch>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let patch = body.into_inner();
@@ -131,7 +127,7 @@ pub async fn remove_test(
     path: web::Path<i64>,
     q: web::Query<ReasonQuery>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let reason = q.into_inner().reason;
@@ -149,7 +145,7 @@ pub async fn enter_result(
     path: web::Path<i64>,
     body: web::Json<ResultInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let input = body.into_inner();
@@ -167,7 +163,7 @@ pub async fn enter_results(
     user: ApiUser,
     body: web::Json<BulkInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let rows = body.into_inner().results;
     let r = st
@@ -185,7 +181,7 @@ pub async fn review(
     path: web::Path<i64>,
     body: web::Json<ReviewInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let input = body.into_inner();

@@ -161,7 +161,7 @@ pub async fn sample_labels_pdf(
     let tpl = find_template(&st, q.template.as_deref())?;
     let no = path.into_inner();
     let base = st.config.base_url.clone();
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let n = no.clone();
     let bytes = st
@@ -187,7 +187,7 @@ pub async fn sample_labels_zpl(
     let tpl = find_template(&st, q.template.as_deref())?;
     let no = path.into_inner();
     let base = st.config.base_url.clone();
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let zpl = st
         .db
@@ -335,7 +335,7 @@ async fn batch(
     check_batch(&nos)?;
     let tpl = find_template(st, template.as_deref())?;
     let base = st.config.base_url.clone();
-    let now = st.clock.now_naive();
+    let now = st.now();
     let bytes = st
         .db
         .run(move |c| {

@@ -196,7 +196,7 @@ pub async fn check_password(
         return Err(throttle::bad_credentials());
     };
     let client = crate::web::client::client_key_of(req);
-    let now = st.clock.now_naive();
+    let now = st.now();
     let (client_key, user_key) = LockCache::keys(&username, &client);
     if st.login_locks.holds(&client_key, now) || st.login_locks.holds(&user_key, now) {
         return Err(refused().await);
@@ -225,7 +225,7 @@ pub async fn check_password(
         st.db.run(move |c| throttle::cancel(c, &r)).await?;
         return Err(busy());
     };
-    let now = st.clock.now_naive();
+    let now = st.now();
     let prune = st.pruner.due(now);
     st.db
         .run(move |c| {

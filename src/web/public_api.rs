@@ -50,7 +50,7 @@ pub async fn check_nominate_rate(st: &AppState, req: &HttpRequest) -> AppResult<
     st.nominate_limiter
         .check(
             req,
-            st.clock.now_naive(),
+            st.now(),
             Msg::new(
                 "提交过于频繁，请一分钟后再试",
                 "Too many submissions; try again in a minute",
@@ -150,7 +150,7 @@ pub async fn submit(
     body: web::Json<NominationInput>,
 ) -> AppResult<HttpResponse> {
     check_nominate_rate(&st, &req).await?;
-    let now = st.clock.now_naive();
+    let now = st.now();
     let input = body.into_inner();
     let code = new_code();
     let n = st
@@ -192,7 +192,7 @@ pub async fn support(
     let device = device_of_request(&st, &req).ok_or_else(no_device)?;
     let hash = device_hash(&st, &device);
     let client = client_hash(&st, &req);
-    let now = st.clock.now_naive();
+    let now = st.now();
     let code = path.into_inner();
     let (n, _) = st
         .db
@@ -236,7 +236,7 @@ pub async fn mark_spam(
     user: ApiUser,
     body: web::Json<SpamInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let marked = st
@@ -253,7 +253,7 @@ async fn decide(
     decision: Decision,
     input: DecisionInput,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let n = st
         .db
@@ -348,7 +348,7 @@ pub async fn figures(
     q: web::Query<FigureFilter>,
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let f = q.into_inner();
     let format = Format::parse(format.format.as_deref())?;

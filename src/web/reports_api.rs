@@ -42,10 +42,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/public/results", web::get().to(public_results));
 }
 
-fn now(st: &AppState) -> chrono::NaiveDateTime {
-    st.clock.now_naive()
-}
-
 #[utoipa::path(get, path = "/api/v1/reports", params(ReportFilter, Paging),
     responses((status = 200, body = Page<Report>), (status = 422)))]
 pub async fn list_reports(
@@ -105,7 +101,7 @@ pub async fn revoke(
     path: web::Path<String>,
     body: web::Json<RevokeInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let issuer = st.issuer();
     let actor = user.actor;
     let no = path.into_inner();
@@ -123,7 +119,7 @@ async fn set_published(
     no: String,
     publish: bool,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let issuer = st.issuer();
     let actor = user.actor;
     let r = st
@@ -205,7 +201,7 @@ pub async fn notice_pdf(
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
     let served_on =
-        date_param("served_on", query.served_on.as_deref())?.unwrap_or(local_date(now(&st)));
+        date_param("served_on", query.served_on.as_deref())?.unwrap_or(local_date(st.now()));
     let actor = user.actor;
     let no = path.into_inner();
     let n = no.clone();
@@ -232,7 +228,7 @@ pub async fn put_lab(
     user: ApiUser,
     body: web::Json<LabProfileInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let r = st
@@ -260,7 +256,7 @@ pub(crate) fn spawn_batch(st: &AppState, id: i64, resume: bool) {
 /// Picks up the batches a stopped server left unfinished, after deleting those kept
 /// past `batch_keep_days`.
 pub fn resume_batches(st: &AppState) {
-    let now = st.clock.now_naive();
+    let now = st.now();
     match st
         .db
         .get()
@@ -296,7 +292,7 @@ pub async fn create_batch(
     user: ApiUser,
     body: web::Json<BatchInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let clock = st.clock.clone();
@@ -392,7 +388,7 @@ pub(crate) async fn check_rate(st: &AppState, req: &HttpRequest) -> AppResult<()
     st.verify_limiter
         .check(
             req,
-            now(st),
+            st.now(),
             Msg::new(
                 "核验请求过于频繁，请稍后再试",
                 "Too many verification requests; try again in a minute",

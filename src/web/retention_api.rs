@@ -19,10 +19,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/retention/discardable", web::get().to(discardable));
 }
 
-fn now(st: &AppState) -> chrono::NaiveDateTime {
-    st.clock.now_naive()
-}
-
 /// Records (or moves) the place of the backup portion (custodian).
 #[utoipa::path(put, path = "/api/v1/samples/{sample_no}/retention", request_body = RetentionInput,
     responses((status = 200, body = Retention), (status = 403), (status = 404), (status = 409), (status = 422)))]
@@ -32,7 +28,7 @@ pub async fn set_place(
     path: web::Path<String>,
     body: web::Json<RetentionInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let no = path.into_inner();
     let input = body.into_inner();
@@ -65,7 +61,7 @@ pub async fn discard(
     path: web::Path<String>,
     body: web::Json<DiscardInput>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let no = path.into_inner();
     let reason = body.into_inner().reason.unwrap_or_default();
@@ -90,7 +86,7 @@ pub async fn discardable(
     user: ApiUser,
     q: web::Query<DiscardableQuery>,
 ) -> AppResult<HttpResponse> {
-    let now = now(&st);
+    let now = st.now();
     let actor = user.actor;
     let within = q.into_inner().within_days.unwrap_or(DEFAULT_WITHIN_DAYS);
     let r = st

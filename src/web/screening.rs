@@ -39,7 +39,7 @@ pub async fn register(
     user: ApiUser,
     body: web::Json<ScreeningInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let s = st
@@ -79,7 +79,7 @@ pub async fn add_result(
     path: web::Path<String>,
     body: web::Json<ScreeningResultInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let no = path.into_inner();
     let input = body.into_inner();
@@ -108,7 +108,7 @@ pub async fn slip(
     user: ApiUser,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let no = path.into_inner();
     let n2 = no.clone();

@@ -38,7 +38,7 @@ pub async fn sampling_rate(
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
     let fmt = Format::parse(format.format.as_deref())?;
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let f = filter.into_inner();
     let rows = st
@@ -63,7 +63,7 @@ pub async fn summary(
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
     let fmt = Format::parse(format.format.as_deref())?;
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let f = filter.into_inner();
     let s = st
@@ -87,7 +87,7 @@ pub async fn quality(
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
     let fmt = Format::parse(format.format.as_deref())?;
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let f = filter.into_inner();
     let q = st
@@ -110,7 +110,7 @@ pub async fn lab(
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
     let fmt = Format::parse(format.format.as_deref())?;
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let f = filter.into_inner();
     let l = st.db.run(move |c| stats::lab(c, now, &actor, &f)).await?;
@@ -134,7 +134,7 @@ pub async fn coverage(
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
     let fmt = Format::parse(format.format.as_deref())?;
-    let now = st.clock.now_naive();
+    let now = st.now();
     let actor = user.actor;
     let f = filter.into_inner();
     let c = st
