@@ -59,7 +59,7 @@ fn conclusion_label(lang: Lang, conclusion: &str) -> &'static str {
 fn line(lang: Lang, l: RetentionLine, today: NaiveDate) -> Line {
     Line {
         conclusion_label: conclusion_label(lang, &l.conclusion),
-        non_compliant: l.conclusion == "non_compliant",
+        non_compliant: l.conclusion.parse() == Ok(crate::domain::sample::Conclusion::NonCompliant),
         due: l.keep_until.is_some_and(|d| d <= today),
         keep_until: l.keep_until.map(|d| d.to_string()).unwrap_or_default(),
         sample_no: l.sample_no,

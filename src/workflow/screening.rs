@@ -75,6 +75,13 @@ pub struct Screening {
 
 const ROLES: [Role; 3] = [Role::Custodian, Role::Technician, Role::Supervisor];
 
+impl ScreeningResult {
+    /// Whether the screening found nothing (the page shows the word plainly).
+    pub fn is_negative(&self) -> bool {
+        self.verdict == "negative"
+    }
+}
+
 /// The Chinese word of a verdict; `None` for anything else.
 pub fn verdict_text(v: &str) -> Option<&'static str> {
     match v {

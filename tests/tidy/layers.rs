@@ -360,3 +360,55 @@ fn a_comment_cites_only_documents_in_this_repository() {
     }
     assert_none("documents cited by comments", &v);
 }
+
+/// Comparisons a template may make with a literal: form values and output formats, not
+/// states. The audit timeline's kind of record is shown as a code until the timeline reads
+/// as a history (issue "Every page in its user's words").
+const TEMPLATE_LITERAL_COMPARISONS: &[&str] = &[
+    "published",
+    "self.opt(filter.level)",
+    "nav.lang_code()",
+    "batch.format",
+    "e.entity_kind",
+];
+
+#[test]
+fn templates_compare_no_state_codes() {
+    let mut files = Vec::new();
+    crate::walk(&root().join("templates"), &mut files);
+    files.sort();
+    let mut v = Vec::new();
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+    {
+        let text = std::fs::read_to_string(path).expect("a readable template");
+        for (i, line) in text.lines().enumerate() {
+            for op in ["==", "!="] {
+                for (at, _) in line.match_indices(op) {
+                    let after = line[at + 2..].trim_start();
+                    if !after.starts_with('"') && !after.starts_with("Some(\"") {
+                        continue;
+                    }
+                    let before = line[..at].trim_end();
+                    let left = before.rsplit(char::is_whitespace).next().unwrap_or("");
+                    let allowed = TEMPLATE_LITERAL_COMPARISONS
+                        .iter()
+                        .any(|a| before.ends_with(a));
+                    if !allowed {
+                        v.push(format!(
+                            "{}:{}: `{left} {op} {}`",
+                            crate::relative(path),
+                            i + 1,
+                            after.split_whitespace().next().unwrap_or("")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert_none(
+        "a template compares a value with a code (templates receive words and booleans from typed states)",
+        &v,
+    );
+}

@@ -249,7 +249,7 @@ pub(super) async fn sample_page(
             .unwrap_or_default()
     );
     let tests = crate::web::lab_pages::lines(tests, today, lang);
-    let all_accepted = !tests.is_empty() && tests.iter().all(|l| l.test.status == "accepted");
+    let all_accepted = !tests.is_empty() && tests.iter().all(|l| l.test.is_accepted());
     let term = |key: &str, fallback: &str| {
         profile
             .as_ref()
@@ -265,11 +265,13 @@ pub(super) async fn sample_page(
             && actor
                 .roles
                 .has_any(&[Role::Custodian, Role::Reviewer, Role::Admin]),
-        can_approve: s.status == "review" && all_accepted && actor.roles.has(Role::Signatory),
+        can_approve: s.state() == Some(SampleStatus::Review)
+            && all_accepted
+            && actor.roles.has(Role::Signatory),
         tests,
         plan_label,
         status_label: status_label(lang, &s.status),
-        can_edit: s.status == "registered" && actor.roles.has(Role::Sampler),
+        can_edit: s.is_registered() && actor.roles.has(Role::Sampler),
         overdue: is_overdue(s, today),
         storage_label,
         stage_label,

@@ -56,7 +56,7 @@ fn home_panels(
         let rows = items
             .iter()
             .map(|s| {
-                let due = if s.status == "registered" {
+                let due = if s.is_registered() {
                     s.delivery_due_on
                 } else {
                     s.due_on

@@ -175,6 +175,11 @@ impl Sample {
         self.status.parse() == Ok(SampleStatus::Registered)
     }
 
+    /// The sample's lifecycle state (an unknown stored value reads as none).
+    pub fn state(&self) -> Option<SampleStatus> {
+        self.status.parse().ok()
+    }
+
     /// Whether the sample's conclusion is non-compliant.
     pub fn is_non_compliant(&self) -> bool {
         self.conclusion.parse() == Ok(Conclusion::NonCompliant)

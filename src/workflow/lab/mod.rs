@@ -81,6 +81,16 @@ impl SampleTest {
         self.status == TestStatus::Retest.as_str()
     }
 
+    /// Whether the result was judged a failure against its limit.
+    pub fn failed(&self) -> bool {
+        self.judgment.as_deref() == Some(crate::domain::judgment::Judgment::Fail.as_str())
+    }
+
+    /// Whether the reviewer accepted the result.
+    pub fn is_accepted(&self) -> bool {
+        self.status == TestStatus::Accepted.as_str()
+    }
+
     /// Whether the test is past its due date today without an accepted result.
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
         self.status != TestStatus::Accepted.as_str() && self.due_on.is_some_and(|d| d < today)

@@ -97,6 +97,13 @@ pub struct PublicResult {
     pub disposal: Option<crate::db::cases::PublicDisposal>,
 }
 
+impl PublicResult {
+    /// Whether the published result is non-compliant (the pages mark it).
+    pub fn is_non_compliant(&self) -> bool {
+        self.conclusion.parse() == Ok(Conclusion::NonCompliant)
+    }
+}
+
 /// `GET /api/v1/public/results` filters.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct PublicFilter {
