@@ -29,9 +29,7 @@ use lims::clock::Clock;
 use lims::web::session::{Signer, CSRF_COOKIE, SESSION_COOKIE};
 use serde_json::{json, Value};
 
-use crate::intake::{register, sample_body};
-use crate::lab::{lab_users, received_with_tests};
-use crate::reports::issue;
+use crate::support::fixtures::{issue, lab_users, received_with_tests, register, sample_body};
 use crate::support::{make_user, Backend, TestApp, PASSWORD};
 use crate::Test;
 

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{register, setup};
+use crate::support::fixtures::{register, setup};
 use crate::support::{Backend, TestApp};
 
 pub(super) fn labels_come_four_per_sample_in_every_format(b: Backend) {
