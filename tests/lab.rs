@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 
 use crate::support::fixtures::{
-    assign, lab_users, max_items, receive, received_with_tests, register, register_as, result_for,
-    sample_body, sample_no,
+    approve, assign, lab_users, max_items, receive, received_with_tests, register, register_as,
+    result_for, sample_body, sample_no,
 };
 use crate::support::{Backend, TestApp};
 use crate::Test;
@@ -91,13 +91,7 @@ fn a_sample_goes_from_registration_to_a_non_compliant_report(b: Backend) {
         assert_eq!(r["status"], "accepted");
     }
     // Approval by a third person.
-    let (st, report) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(st, 201, "{report}");
+    let report = approve(&app, &lab.signatory, &no);
     assert_eq!(report["conclusion"], "non_compliant");
     assert_eq!(report["status"], "valid");
     let report_no = report["report_no"].as_str().unwrap().to_string();
@@ -283,13 +277,7 @@ fn separation_of_duties_holds_whatever_roles_a_user_has(b: Backend) {
         json!({}),
     );
     assert_eq!(st, 403, "a reviewer of the sample cannot approve it: {e}");
-    let (st, _) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no2}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(st, 201);
+    approve(&app, &lab.signatory, &no2);
 }
 
 fn a_signatory_who_entered_any_result_of_a_sample_cannot_approve_it(b: Backend) {
@@ -410,13 +398,7 @@ fn a_product_name_typed_as_a_formula_is_exported_as_text(b: Backend) {
         json!({"decision": "accept", "version": r["version"]}),
     );
     assert_eq!(st, 200);
-    let (st, r) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(st, 201, "{r}");
+    approve(&app, &lab.signatory, &no);
     // The non-compliant sample opened a disposal case; supervisors export the cases.
     let (st, ct, bytes) = app.bytes("/api/v1/disposals?format=csv", Some(&lab.intake.supervisor));
     assert_eq!(st, 200);

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use lims::clock::Clock as _;
 
 use crate::support::fixtures::{
-    issue, lab_users, login_form, max_items, received_with_tests, result_for,
+    approve, issue, lab_users, login_form, max_items, received_with_tests, result_for,
 };
 use crate::support::{pdf_pages, pdf_qr_codes, pdftotext_flow, pdftotext_page, Backend, TestApp};
 use crate::Test;
@@ -330,13 +330,7 @@ fn revoking_needs_a_reason_and_a_signatory(b: Backend) {
         json!({"decision": "accept"}),
     );
     assert_eq!(st, 200);
-    let (st, r2) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no2}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(st, 201, "{r2}");
+    let r2 = approve(&app, &lab.signatory, &no2);
     let (st, e) = app.send(
         "POST",
         &format!(

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use crate::support::fixtures::{
-    assign, login_form, receive, register_as, sample_body, sample_no, setup, Intake,
+    approve, assign, login_form, receive, register_as, sample_body, sample_no, setup, Intake,
 };
 use crate::support::{csrf_of, make_user, Backend, TestApp, PASSWORD};
 use crate::Test;
@@ -104,13 +104,7 @@ fn conclude(app: &TestApp, lab: &Lab, no: &str, test: &Value, pass: bool) {
         json!({"decision": "accept", "version": r["version"]}),
     );
     assert_eq!(s, 200, "{r}");
-    let (s, r) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(s, 201, "{r}");
+    let r = approve(app, &lab.signatory, no);
     let want = if pass { "compliant" } else { "non_compliant" };
     assert_eq!(r["conclusion"], want);
 }

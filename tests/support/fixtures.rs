@@ -211,18 +211,24 @@ pub fn issue(app: &TestApp, lab: &Lab, n: usize, fail: bool) -> (String, Value, 
         );
         assert_eq!(st, 200, "{r}");
     }
-    let (st, report) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(st, 201, "{report}");
+    let report = approve(app, &lab.signatory, &no);
     let names = tests
         .iter()
         .map(|t| t["name"].as_str().unwrap().to_string())
         .collect();
     (no, report, names)
+}
+
+/// The signatory approves sample `no`; returns the issued report.
+pub fn approve(app: &TestApp, signatory: &str, no: &str) -> Value {
+    let (st, report) = app.send(
+        "POST",
+        &format!("/api/v1/samples/{no}/approve"),
+        Some(signatory),
+        json!({}),
+    );
+    assert_eq!(st, 201, "{report}");
+    report
 }
 
 /// Logs in through the login form; the client keeps the cookies.
