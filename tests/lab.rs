@@ -555,10 +555,7 @@ fn bad_results_get_4xx_and_write_nothing(b: Backend) {
     );
     assert_eq!(st, 409);
     // Assigning to a sample not yet received is a conflict.
-    let fresh = register(&app, &lab.intake)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let fresh = sample_no(&register(&app, &lab.intake));
     let (st, _) = app.send(
         "POST",
         &format!("/api/v1/samples/{fresh}/tests"),

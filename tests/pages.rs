@@ -1,7 +1,7 @@
 //! The HTML pages as a person uses them: log in with the form, see what the role can
 //! do, switch language, and the admin pages; CSRF on every form; text escaped.
 
-use crate::support::fixtures::{form_logout, login_form, register, setup};
+use crate::support::fixtures::{form_logout, login_form, register, sample_no, setup};
 use crate::support::{csrf_of, Backend, TestApp, PASSWORD};
 use crate::Test;
 
@@ -337,10 +337,7 @@ fn a_sampler_registers_a_sample_with_the_phone_form(b: Backend) {
 fn a_custodian_receives_a_sample_on_the_scan_page(b: Backend) {
     let app = TestApp::spawn(b);
     let i = setup(&app, "supervision");
-    let no = register(&app, &i)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let no = sample_no(&register(&app, &i));
     app.user("keeper", &["custodian"]);
     assert_eq!(login_form(&app, "keeper", PASSWORD).status(), 303);
     let (s, html) = app.page("/receipts");
@@ -394,10 +391,7 @@ fn a_custodian_receives_a_sample_on_the_scan_page(b: Backend) {
 fn a_label_link_opens_the_sample_page_after_login(b: Backend) {
     let app = TestApp::spawn(b);
     let i = setup(&app, "supervision");
-    let no = register(&app, &i)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let no = sample_no(&register(&app, &i));
     let r = app.client.get(app.url(&format!("/s/{no}"))).send().unwrap();
     assert_eq!(r.status(), 303);
     assert!(r.headers()["location"]

@@ -4,7 +4,7 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
-use crate::support::fixtures::{login_form, register, sample_body, setup, Intake};
+use crate::support::fixtures::{login_form, register, sample_body, sample_no, setup, Intake};
 use crate::support::{Backend, TestApp};
 use crate::Test;
 
@@ -407,14 +407,7 @@ fn receipt_accepts_every_scan_form_once(b: Backend) {
     let app = TestApp::spawn(b);
     let i = setup(&app, "supervision");
     let custodian = app.user_token("keeper", &["custodian"]);
-    let nos: Vec<String> = (0..3)
-        .map(|_| {
-            register(&app, &i)["sample_no"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let nos: Vec<String> = (0..3).map(|_| sample_no(&register(&app, &i))).collect();
     let scans = [
         format!("{}/s/{}", app.base, nos[0]),
         format!("{}/s/{}#B", app.base, nos[1]),
@@ -467,10 +460,7 @@ fn a_broken_seal_needs_a_reason_and_then_rejects(b: Backend) {
     let app = TestApp::spawn(b);
     let i = setup(&app, "supervision");
     let custodian = app.user_token("keeper", &["custodian"]);
-    let no = register(&app, &i)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let no = sample_no(&register(&app, &i));
     let before = app.audit_count();
     let (s, e) = app.send(
         "POST",
@@ -495,10 +485,7 @@ fn a_late_delivery_is_flagged_and_the_report_deadline_starts_at_receipt(b: Backe
     let app = TestApp::spawn(b);
     let i = setup(&app, "supervision");
     let custodian = app.user_token("keeper", &["custodian"]);
-    let no = register(&app, &i)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let no = sample_no(&register(&app, &i));
     // Due 2026-03-09; received Tuesday 2026-03-10.
     app.clock.advance(Duration::days(8));
     let (_, overdue) = app.get("/api/v1/samples?overdue=true", &i.token);
