@@ -5,7 +5,7 @@ use chrono::Duration;
 use lims::clock::Clock;
 use serde_json::json;
 
-use crate::pages::{form_logout, login_form};
+use crate::support::fixtures::{form_logout, login_form};
 use crate::support::process::ServerProcess;
 use crate::support::{csrf_of, make_user, Backend, TestApp, TestDb, PASSWORD};
 use crate::Test;

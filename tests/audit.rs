@@ -2,7 +2,6 @@
 //! access to the database (but not the server secret) could plant, and where it is
 //! caught; and what is not caught (SECURITY.md, "Tampering with the audit log").
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use lims::db::schema::audit_log;
 use lims::db::DbConnection;
@@ -11,6 +10,7 @@ use lims::domain::audit_chain::{
 };
 use lims::workflow::audit::{self, AuditRow, Checkpoint};
 
+use crate::support::fixtures::drop_append_only_guard;
 use crate::support::{lims_command, Backend, TestApp, TEST_SECRET};
 use crate::Test;
 
@@ -25,17 +25,6 @@ pub const TESTS: &[Test] = crate::tests![
 
 fn key() -> AuditKey {
     AuditKey::derive(TEST_SECRET.as_bytes())
-}
-
-fn drop_append_only_guard(conn: &mut DbConnection) {
-    match conn {
-        DbConnection::Sqlite(c) => c
-            .batch_execute("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
-            .unwrap(),
-        DbConnection::Pg(c) => c
-            .batch_execute("DROP TRIGGER audit_log_no_update ON audit_log")
-            .unwrap(),
-    }
 }
 
 fn rows(conn: &mut DbConnection) -> Vec<AuditRow> {

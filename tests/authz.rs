@@ -29,9 +29,9 @@ use lims::clock::Clock;
 use lims::web::session::{Signer, CSRF_COOKIE, SESSION_COOKIE};
 use serde_json::{json, Value};
 
-use crate::intake::{register, sample_body};
-use crate::lab::{lab_users, received_with_tests};
-use crate::reports::issue;
+use crate::support::fixtures::{
+    issue, lab_users, received_with_tests, register, sample_body, sample_no,
+};
 use crate::support::{make_user, Backend, TestApp, PASSWORD};
 use crate::Test;
 
@@ -718,10 +718,7 @@ fn setup(app: &TestApp) -> (Fx, Vec<Caller>) {
         sample_body: sample_body(&lab.intake),
         ..Fx::default()
     };
-    f.registered = register(app, &lab.intake)["sample_no"]
-        .as_str()
-        .expect("sample_no")
-        .to_string();
+    f.registered = sample_no(&register(app, &lab.intake));
     let (reported, report, _) = issue(app, &lab, 1, true);
     f.reported = reported;
     f.report = report["report_no"].as_str().expect("report_no").to_string();

@@ -13,9 +13,7 @@ use diesel::sql_types::{BigInt, Text};
 use lims::config::DatabaseUrl;
 use lims::db::DbConnection;
 
-use crate::intake::register;
-use crate::lab::lab_users;
-use crate::reports::issue;
+use crate::support::fixtures::{issue, lab_users, register};
 use crate::support::{lims_command, pg_client_tools, Backend, EmptyDb, TestApp};
 use crate::Test;
 

@@ -6,6 +6,7 @@
 //! prints its path. Without Chromium the tests are skipped with a notice (required
 //! under `CI=true`, see main.rs).
 
+use crate::support::fixtures::setup;
 use crate::support::webdriver::{Browser, Device, Driver, ENTER};
 use crate::support::{Backend, TestApp, PASSWORD};
 use crate::Test;
@@ -124,7 +125,7 @@ fn receive_by_scan(b: &Browser, scan: &str, no: &str) {
 
 fn a_sample_goes_from_a_phone_to_a_verified_report_in_the_browser(backend: Backend) {
     let app = TestApp::spawn(backend);
-    crate::intake::setup(&app, "supervision");
+    setup(&app, "supervision");
     app.user("keeper", &["custodian"]);
     app.user("tech1", &["technician"]);
     app.user("checker", &["reviewer"]);
@@ -293,7 +294,7 @@ fn a_sample_goes_from_a_phone_to_a_verified_report_in_the_browser(backend: Backe
 
 fn an_english_browser_registers_a_sample_and_receives_it_by_its_bare_number(backend: Backend) {
     let app = TestApp::spawn(backend);
-    crate::intake::setup(&app, "supervision");
+    setup(&app, "supervision");
     app.user("keeper", &["custodian"]);
     let driver = Driver::start(&label(backend, "english-intake"));
     // One phone: the sampler's, then the custodian's handheld at the lab's door.

@@ -1,14 +1,13 @@
 //! The base: both backends, migrations that revert, the audit chain, seed data,
 //! IMMEDIATE write transactions, health.
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use diesel_migrations::MigrationHarness;
 use lims::clock::{Clock, FixedClock};
 use lims::db::{self, DbConnection};
 use lims::workflow::audit;
 
+use crate::support::fixtures::{drop_append_only_guard, schema_snapshot};
 use crate::support::{test_start, Backend, EmptyDb, TestApp, TestDb};
 use crate::Test;
 
@@ -38,37 +37,6 @@ fn healthz_names_the_backend(b: Backend) {
             "postgres"
         }
     );
-}
-
-#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct SchemaLine {
-    #[diesel(sql_type = Text)]
-    line: String,
-}
-
-/// The schema as text: every table, column, index and trigger.
-pub(crate) fn schema_snapshot(conn: &mut DbConnection) -> Vec<String> {
-    let q = match conn {
-        DbConnection::Sqlite(_) => {
-            "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') AS line FROM sqlite_master \
-             WHERE name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'"
-        }
-        DbConnection::Pg(_) => {
-            "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || COALESCE(column_default, '') AS line \
-             FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' \
-             UNION ALL SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '__diesel_schema_migrations' \
-             UNION ALL SELECT 'trigger ' || trigger_name || ' ' || event_object_table || ' ' || event_manipulation FROM information_schema.triggers \
-             UNION ALL SELECT 'function ' || routine_name FROM information_schema.routines WHERE routine_schema = 'public'"
-        }
-    };
-    let mut lines: Vec<String> = diesel::sql_query(q)
-        .load::<SchemaLine>(conn)
-        .unwrap()
-        .into_iter()
-        .map(|l| l.line)
-        .collect();
-    lines.sort();
-    lines
 }
 
 fn every_down_migration_reverts_its_up_migration(b: Backend) {
@@ -182,17 +150,6 @@ fn audit_cli(db: &TestDb) -> std::process::Output {
         .current_dir(dir.path())
         .output()
         .unwrap()
-}
-
-fn drop_append_only_guard(conn: &mut DbConnection) {
-    match conn {
-        DbConnection::Sqlite(c) => c
-            .batch_execute("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
-            .unwrap(),
-        DbConnection::Pg(c) => c
-            .batch_execute("DROP TRIGGER audit_log_no_update ON audit_log")
-            .unwrap(),
-    }
 }
 
 fn editing_an_audit_row_by_hand_is_named_by_audit_verify(b: Backend) {

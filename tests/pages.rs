@@ -1,6 +1,7 @@
 //! The HTML pages as a person uses them: log in with the form, see what the role can
 //! do, switch language, and the admin pages; CSRF on every form; text escaped.
 
+use crate::support::fixtures::{form_logout, login_form, register, sample_no, setup};
 use crate::support::{csrf_of, Backend, TestApp, PASSWORD};
 use crate::Test;
 
@@ -14,40 +15,6 @@ pub const TESTS: &[Test] = crate::tests![
     a_wrong_password_on_the_form_says_so,
     an_admin_adds_a_test_item_on_the_catalogue_page,
 ];
-
-/// Logs in through the login form; the client keeps the cookies.
-pub fn login_form(app: &TestApp, username: &str, password: &str) -> reqwest::blocking::Response {
-    let (mut s, mut html) = app.page("/login");
-    if s == 303 {
-        // Someone is logged in on this client: log out first.
-        form_logout(app);
-        (s, html) = app.page("/login");
-    }
-    assert_eq!(s, 200);
-    let csrf = csrf_of(&html);
-    app.client
-        .post(app.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", password),
-            ("csrf", &csrf),
-            ("next", "/"),
-        ])
-        .send()
-        .unwrap()
-}
-
-pub fn form_logout(app: &TestApp) {
-    let (_, html) = app.page("/");
-    let csrf = csrf_of(&html);
-    let r = app
-        .client
-        .post(app.url("/logout"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 303);
-}
 
 fn a_user_logs_in_with_the_form_and_sees_its_roles(b: Backend) {
     let app = TestApp::spawn(b);
@@ -291,7 +258,7 @@ pub const INTAKE_PAGE_TESTS: &[Test] = crate::tests![
 
 fn a_sampler_registers_a_sample_with_the_phone_form(b: Backend) {
     let app = TestApp::spawn(b);
-    let i = crate::intake::setup(&app, "supervision");
+    let i = setup(&app, "supervision");
     assert_eq!(login_form(&app, "wangfang", PASSWORD).status(), 303);
     let (s, html) = app.page("/samples/new");
     assert_eq!(s, 200);
@@ -369,11 +336,8 @@ fn a_sampler_registers_a_sample_with_the_phone_form(b: Backend) {
 
 fn a_custodian_receives_a_sample_on_the_scan_page(b: Backend) {
     let app = TestApp::spawn(b);
-    let i = crate::intake::setup(&app, "supervision");
-    let no = crate::intake::register(&app, &i)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let i = setup(&app, "supervision");
+    let no = sample_no(&register(&app, &i));
     app.user("keeper", &["custodian"]);
     assert_eq!(login_form(&app, "keeper", PASSWORD).status(), 303);
     let (s, html) = app.page("/receipts");
@@ -426,11 +390,8 @@ fn a_custodian_receives_a_sample_on_the_scan_page(b: Backend) {
 
 fn a_label_link_opens_the_sample_page_after_login(b: Backend) {
     let app = TestApp::spawn(b);
-    let i = crate::intake::setup(&app, "supervision");
-    let no = crate::intake::register(&app, &i)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let i = setup(&app, "supervision");
+    let no = sample_no(&register(&app, &i));
     let r = app.client.get(app.url(&format!("/s/{no}"))).send().unwrap();
     assert_eq!(r.status(), 303);
     assert!(r.headers()["location"]

@@ -5,8 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::lab::lab_users;
-use crate::reports::issue;
+use crate::support::fixtures::{form_logout, issue, lab_users, login_form};
 use crate::support::{Backend, TestApp};
 use crate::Test;
 
@@ -495,11 +494,11 @@ fn bad_nominations_are_refused_and_nothing_is_stored(b: Backend) {
         assert!(!html.contains(script), "{path} runs the script");
         assert!(html.contains("alert(1)"), "{path} shows it as text");
     }
-    crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    login_form(&app, "watcher", crate::support::PASSWORD);
     let (st, html) = app.page("/nominations");
     assert_eq!(st, 200, "{html}");
     assert!(!html.contains(script) && html.contains("alert(1)"));
-    crate::pages::form_logout(&app);
+    form_logout(&app);
     // The public form says what is wrong, in the page.
     let (_, form) = app.page("/public/nominate");
     let csrf = crate::support::csrf_of(&form);
@@ -850,7 +849,7 @@ fn a_thousand_spam_nominations_do_not_hide_a_genuine_one(b: Backend) {
     );
     // On the triage page: tick two and mark them; the filter finds the genuine one.
     seed_spam_more(&app);
-    let r = crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    let r = login_form(&app, "watcher", crate::support::PASSWORD);
     assert_eq!(r.status(), 303);
     let (st, html) = app.page("/nominations?region=630102");
     assert_eq!(st, 200);
@@ -950,7 +949,7 @@ fn a_scoped_supervisor_accepts_a_nomination_only_into_a_plan_of_its_scope(b: Bac
     assert_eq!(st, 200, "{a}");
     assert_eq!(a["plan_id"], county);
     // The triage page offers only the plans of its scope.
-    let r = crate::pages::login_form(&app, "chengdong", crate::support::PASSWORD);
+    let r = login_form(&app, "chengdong", crate::support::PASSWORD);
     assert_eq!(r.status(), 303);
     let (st, html) = app.page("/nominations");
     assert_eq!(st, 200);
@@ -973,7 +972,7 @@ fn only_supervisors_see_residents_contacts(b: Backend) {
         "an admin sees no contact: {l}"
     );
     assert!(l["items"][0]["contact"].is_null(), "{l}");
-    let r = crate::pages::login_form(&app, "root", crate::support::PASSWORD);
+    let r = login_form(&app, "root", crate::support::PASSWORD);
     assert_eq!(r.status(), 303);
     let (st, html) = app.page("/nominations");
     assert_eq!(st, 200);
@@ -981,8 +980,8 @@ fn only_supervisors_see_residents_contacts(b: Backend) {
         html.contains("散装白酒") && !html.contains(CONTACT),
         "{html}"
     );
-    crate::pages::form_logout(&app);
-    let r = crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    form_logout(&app);
+    let r = login_form(&app, "watcher", crate::support::PASSWORD);
     assert_eq!(r.status(), 303);
     let (_, html) = app.page("/nominations");
     assert!(html.contains(CONTACT), "{html}");

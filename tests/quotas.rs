@@ -4,8 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::lab::lab_users;
-use crate::reports::issue;
+use crate::support::fixtures::{issue, lab_users};
 use crate::support::{Backend, TestApp};
 use crate::Test;
 

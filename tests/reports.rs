@@ -7,7 +7,9 @@ use sha2::{Digest, Sha256};
 
 use lims::clock::Clock as _;
 
-use crate::lab::{lab_users, received_with_tests, result_for, Lab};
+use crate::support::fixtures::{
+    approve, issue, lab_users, login_form, max_items, received_with_tests, result_for,
+};
 use crate::support::{pdf_pages, pdf_qr_codes, pdftotext_flow, pdftotext_page, Backend, TestApp};
 use crate::Test;
 
@@ -22,70 +24,6 @@ pub const TESTS: &[Test] = crate::tests![
     the_lab_identity_is_printed_on_reports_issued_after_it_is_set,
     the_report_pages_revoke_publish_and_set_the_lab,
 ];
-
-/// Catalogue items with a plain `max` limit.
-fn max_items(app: &TestApp, token: &str, n: usize) -> Vec<Value> {
-    let (_, items) = app.get("/api/v1/test-items", token);
-    let items: Vec<Value> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["limit_kind"] == "max" && t["micro_n"].is_null())
-        .take(n)
-        .cloned()
-        .collect();
-    assert_eq!(items.len(), n, "the catalogue has {n} max items");
-    items
-}
-
-/// A sample taken through the lab to an issued report: `n` items, the first failing
-/// when `fail`. Returns (sample_no, report JSON, item names).
-pub(crate) fn issue(
-    app: &TestApp,
-    lab: &Lab,
-    n: usize,
-    fail: bool,
-) -> (String, Value, Vec<String>) {
-    let items = max_items(app, &lab.tech, n);
-    let ids: Vec<i64> = items.iter().map(|t| t["id"].as_i64().unwrap()).collect();
-    let (no, tests) = received_with_tests(app, lab, &ids);
-    let rows: Vec<Value> = tests
-        .iter()
-        .enumerate()
-        .map(|(k, t)| {
-            json!({"test_id": t["id"], "result_text": result_for(t, !(fail && k == 0)),
-                   "version": t["version"]})
-        })
-        .collect();
-    let (st, r) = app.send(
-        "POST",
-        "/api/v1/tests/results",
-        Some(&lab.tech),
-        json!({ "results": rows }),
-    );
-    assert_eq!(st, 200, "{r}");
-    for t in &tests {
-        let (st, r) = app.send(
-            "POST",
-            &format!("/api/v1/tests/{}/review", t["id"]),
-            Some(&lab.reviewer),
-            json!({"decision": "accept"}),
-        );
-        assert_eq!(st, 200, "{r}");
-    }
-    let (st, report) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(st, 201, "{report}");
-    let names = tests
-        .iter()
-        .map(|t| t["name"].as_str().unwrap().to_string())
-        .collect();
-    (no, report, names)
-}
 
 fn pdf_of(app: &TestApp, report_no: &str, token: &str) -> Vec<u8> {
     let (st, ct, bytes) = app.bytes(&format!("/api/v1/reports/{report_no}.pdf"), Some(token));
@@ -392,13 +330,7 @@ fn revoking_needs_a_reason_and_a_signatory(b: Backend) {
         json!({"decision": "accept"}),
     );
     assert_eq!(st, 200);
-    let (st, r2) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no2}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(st, 201, "{r2}");
+    let r2 = approve(&app, &lab.signatory, &no2);
     let (st, e) = app.send(
         "POST",
         &format!(
@@ -761,7 +693,7 @@ fn the_report_pages_revoke_publish_and_set_the_lab(b: Backend) {
     let (_, report, _) = issue(&app, &lab, 2, true);
     let no = report["report_no"].as_str().unwrap().to_string();
     // The signatory finds it in the list and on its page, and downloads the PDF there.
-    crate::pages::login_form(&app, "boss", crate::support::PASSWORD);
+    login_form(&app, "boss", crate::support::PASSWORD);
     let (st, html) = app.page("/reports");
     assert_eq!(st, 200);
     assert!(html.contains(&no) && html.contains("不合格"), "{html}");
@@ -805,7 +737,7 @@ fn the_report_pages_revoke_publish_and_set_the_lab(b: Backend) {
     let (_, html) = app.page(&to);
     assert!(html.contains(&no) && html.contains("有效"), "{html}");
     // The supervisor publishes it; it shows on the public page.
-    crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    login_form(&app, "watcher", crate::support::PASSWORD);
     let (st, to) = post_form(
         &app,
         &format!("/reports/{new_no}/publish"),
@@ -825,7 +757,7 @@ fn the_report_pages_revoke_publish_and_set_the_lab(b: Backend) {
     assert_eq!(st, 200);
     assert!(html.contains("<progress"), "{html}");
     // The admin sets the lab identity on its page.
-    crate::pages::login_form(&app, "root", crate::support::PASSWORD);
+    login_form(&app, "root", crate::support::PASSWORD);
     let (st, html) = app.page("/admin/lab");
     assert_eq!(st, 200);
     assert!(html.contains("尚未设置"), "{html}");
@@ -851,7 +783,7 @@ fn the_report_pages_revoke_publish_and_set_the_lab(b: Backend) {
         "{body}"
     );
     // A technician may not open the admin page.
-    crate::pages::login_form(&app, "tech1", crate::support::PASSWORD);
+    login_form(&app, "tech1", crate::support::PASSWORD);
     let (st, _) = app.page("/admin/lab");
     assert_eq!(st, 403);
     // English works too.

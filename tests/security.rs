@@ -14,8 +14,7 @@ use lims::web::AppState;
 use serde_json::json;
 use sha2::Digest;
 
-use crate::intake::setup;
-use crate::pages::login_form;
+use crate::support::fixtures::{form_logout, login_form, register, setup};
 use crate::support::{make_user, test_start, url_encode, Backend, TestApp, TestDb, PASSWORD};
 use crate::Test;
 
@@ -59,7 +58,7 @@ fn sql_metacharacters_in_searches_and_filters_are_only_text(b: Backend) {
     );
     assert_eq!(st, 201, "{e}");
     assert_eq!(e["name"], name, "stored as written");
-    crate::intake::register(&app, &i);
+    register(&app, &i);
     for q in [
         "' OR '1'='1",
         "x' OR 1=1 --",
@@ -123,7 +122,7 @@ fn the_login_form_is_throttled_and_never_redirects_off_site(b: Backend) {
             .expect("login");
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/", "next = {next}");
-        crate::pages::form_logout(&app);
+        form_logout(&app);
     }
     // Five wrong passwords a minute on the form, then even the right one waits.
     for _ in 0..5 {
@@ -719,7 +718,7 @@ fn hostile_next_values_lead_to_the_home_page_and_never_to_a_500(b: Backend) {
             .expect("login");
         assert_eq!(r.status(), 303, "next = {next:?}");
         assert_eq!(r.headers()["location"], "/", "next = {next:?}");
-        crate::pages::form_logout(&app);
+        form_logout(&app);
     }
     // A safe value is kept.
     let (_, html) = app.page("/login?next=%2Fsamples%3Fpage%3D2");
@@ -791,7 +790,7 @@ fn every_kind_of_answer_carries_the_security_headers(b: Backend) {
     assert_eq!(r.status(), 200);
     assert_security_headers("API 200", &r);
     // Logged-in pages: home, a form, a 403 page.
-    let r = crate::pages::login_form(&app, "wang", PASSWORD);
+    let r = login_form(&app, "wang", PASSWORD);
     assert_eq!(r.status(), 303);
     for (what, path) in [
         ("home", "/"),

@@ -14,7 +14,7 @@ use lims::db::schema::{sample_counts, sample_sequences, sample_tests, samples};
 use lims::db::DbConnection;
 use lims::seed::demo_scale::{generate_with, Load};
 
-use crate::foundation::schema_snapshot;
+use crate::support::fixtures::schema_snapshot;
 use crate::support::{make_user, test_start, Backend, TestDb};
 use crate::Test;
 

@@ -16,7 +16,7 @@ mod oracle;
 
 use oracle::{assert_rollups_match, kept_and_counted};
 
-use crate::pages::login_form;
+use crate::support::fixtures::login_form;
 use crate::support::{make_user, Backend, TestApp, PASSWORD};
 use crate::Test;
 

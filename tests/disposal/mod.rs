@@ -5,8 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::lab::lab_users;
-use crate::reports::issue;
+use crate::support::fixtures::{issue, lab_users, login_form};
 use crate::support::{make_user, Backend, TestApp};
 use crate::Test;
 
@@ -428,7 +427,7 @@ fn the_board_and_the_case_page_record_steps(b: Backend) {
     app.user("watcher", &["supervisor"]);
     let (sample_no, _, _) = issue(&app, &lab, 1, true);
     app.clock.advance(chrono::Duration::hours(2));
-    crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    login_form(&app, "watcher", crate::support::PASSWORD);
     let (st, html) = app.page("/disposals");
     assert_eq!(st, 200);
     assert!(
@@ -530,7 +529,7 @@ fn the_morning_reminders_list_duties_due_soon_and_overdue(b: Backend) {
     );
     let (st, _) = app.get("/api/v1/disposals/reminders", &app.token("tech1"));
     assert_eq!(st, 403);
-    crate::pages::login_form(&app, "watcher", crate::support::PASSWORD);
+    login_form(&app, "watcher", crate::support::PASSWORD);
     let (st, html) = app.page("/disposals/reminders");
     assert_eq!(st, 200);
     assert!(

@@ -2,16 +2,13 @@
 
 use serde_json::json;
 
-use super::{register, setup};
+use crate::support::fixtures::{register, sample_no, setup};
 use crate::support::{Backend, TestApp};
 
 pub(super) fn labels_come_four_per_sample_in_every_format(b: Backend) {
     let app = TestApp::spawn(b);
     let i = setup(&app, "supervision");
-    let no = register(&app, &i)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let no = sample_no(&register(&app, &i));
     let (s, list) = app.get("/api/v1/label-templates", &i.token);
     assert_eq!(s, 200);
     let names: Vec<String> = list
@@ -92,12 +89,7 @@ pub(super) fn a_batch_of_50_samples_prints_200_labels_in_order(b: Backend) {
     let i = setup(&app, "supervision");
     let mut nos = Vec::new();
     for _ in 0..50 {
-        nos.push(
-            register(&app, &i)["sample_no"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
+        nos.push(sample_no(&register(&app, &i)));
     }
     nos.reverse();
     let r = app

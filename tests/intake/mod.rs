@@ -4,6 +4,7 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
+use crate::support::fixtures::{login_form, register, sample_body, sample_no, setup, Intake};
 use crate::support::{Backend, TestApp};
 use crate::Test;
 
@@ -32,67 +33,6 @@ pub const TESTS: &[Test] = crate::tests![
     a_batch_of_50_samples_prints_200_labels_in_order,
     sequence_counters_count_from_one_per_key_and_a_rollback_gives_the_number_back,
 ];
-
-/// A plan, an entity in 城西区 (630104), two samplers and the first one's token.
-pub struct Intake {
-    pub plan_id: i64,
-    pub entity_id: i64,
-    pub samplers: [i64; 2],
-    pub token: String,
-    pub supervisor: String,
-}
-
-pub fn setup(app: &TestApp, kind: &str) -> Intake {
-    let supervisor = app.user_token("sup", &["supervisor"]);
-    let s1 = app.user("wangfang", &["sampler"]);
-    let s2 = app.user("liqiang", &["sampler"]);
-    let token = app.token("wangfang");
-    let (s, plan) = app.send(
-        "POST",
-        "/api/v1/plans",
-        Some(&supervisor),
-        json!({"code": format!("QH-2026-{kind}"), "name": "2026年西宁市食品安全监督抽检", "year": 2026, "level": "prefectural",
-               "kind": kind, "domain": "food", "region_code": "630100", "target_batches": 1200}),
-    );
-    assert_eq!(s, 201, "{plan}");
-    let (s, entity) = app.send(
-        "POST",
-        "/api/v1/entities",
-        Some(&token),
-        json!({"name": "西宁市城西区某某超市", "uscc": "91630104MA752K8R2Q", "license_no": "JY16301040000123", "kind": "distributor",
-               "address": "西宁市城西区五四大街1号", "region_code": "630104", "contact": "张三 0971-1234567"}),
-    );
-    assert!(s == 201 || s == 409, "{entity}");
-    let entity_id = if s == 201 {
-        entity["id"].as_i64().unwrap()
-    } else {
-        entity["error"]["existing"]["id"].as_i64().unwrap()
-    };
-    Intake {
-        plan_id: plan["id"].as_i64().unwrap(),
-        entity_id,
-        samplers: [s1, s2],
-        token,
-        supervisor,
-    }
-}
-
-pub fn sample_body(i: &Intake) -> Value {
-    json!({
-        "plan_id": i.plan_id, "entity_id": i.entity_id, "domain": "food", "category_code": "34.02",
-        "product_name": "青海牦牛肉干（五香味）", "brand": "高原红", "specification": "200g/袋", "batch_no": "20260215",
-        "production_date": "2026-02-15", "shelf_life": "9个月", "manufacturer": "青海某某食品有限公司",
-        "manufacturer_address": "青海省西宁市城北区", "stage": "circulation", "sampled_at": "2026-03-02T09:30:00+08:00",
-        "place": "货架", "sampler_ids": i.samplers, "quantity": "4", "unit": "袋", "backup_quantity": "4",
-        "storage": "ambient", "price": "128.00", "notes": "无"
-    })
-}
-
-pub fn register(app: &TestApp, i: &Intake) -> Value {
-    let (s, v) = app.send("POST", "/api/v1/samples", Some(&i.token), sample_body(i));
-    assert_eq!(s, 201, "{v}");
-    v
-}
 
 fn count_samples(app: &TestApp) -> i64 {
     use diesel::prelude::*;
@@ -400,7 +340,7 @@ fn bad_sample_input_gets_its_4xx_and_writes_nothing(b: Backend) {
     assert_eq!(v["product_name"], script);
     let no = v["sample_no"].as_str().unwrap().to_string();
     assert_eq!(
-        crate::pages::login_form(&app, "wangfang", crate::support::PASSWORD).status(),
+        login_form(&app, "wangfang", crate::support::PASSWORD).status(),
         303
     );
     for page in [
@@ -467,14 +407,7 @@ fn receipt_accepts_every_scan_form_once(b: Backend) {
     let app = TestApp::spawn(b);
     let i = setup(&app, "supervision");
     let custodian = app.user_token("keeper", &["custodian"]);
-    let nos: Vec<String> = (0..3)
-        .map(|_| {
-            register(&app, &i)["sample_no"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let nos: Vec<String> = (0..3).map(|_| sample_no(&register(&app, &i))).collect();
     let scans = [
         format!("{}/s/{}", app.base, nos[0]),
         format!("{}/s/{}#B", app.base, nos[1]),
@@ -527,10 +460,7 @@ fn a_broken_seal_needs_a_reason_and_then_rejects(b: Backend) {
     let app = TestApp::spawn(b);
     let i = setup(&app, "supervision");
     let custodian = app.user_token("keeper", &["custodian"]);
-    let no = register(&app, &i)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let no = sample_no(&register(&app, &i));
     let before = app.audit_count();
     let (s, e) = app.send(
         "POST",
@@ -555,10 +485,7 @@ fn a_late_delivery_is_flagged_and_the_report_deadline_starts_at_receipt(b: Backe
     let app = TestApp::spawn(b);
     let i = setup(&app, "supervision");
     let custodian = app.user_token("keeper", &["custodian"]);
-    let no = register(&app, &i)["sample_no"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let no = sample_no(&register(&app, &i));
     // Due 2026-03-09; received Tuesday 2026-03-10.
     app.clock.advance(Duration::days(8));
     let (_, overdue) = app.get("/api/v1/samples?overdue=true", &i.token);
@@ -650,7 +577,7 @@ fn a_deadline_into_an_unloaded_year_is_provisional_until_the_year_is_loaded(b: B
     assert_eq!(v["delivery_due_on"], "2027-01-04");
     assert_eq!(v["delivery_due_provisional"], true);
     let no = v["sample_no"].as_str().unwrap().to_string();
-    crate::pages::login_form(&app, "wangfang", crate::support::PASSWORD);
+    login_form(&app, "wangfang", crate::support::PASSWORD);
     let (_, html) = app.page(&format!("/samples/{no}"));
     assert!(
         html.contains("暂定"),

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::{concluded, discard, lab, move_to, nos, put_place, Lab};
-use crate::intake::sample_body;
+use crate::support::fixtures::sample_body;
 use crate::support::{Backend, TestApp};
 
 /// The id of the disposal case of sample `no`.

@@ -5,8 +5,9 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 
-use crate::intake::{sample_body, setup, Intake};
-use crate::pages::login_form;
+use crate::support::fixtures::{
+    approve, assign, login_form, receive, register_as, sample_body, sample_no, setup, Intake,
+};
 use crate::support::{csrf_of, make_user, Backend, TestApp, PASSWORD};
 use crate::Test;
 
@@ -78,23 +79,10 @@ fn move_to(app: &TestApp, lab: &mut Lab, date: &str) {
 /// A sample registered with `body` and received; its one test assigned to tech1.
 /// Returns the sample number and the test.
 fn received(app: &TestApp, lab: &Lab, body: Value) -> (String, Value) {
-    let (s, v) = app.send("POST", "/api/v1/samples", Some(&lab.intake.token), body);
-    assert_eq!(s, 201, "{v}");
-    let no = v["sample_no"].as_str().unwrap().to_string();
-    let (s, v) = app.send(
-        "POST",
-        "/api/v1/receipts",
-        Some(&lab.custodian),
-        json!({"scan": no, "seal_intact": true, "condition_ok": true}),
-    );
-    assert_eq!(s, 200, "{v}");
-    let (s, tests) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/tests"),
-        Some(&lab.custodian),
-        json!({"assignments": [{"test_item_id": lab.item["id"], "assignee_id": lab.tech_id}]}),
-    );
-    assert_eq!(s, 201, "{tests}");
+    let no = sample_no(&register_as(app, &lab.intake.token, body));
+    receive(app, &lab.custodian, &no);
+    let item = lab.item["id"].as_i64().unwrap();
+    let tests = assign(app, &lab.custodian, &no, &[item], lab.tech_id);
     (no, tests[0].clone())
 }
 
@@ -116,13 +104,7 @@ fn conclude(app: &TestApp, lab: &Lab, no: &str, test: &Value, pass: bool) {
         json!({"decision": "accept", "version": r["version"]}),
     );
     assert_eq!(s, 200, "{r}");
-    let (s, r) = app.send(
-        "POST",
-        &format!("/api/v1/samples/{no}/approve"),
-        Some(&lab.signatory),
-        json!({}),
-    );
-    assert_eq!(s, 201, "{r}");
+    let r = approve(app, &lab.signatory, no);
     let want = if pass { "compliant" } else { "non_compliant" };
     assert_eq!(r["conclusion"], want);
 }

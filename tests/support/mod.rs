@@ -513,6 +513,9 @@ pub fn pdf_qr_codes(pdf: &[u8], page: usize) -> Vec<String> {
     found.into_iter().map(|f| f.1).collect()
 }
 
+/// The set-up steps the test files share: users, a plan and an entity, a sample taken
+/// through intake and the lab, the login form, the schema as text.
+pub mod fixtures;
 pub mod process;
 /// Driving headless Chromium through chromedriver (the browser tests).
 pub mod webdriver;
