@@ -23,7 +23,6 @@ use crate::domain::disposal::{
     CaseStatus, Event, EventError, Outcome, StepKind,
 };
 use crate::domain::local_time::{local_date, to_local, year_range};
-use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind, RuleProfile};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
@@ -238,8 +237,7 @@ fn visible_case(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<Ca
     actor.require(&[Role::Supervisor, Role::Admin])?;
     let not_found = || AppError::not_found("核查处置案件", "Disposal case");
     let row = rows::find(conn, id)?.ok_or_else(not_found)?;
-    let inside =
-        RegionCode::parse(&row.region_code).is_ok_and(|r| scope_covers(actor.region.as_ref(), &r));
+    let inside = actor.covers(&row.region_code);
     if inside {
         Ok(row)
     } else {

@@ -197,8 +197,7 @@ pub fn update_entity(
 pub fn get_entity(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<Entity> {
     let e =
         db::entities::find(conn, id)?.ok_or_else(|| AppError::not_found("被抽样单位", "Entity"))?;
-    let inside =
-        RegionCode::parse(&e.region_code).is_ok_and(|r| scope_covers(actor.region.as_ref(), &r));
+    let inside = actor.covers(&e.region_code);
     if !inside {
         return Err(AppError::not_found("被抽样单位", "Entity"));
     }
