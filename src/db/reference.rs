@@ -534,16 +534,7 @@ pub fn insert_profile(
     rules_json: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    diesel::insert_into(rule_profiles::table)
-        .values((
-            rule_profiles::domain.eq(domain.as_str()),
-            rule_profiles::plan_kind.eq(plan_kind.as_str()),
-            rule_profiles::rules.eq(rules_json),
-            rule_profiles::version.eq(1),
-            rule_profiles::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
+    super::seed::insert_profile(conn, domain.as_str(), plan_kind.as_str(), rules_json, now)
 }
 
 /// Counts rows per reference table (seed summaries).
