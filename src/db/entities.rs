@@ -26,6 +26,9 @@ pub struct Entity {
 }
 
 /// The stored fields of an entity, checked by the caller.
+/// Creation inserts them and an edit writes them, each one (an empty one as NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = entities, treat_none_as_null = true)]
 pub struct EntityValues<'a> {
     pub name: &'a str,
     pub uscc: &'a str,
@@ -56,13 +59,7 @@ pub fn id_by_uscc(
 pub fn insert(conn: &mut DbConnection, v: &EntityValues, now: NaiveDateTime) -> AppResult<Entity> {
     diesel::insert_into(entities::table)
         .values((
-            entities::name.eq(v.name),
-            entities::uscc.eq(v.uscc),
-            entities::license_no.eq(v.license_no),
-            entities::kind.eq(v.kind),
-            entities::address.eq(v.address),
-            entities::region_code.eq(v.region_code),
-            entities::contact.eq(v.contact),
+            v,
             entities::version.eq(1),
             entities::created_at.eq(now),
             entities::updated_at.eq(now),
@@ -88,13 +85,7 @@ pub fn update(
             .filter(entities::version.eq(version)),
     )
     .set((
-        entities::name.eq(v.name),
-        entities::uscc.eq(v.uscc),
-        entities::license_no.eq(v.license_no),
-        entities::kind.eq(v.kind),
-        entities::address.eq(v.address),
-        entities::region_code.eq(v.region_code),
-        entities::contact.eq(v.contact),
+        v,
         entities::version.eq(version + 1),
         entities::updated_at.eq(now),
     ))

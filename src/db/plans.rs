@@ -29,6 +29,9 @@ pub struct Plan {
 }
 
 /// The stored fields of a plan, checked by the caller.
+/// Creation inserts them and an edit writes them, each one (an empty one as NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = plans, treat_none_as_null = true)]
 pub struct PlanValues<'a> {
     pub code: &'a str,
     pub name: &'a str,
@@ -62,16 +65,7 @@ pub fn id_by_code(
 pub fn insert(conn: &mut DbConnection, v: &PlanValues, now: NaiveDateTime) -> AppResult<Plan> {
     diesel::insert_into(plans::table)
         .values((
-            plans::code.eq(v.code),
-            plans::name.eq(v.name),
-            plans::year.eq(v.year),
-            plans::level.eq(v.level),
-            plans::kind.eq(v.kind),
-            plans::domain.eq(v.domain),
-            plans::region_code.eq(v.region_code),
-            plans::target_batches.eq(v.target_batches),
-            plans::starts_on.eq(v.starts_on),
-            plans::ends_on.eq(v.ends_on),
+            v,
             plans::version.eq(1),
             plans::created_at.eq(now),
             plans::updated_at.eq(now),
@@ -93,20 +87,7 @@ pub fn update(
 ) -> AppResult<usize> {
     Ok(
         diesel::update(plans::table.find(id).filter(plans::version.eq(version)))
-            .set((
-                plans::code.eq(v.code),
-                plans::name.eq(v.name),
-                plans::year.eq(v.year),
-                plans::level.eq(v.level),
-                plans::kind.eq(v.kind),
-                plans::domain.eq(v.domain),
-                plans::region_code.eq(v.region_code),
-                plans::target_batches.eq(v.target_batches),
-                plans::starts_on.eq(v.starts_on),
-                plans::ends_on.eq(v.ends_on),
-                plans::version.eq(version + 1),
-                plans::updated_at.eq(now),
-            ))
+            .set((v, plans::version.eq(version + 1), plans::updated_at.eq(now)))
             .execute(conn)?,
     )
 }

@@ -193,6 +193,23 @@ pub fn replace_calendar_year(
     source: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
+    replace_days(
+        conn,
+        (from, to),
+        days.iter()
+            .map(|(day, kind, name)| (*day, kind.as_str(), name.as_str())),
+    )?;
+    diesel::delete(calendar_years::table.find(year)).execute(conn)?;
+    super::seed::insert_calendar_year(conn, year, source, now)
+}
+
+/// Replaces the special days from `from` to `to` (both included) with `days` (day,
+/// kind, name): a year's calendar is loaded whole, never merged with what was there.
+pub fn replace_days<'a>(
+    conn: &mut DbConnection,
+    (from, to): (NaiveDate, NaiveDate),
+    days: impl IntoIterator<Item = (NaiveDate, &'a str, &'a str)>,
+) -> AppResult<()> {
     diesel::delete(
         holidays::table
             .filter(holidays::day.ge(from))
@@ -200,22 +217,8 @@ pub fn replace_calendar_year(
     )
     .execute(conn)?;
     for (day, kind, name) in days {
-        diesel::insert_into(holidays::table)
-            .values((
-                holidays::day.eq(day),
-                holidays::kind.eq(kind.as_str()),
-                holidays::name.eq(name),
-            ))
-            .execute(conn)?;
+        super::seed::insert_holiday(conn, day, kind, name)?;
     }
-    diesel::delete(calendar_years::table.find(year)).execute(conn)?;
-    diesel::insert_into(calendar_years::table)
-        .values((
-            calendar_years::year.eq(year),
-            calendar_years::source.eq(source),
-            calendar_years::loaded_at.eq(now),
-        ))
-        .execute(conn)?;
     Ok(())
 }
 
@@ -531,16 +534,7 @@ pub fn insert_profile(
     rules_json: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    diesel::insert_into(rule_profiles::table)
-        .values((
-            rule_profiles::domain.eq(domain.as_str()),
-            rule_profiles::plan_kind.eq(plan_kind.as_str()),
-            rule_profiles::rules.eq(rules_json),
-            rule_profiles::version.eq(1),
-            rule_profiles::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
+    super::seed::insert_profile(conn, domain.as_str(), plan_kind.as_str(), rules_json, now)
 }
 
 /// Counts rows per reference table (seed summaries).

@@ -135,6 +135,9 @@ pub fn user_names(conn: &mut DbConnection, ids: &[i64]) -> AppResult<Vec<(i64, S
 }
 
 /// The fields a sampler sets, at registration and in an edit, checked by the caller.
+/// Registration inserts them and an edit writes them, each one (an empty one as NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = samples, treat_none_as_null = true)]
 pub struct SampleValues<'a> {
     pub plan_id: i64,
     pub entity_id: i64,
@@ -173,41 +176,17 @@ pub struct NewSample<'a> {
 
 /// Inserts a sample at version 1 and returns it.
 pub fn insert(conn: &mut DbConnection, s: &NewSample, now: NaiveDateTime) -> AppResult<SampleRow> {
-    let v = &s.values;
     diesel::insert_into(samples::table)
         .values((
+            &s.values,
             (
                 samples::sample_no.eq(s.sample_no),
-                samples::plan_id.eq(v.plan_id),
-                samples::entity_id.eq(v.entity_id),
                 samples::domain.eq(s.domain),
-                samples::category_code.eq(v.category_code),
-                samples::product_name.eq(v.product_name),
-                samples::brand.eq(v.brand),
-                samples::specification.eq(v.specification),
-                samples::batch_no.eq(v.batch_no),
-                samples::production_date.eq(v.production_date),
-                samples::shelf_life.eq(v.shelf_life),
-                samples::manufacturer.eq(v.manufacturer),
-                samples::manufacturer_address.eq(v.manufacturer_address),
-                samples::stage.eq(v.stage),
-                samples::sampled_at.eq(v.sampled_at),
-                samples::place.eq(v.place),
-            ),
-            (
-                samples::quantity.eq(v.quantity),
-                samples::unit.eq(v.unit),
-                samples::backup_quantity.eq(v.backup_quantity),
-                samples::storage.eq(v.storage),
-                samples::price.eq(v.price),
-                samples::notes.eq(v.notes),
                 samples::status.eq(s.status),
                 samples::conclusion.eq(s.conclusion),
                 samples::region_code.eq(s.region_code),
                 samples::registered_by.eq(s.registered_by),
                 samples::registered_at.eq(now),
-                samples::delivery_due_on.eq(v.delivery_due_on),
-                samples::delivery_due_provisional.eq(v.delivery_due_provisional),
                 samples::due_provisional.eq(false),
                 samples::version.eq(1),
                 samples::updated_at.eq(now),
@@ -237,34 +216,9 @@ pub fn update_values(
             .filter(samples::status.eq(status.as_str())),
     )
     .set((
-        (
-            samples::plan_id.eq(v.plan_id),
-            samples::entity_id.eq(v.entity_id),
-            samples::category_code.eq(v.category_code),
-            samples::product_name.eq(v.product_name),
-            samples::brand.eq(v.brand),
-            samples::specification.eq(v.specification),
-            samples::batch_no.eq(v.batch_no),
-            samples::production_date.eq(v.production_date),
-            samples::shelf_life.eq(v.shelf_life),
-            samples::manufacturer.eq(v.manufacturer),
-            samples::manufacturer_address.eq(v.manufacturer_address),
-            samples::stage.eq(v.stage),
-        ),
-        (
-            samples::sampled_at.eq(v.sampled_at),
-            samples::place.eq(v.place),
-            samples::quantity.eq(v.quantity),
-            samples::unit.eq(v.unit),
-            samples::backup_quantity.eq(v.backup_quantity),
-            samples::storage.eq(v.storage),
-            samples::price.eq(v.price),
-            samples::notes.eq(v.notes),
-            samples::delivery_due_on.eq(v.delivery_due_on),
-            samples::delivery_due_provisional.eq(v.delivery_due_provisional),
-            samples::version.eq(version + 1),
-            samples::updated_at.eq(now),
-        ),
+        v,
+        samples::version.eq(version + 1),
+        samples::updated_at.eq(now),
     ))
     .execute(conn)?)
 }

@@ -221,15 +221,12 @@ pub fn replace_calendar_year(
     (from, to): (NaiveDate, NaiveDate),
     days: &BTreeSet<(NaiveDate, String, String)>,
 ) -> AppResult<()> {
-    diesel::delete(
-        holidays::table
-            .filter(holidays::day.ge(from))
-            .filter(holidays::day.le(to)),
-    )
-    .execute(conn)?;
-    for (day, kind, name) in days {
-        insert_holiday(conn, *day, kind, name)?;
-    }
+    super::reference::replace_days(
+        conn,
+        (from, to),
+        days.iter()
+            .map(|(day, kind, name)| (*day, kind.as_str(), name.as_str())),
+    )?;
     diesel::update(calendar_years::table.find(year))
         .set(calendar_years::source.eq(source))
         .execute(conn)?;

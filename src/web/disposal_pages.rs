@@ -8,6 +8,7 @@ use askama::Template;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use serde::Deserialize;
 
+use crate::db::DbConnection;
 use crate::domain::disposal::StepKind;
 use crate::error::{AppError, AppResult};
 use crate::web::auth::PageCtx;
@@ -19,7 +20,7 @@ use crate::workflow::disposal::{
 };
 use crate::workflow::intake::{local_date, shanghai};
 use crate::workflow::reference::work_calendar;
-use crate::workflow::{case_reports, Ctx};
+use crate::workflow::{case_reports, Actor, Ctx};
 
 /// The routes of this file.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -330,18 +331,7 @@ async fn reopen_submit(
     path: web::Path<i64>,
     form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    let actor = ctx.user()?.clone();
-    let id = path.into_inner();
-    let input = ReopenInput {
-        reason: form_get(&form, "reason").unwrap_or("").to_string(),
-    };
-    let now = ctx.now();
-    let r = ctx
-        .state
-        .db
-        .run(move |c| disposal::reopen(c, now, &actor, id, &input))
-        .await;
-    after_write(&ctx, id, r, "reason").await
+    with_reason(ctx, path, form, disposal::reopen).await
 }
 
 async fn publish_submit(
@@ -376,6 +366,16 @@ async fn unpublish_submit(
     path: web::Path<i64>,
     form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
+    with_reason(ctx, path, form, disposal::unpublish_info).await
+}
+
+/// A supervisor's step on a case whose form is a reason alone (reopen, unpublish).
+async fn with_reason(
+    ctx: PageCtx,
+    path: web::Path<i64>,
+    form: CsrfForm<FormMap>,
+    step: fn(&mut DbConnection, NaiveDateTime, &Actor, i64, &ReopenInput) -> AppResult<Disposal>,
+) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let input = ReopenInput {
@@ -385,7 +385,7 @@ async fn unpublish_submit(
     let r = ctx
         .state
         .db
-        .run(move |c| disposal::unpublish_info(c, now, &actor, id, &input))
+        .run(move |c| step(c, now, &actor, id, &input))
         .await;
     after_write(&ctx, id, r, "reason").await
 }

@@ -4,13 +4,17 @@
 //! tables as a workbook.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
 
+use crate::db::DbConnection;
+use crate::documents::table::Table;
 use crate::error::AppResult;
 use crate::web::auth::ApiUser;
 use crate::web::export::{download, Format};
 use crate::web::AppState;
 use crate::workflow::stats::{self, Coverage, Lab, Quality, RateRow, StatsFilter, Summary};
+use crate::workflow::Actor;
 
 /// The routes of this file, inside the `/api/v1` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -37,20 +41,16 @@ pub async fn sampling_rate(
     filter: web::Query<StatsFilter>,
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
-    let fmt = Format::parse(format.format.as_deref())?;
-    let now = st.now();
-    let actor = user.actor;
-    let f = filter.into_inner();
-    let rows = st
-        .db
-        .run(move |c| stats::sampling_rate(c, now, &actor, &f))
-        .await?;
-    match fmt {
-        Format::Json => Ok(HttpResponse::Ok().json(rows)),
-        Format::Csv | Format::Xlsx => {
-            download(&[tables::sampling_rate(&rows)], fmt, "sampling-rate")
-        }
-    }
+    figure(
+        st,
+        user,
+        filter,
+        format,
+        stats::sampling_rate,
+        "sampling-rate",
+        |r| vec![tables::sampling_rate(r)],
+    )
+    .await
 }
 
 /// Pass rate, turnaround and counts for a region and period.
@@ -62,18 +62,10 @@ pub async fn summary(
     filter: web::Query<StatsFilter>,
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
-    let fmt = Format::parse(format.format.as_deref())?;
-    let now = st.now();
-    let actor = user.actor;
-    let f = filter.into_inner();
-    let s = st
-        .db
-        .run(move |c| stats::summary(c, now, &actor, &f))
-        .await?;
-    match fmt {
-        Format::Json => Ok(HttpResponse::Ok().json(s)),
-        Format::Csv | Format::Xlsx => download(&[tables::summary(&s)], fmt, "summary"),
-    }
+    figure(st, user, filter, format, stats::summary, "summary", |s| {
+        vec![tables::summary(s)]
+    })
+    .await
 }
 
 /// Pass and failure rates by category, stage, plan level and region; risk monitoring
@@ -86,18 +78,16 @@ pub async fn quality(
     filter: web::Query<StatsFilter>,
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
-    let fmt = Format::parse(format.format.as_deref())?;
-    let now = st.now();
-    let actor = user.actor;
-    let f = filter.into_inner();
-    let q = st
-        .db
-        .run(move |c| stats::quality(c, now, &actor, &f))
-        .await?;
-    match fmt {
-        Format::Json => Ok(HttpResponse::Ok().json(q)),
-        Format::Csv | Format::Xlsx => download(&tables::quality_tables(&q), fmt, "quality"),
-    }
+    figure(
+        st,
+        user,
+        filter,
+        format,
+        stats::quality,
+        "quality",
+        tables::quality_tables,
+    )
+    .await
 }
 
 /// Lab turnaround in working days, reports on time, delivery on time, overdue samples.
@@ -109,19 +99,10 @@ pub async fn lab(
     filter: web::Query<StatsFilter>,
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
-    let fmt = Format::parse(format.format.as_deref())?;
-    let now = st.now();
-    let actor = user.actor;
-    let f = filter.into_inner();
-    let l = st.db.run(move |c| stats::lab(c, now, &actor, &f)).await?;
-    match fmt {
-        Format::Json => Ok(HttpResponse::Ok().json(l)),
-        Format::Csv | Format::Xlsx => download(
-            &[tables::lab_summary(&l), tables::lab_overdue(&l)],
-            fmt,
-            "lab",
-        ),
-    }
+    figure(st, user, filter, format, stats::lab, "lab", |l| {
+        vec![tables::lab_summary(l), tables::lab_overdue(l)]
+    })
+    .await
 }
 
 /// Drug producers sampled at least once in the period, and those not yet sampled.
@@ -133,21 +114,31 @@ pub async fn coverage(
     filter: web::Query<StatsFilter>,
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
+    figure(st, user, filter, format, stats::coverage, "coverage", |c| {
+        vec![tables::coverage(c), tables::not_sampled(c)]
+    })
+    .await
+}
+
+/// The use case every figure is: a bad `format` is refused before the figure is
+/// computed; JSON answers the figure, CSV and XLSX its tables under the name `stem`.
+async fn figure<T: Serialize + Send + 'static>(
+    st: web::Data<AppState>,
+    user: ApiUser,
+    filter: web::Query<StatsFilter>,
+    format: web::Query<FormatQuery>,
+    compute: fn(&mut DbConnection, NaiveDateTime, &Actor, &StatsFilter) -> AppResult<T>,
+    stem: &str,
+    as_tables: impl FnOnce(&T) -> Vec<Table>,
+) -> AppResult<HttpResponse> {
     let fmt = Format::parse(format.format.as_deref())?;
     let now = st.now();
     let actor = user.actor;
     let f = filter.into_inner();
-    let c = st
-        .db
-        .run(move |c| stats::coverage(c, now, &actor, &f))
-        .await?;
+    let value = st.db.run(move |c| compute(c, now, &actor, &f)).await?;
     match fmt {
-        Format::Json => Ok(HttpResponse::Ok().json(c)),
-        Format::Csv | Format::Xlsx => download(
-            &[tables::coverage(&c), tables::not_sampled(&c)],
-            fmt,
-            "coverage",
-        ),
+        Format::Json => Ok(HttpResponse::Ok().json(value)),
+        Format::Csv | Format::Xlsx => download(&as_tables(&value), fmt, stem),
     }
 }
 

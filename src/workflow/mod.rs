@@ -56,6 +56,13 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// Whether a record of region `region_code` lies within the actor's scope (all of
+    /// it for a user with no region); a code that is not a region lies in none.
+    pub fn covers(&self, region_code: &str) -> bool {
+        RegionCode::parse(region_code)
+            .is_ok_and(|r| crate::domain::region::scope_covers(self.region.as_ref(), &r))
+    }
+
     /// The system actor, for work no person started (seed data at first start).
     pub fn system() -> Actor {
         Actor {

@@ -16,7 +16,6 @@ use crate::db::batches::BatchRow;
 use crate::db::{self, lock_user_quota, write_tx, DbConnection};
 use crate::documents::bundle;
 use crate::domain::local_time::to_local;
-use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
 use crate::domain::states::BatchStatus;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
@@ -95,8 +94,7 @@ fn pdf_visible(conn: &mut DbConnection, actor: &Actor, report_no: &str) -> AppRe
         return Ok(false);
     };
     let s = db::tests::sample_of(conn, r.sample_id)?;
-    let inside =
-        RegionCode::parse(&s.region_code).is_ok_and(|c| scope_covers(actor.region.as_ref(), &c));
+    let inside = actor.covers(&s.region_code);
     Ok(inside && db::reports::has_pdf(conn, r.id)?)
 }
 

@@ -62,9 +62,9 @@ impl Canvas {
         }
     }
 
-    /// A rectangle outline with its stroke centred on the edges.
-    pub(crate) fn rect_stroke(&mut self, x: f32, y: f32, w: f32, h: f32, thickness: f32) {
-        self.ops.push(Op::SetOutlineThickness { pt: pt(thickness) });
+    /// A rectangle with its top left corner at (`x`, `y`) from the origin; PDF places
+    /// a rectangle by its lower left corner.
+    fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, mode: PaintMode) {
         let ll = self.point(x, y + h);
         self.ops.push(Op::DrawRectangle {
             rectangle: Rect {
@@ -72,10 +72,16 @@ impl Canvas {
                 y: ll.y,
                 width: pt(w),
                 height: pt(h),
-                mode: Some(PaintMode::Stroke),
+                mode: Some(mode),
                 winding_order: None,
             },
         });
+    }
+
+    /// A rectangle outline with its stroke centred on the edges.
+    pub(crate) fn rect_stroke(&mut self, x: f32, y: f32, w: f32, h: f32, thickness: f32) {
+        self.ops.push(Op::SetOutlineThickness { pt: pt(thickness) });
+        self.rect(x, y, w, h, PaintMode::Stroke);
     }
 
     /// A filled rectangle (e.g. a table header band).
@@ -86,17 +92,7 @@ impl Canvas {
                 icc_profile: None,
             }),
         });
-        let ll = self.point(x, y + h);
-        self.ops.push(Op::DrawRectangle {
-            rectangle: Rect {
-                x: ll.x,
-                y: ll.y,
-                width: pt(w),
-                height: pt(h),
-                mode: Some(PaintMode::Fill),
-                winding_order: None,
-            },
-        });
+        self.rect(x, y, w, h, PaintMode::Fill);
         self.ops.push(Op::SetFillColor {
             col: printpdf::Color::Greyscale(printpdf::Greyscale {
                 percent: 0.0,

@@ -87,6 +87,21 @@ pub(crate) fn pdf_fonts(pdf: &[u8]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Asserts that the CJK font is embedded as a subset (`pdffonts`: embedded, subset,
+/// unicode all "yes"); `what` names the document in a failure.
+pub(crate) fn assert_font_embedded_as_subset(pdf: &[u8], what: &str) {
+    let fonts = pdf_fonts(pdf);
+    let row = fonts
+        .lines()
+        .find(|l| l.contains("NotoSansCJK"))
+        .unwrap_or_else(|| panic!("{what}: font not listed:\n{fonts}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert!(
+        cols.windows(3).any(|w| w == ["yes", "yes", "yes"]),
+        "{what}: font not embedded as a subset:\n{fonts}"
+    );
+}
+
 /// Every QR code on every page, rasterised at 300 dpi and decoded with rqrr. With a
 /// template, each label position of the page is decoded on its own (rqrr pairs finder
 /// patterns of neighbouring codes on a full sheet) and the codes come in slot order;

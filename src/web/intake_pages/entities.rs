@@ -4,7 +4,7 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::{enum_label, ok, opts, regions, Opt, QQuery};
+use super::{after_edit, enum_label, ok, opts, regions, Opt, QQuery};
 use crate::domain::role::Role;
 use crate::domain::sample::EntityKind;
 use crate::error::{AppError, AppResult, Lang};
@@ -252,24 +252,9 @@ pub(super) async fn entity_edit_submit(
         .run(move |c| intake::update_entity(c, now, &actor, id, i))
         .await;
     let regions = regions(&ctx).await?;
-    let (form, errors, notice) = match result {
-        Ok(e) => (
-            entity_form(
-                ctx.lang,
-                &regions,
-                &entity_to_input(&e),
-                format!("/entities/{id}"),
-            ),
-            Vec::new(),
-            Some(word(ctx.lang, "common.saved").to_string()),
-        ),
-        Err(e) => (
-            entity_form(ctx.lang, &regions, &input, format!("/entities/{id}")),
-            refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Duplicate])?
-                .messages(ctx.lang, "version"),
-            None,
-        ),
-    };
+    let (form, errors, notice) = after_edit(ctx.lang, result, &input, entity_to_input, |i| {
+        entity_form(ctx.lang, &regions, i, format!("/entities/{id}"))
+    })?;
     let failed = !errors.is_empty();
     render(
         &ctx,

@@ -19,6 +19,8 @@ use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::sample::SampleStatus;
 use crate::error::{AppResult, Lang};
 use crate::web::auth::PageCtx;
+use crate::web::forms::{refusal, Shown};
+use crate::web::i18n::word;
 use crate::web::pages::render;
 use crate::workflow::intake::{is_overdue, Sample};
 use crate::workflow::reference::{self, Region};
@@ -133,4 +135,33 @@ fn lines(lang: Lang, items: Vec<Sample>, today: NaiveDate) -> Vec<SampleLine> {
             sample: s,
         })
         .collect()
+}
+
+/// An edit form drawn again: the form, the reasons of a refusal (field, message), the
+/// notice of a success.
+type Redrawn<F> = (F, Vec<(String, String)>, Option<String>);
+
+/// What an edit page (plan, entity) shows after its form is sent: on success the stored
+/// values again with "saved"; on a refusal the values as entered with the reasons. Any
+/// other error is raised.
+fn after_edit<V, I, F>(
+    lang: Lang,
+    result: AppResult<V>,
+    entered: &I,
+    input_of: impl Fn(&V) -> I,
+    form_of: impl Fn(&I) -> F,
+) -> AppResult<Redrawn<F>> {
+    Ok(match result {
+        Ok(v) => (
+            form_of(&input_of(&v)),
+            Vec::new(),
+            Some(word(lang, "common.saved").to_string()),
+        ),
+        Err(e) => (
+            form_of(entered),
+            refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Duplicate])?
+                .messages(lang, "version"),
+            None,
+        ),
+    })
 }

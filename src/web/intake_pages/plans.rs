@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::NaiveDate;
 
-use super::{domain_label, enum_label, ok, opts, plan_kind_label, regions, Opt};
+use super::{after_edit, domain_label, enum_label, ok, opts, plan_kind_label, regions, Opt};
 use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::sample::PlanLevel;
@@ -257,24 +257,9 @@ pub(super) async fn plan_edit_submit(
         .run(move |c| intake::update_plan(c, now, &actor, id, i))
         .await;
     let regions = regions(&ctx).await?;
-    let (form, errors, notice) = match result {
-        Ok(p) => (
-            plan_form(
-                ctx.lang,
-                &regions,
-                &plan_to_input(&p),
-                format!("/plans/{id}"),
-            ),
-            Vec::new(),
-            Some(word(ctx.lang, "common.saved").to_string()),
-        ),
-        Err(e) => (
-            plan_form(ctx.lang, &regions, &input, format!("/plans/{id}")),
-            refusal(e, &[Shown::Invalid, Shown::Conflict, Shown::Duplicate])?
-                .messages(ctx.lang, "version"),
-            None,
-        ),
-    };
+    let (form, errors, notice) = after_edit(ctx.lang, result, &input, plan_to_input, |i| {
+        plan_form(ctx.lang, &regions, i, format!("/plans/{id}"))
+    })?;
     let failed = !errors.is_empty();
     render(
         &ctx,

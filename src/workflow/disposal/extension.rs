@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
-use super::{domain_case, profile_of, reload, show, visible_case, Disposal};
+use super::{domain_case, profile_of, reload, show, supervisor_step, visible_case, Disposal};
 use crate::db::cases as rows;
 use crate::db::reference::work_calendar;
 use crate::db::{write_tx, DbConnection};
@@ -12,7 +12,7 @@ use crate::domain::disposal::{completion_deadline, CaseStatus, ReopenError, Step
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::{clean_text, Actor};
+use crate::workflow::Actor;
 
 /// `POST /api/v1/disposals/{id}/extension`: a supervisor asks for a later completion date
 /// with a reason; `POST …/extension/approve` by a second supervisor makes it count.
@@ -36,9 +36,7 @@ pub fn request_extension(
     id: i64,
     input: &ExtensionInput,
 ) -> AppResult<Disposal> {
-    actor.require(&[Role::Supervisor])?;
-    let row = visible_case(conn, actor, id)?;
-    let reason = clean_text(&input.reason, 500, true).map_err(|m| AppError::field("reason", m))?;
+    let (row, reason) = supervisor_step(conn, actor, id, &input.reason)?;
     if !row.state()?.0.is_open() {
         return Err(closed_case());
     }
@@ -159,9 +157,7 @@ pub fn reopen(
     id: i64,
     input: &ReopenInput,
 ) -> AppResult<Disposal> {
-    actor.require(&[Role::Supervisor])?;
-    visible_case(conn, actor, id)?;
-    let reason = clean_text(&input.reason, 500, true).map_err(|m| AppError::field("reason", m))?;
+    let (_, reason) = supervisor_step(conn, actor, id, &input.reason)?;
     let recorder = actor.id.ok_or_else(AppError::forbidden)?;
     write_tx(conn, |conn| {
         let fresh = rows::get(conn, id)?;

@@ -23,7 +23,6 @@ use crate::domain::disposal::{
     CaseStatus, Event, EventError, Outcome, StepKind,
 };
 use crate::domain::local_time::{local_date, to_local, year_range};
-use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind, RuleProfile};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
@@ -234,12 +233,26 @@ pub(crate) fn open_for(
 
 /// A case the actor may see: a supervisor (or admin) whose scope covers the case's
 /// region. Anyone else, or another region, gets 404.
+/// A supervisor's step on a case that needs a reason (extension request, reopening,
+/// withdrawal of the published information): the case as visible to the actor and
+/// the reason, cleaned, which may not be empty.
+fn supervisor_step(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+) -> AppResult<(CaseRow, String)> {
+    actor.require(&[Role::Supervisor])?;
+    let row = visible_case(conn, actor, id)?;
+    let reason = clean_text(reason, 500, true).map_err(|m| AppError::field("reason", m))?;
+    Ok((row, reason))
+}
+
 fn visible_case(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<CaseRow> {
     actor.require(&[Role::Supervisor, Role::Admin])?;
     let not_found = || AppError::not_found("核查处置案件", "Disposal case");
     let row = rows::find(conn, id)?.ok_or_else(not_found)?;
-    let inside =
-        RegionCode::parse(&row.region_code).is_ok_and(|r| scope_covers(actor.region.as_ref(), &r));
+    let inside = actor.covers(&row.region_code);
     if inside {
         Ok(row)
     } else {

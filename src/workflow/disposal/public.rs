@@ -4,7 +4,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
-use super::{list_cases, reload, visible_case, Disposal, DisposalFilter, ReopenInput};
+use super::{
+    list_cases, reload, supervisor_step, visible_case, Disposal, DisposalFilter, ReopenInput,
+};
 use crate::db::cases as rows;
 use crate::db::{write_tx, DbConnection};
 use crate::domain::disposal::{CaseStatus, Outcome, StepKind};
@@ -128,9 +130,7 @@ pub fn unpublish_info(
     id: i64,
     input: &ReopenInput,
 ) -> AppResult<Disposal> {
-    actor.require(&[Role::Supervisor])?;
-    visible_case(conn, actor, id)?;
-    let reason = clean_text(&input.reason, 500, true).map_err(|m| AppError::field("reason", m))?;
+    let (_, reason) = supervisor_step(conn, actor, id, &input.reason)?;
     write_tx(conn, |conn| {
         let fresh = rows::get(conn, id)?;
         let before = fresh.public_info.clone();

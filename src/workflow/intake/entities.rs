@@ -4,7 +4,9 @@
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use super::{known_region, opt_text, out_of_scope, parse_enum, text_field, to_json, Entity};
+use super::{
+    known_region, opt_text, out_of_scope, parse_enum, text_field, to_json, version_sent, Entity,
+};
 use crate::db::entities::EntityValues;
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::licence::licence_error;
@@ -160,12 +162,7 @@ pub fn update_entity(
     input: EntityInput,
 ) -> AppResult<Entity> {
     actor.require(&[Role::Sampler, Role::Supervisor, Role::Admin])?;
-    let Some(version) = input.version else {
-        return Err(AppError::field(
-            "version",
-            Msg::new("修改时须提供版本号", "is required to edit"),
-        ));
-    };
+    let version = version_sent(input.version)?;
     let c = check_entity(conn, actor, &input)?;
     write_tx(conn, |conn| {
         let before = get_entity(conn, actor, id)?;
@@ -197,8 +194,7 @@ pub fn update_entity(
 pub fn get_entity(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<Entity> {
     let e =
         db::entities::find(conn, id)?.ok_or_else(|| AppError::not_found("被抽样单位", "Entity"))?;
-    let inside =
-        RegionCode::parse(&e.region_code).is_ok_and(|r| scope_covers(actor.region.as_ref(), &r));
+    let inside = actor.covers(&e.region_code);
     if !inside {
         return Err(AppError::not_found("被抽样单位", "Entity"));
     }

@@ -90,3 +90,14 @@ fn out_of_scope() -> AppError {
         "This is outside your region scope",
     ))
 }
+
+/// The version an edit names: a plan, an entity or a sample is edited with the version
+/// the editor read, so that an edit made meanwhile by someone else is not overwritten.
+fn version_sent(version: Option<i32>) -> AppResult<i32> {
+    version.ok_or_else(|| {
+        AppError::field(
+            "version",
+            Msg::new("修改时须提供版本号", "is required to edit"),
+        )
+    })
+}

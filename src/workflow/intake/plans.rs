@@ -4,7 +4,9 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
-use super::{known_region, out_of_scope, parse_enum, text_field, to_json, to_local, Plan};
+use super::{
+    known_region, out_of_scope, parse_enum, text_field, to_json, to_local, version_sent, Plan,
+};
 use crate::db::plans::{PlanQuery, PlanValues};
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::region::{scope_covers, scope_overlaps, RegionCode};
@@ -184,12 +186,7 @@ pub fn update_plan(
     input: PlanInput,
 ) -> AppResult<Plan> {
     actor.require(&[Role::Supervisor, Role::Admin])?;
-    let Some(version) = input.version else {
-        return Err(AppError::field(
-            "version",
-            Msg::new("修改时须提供版本号", "is required to edit"),
-        ));
-    };
+    let version = version_sent(input.version)?;
     let c = check_plan(conn, actor, &input, to_local(now).year())?;
     write_tx(conn, |conn| {
         let before = get_plan(conn, actor, id)?;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use super::check::{check_sample, CheckedSample};
-use super::{local_date, to_json, to_local, SampleRow};
+use super::{local_date, to_json, to_local, version_sent, SampleRow};
 use crate::db::samples::{NewSample, SampleValues};
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::calendar::Deadline;
@@ -296,12 +296,7 @@ pub fn patch_sample(
     patch: SamplePatch,
 ) -> AppResult<Sample> {
     actor.require(&[Role::Sampler])?;
-    if patch.version.is_none() {
-        return Err(AppError::field(
-            "version",
-            Msg::new("修改时须提供版本号", "is required to edit"),
-        ));
-    }
+    version_sent(patch.version)?;
     let row = visible_row(conn, actor, sample_no)?;
     let current = row.to_sample(db::samples::sampler_ids(conn, row.id)?);
     update_sample(conn, now, actor, sample_no, patch.apply(input_of(&current)))
@@ -317,12 +312,7 @@ pub fn update_sample(
     input: SampleInput,
 ) -> AppResult<Sample> {
     actor.require(&[Role::Sampler])?;
-    let Some(version) = input.version else {
-        return Err(AppError::field(
-            "version",
-            Msg::new("修改时须提供版本号", "is required to edit"),
-        ));
-    };
+    let version = version_sent(input.version)?;
     let current = visible_row(conn, actor, sample_no)?;
     transition(current.status()?, SampleAction::Edit).map_err(|_| {
         AppError::Conflict(Msg::new(

@@ -15,7 +15,6 @@ use crate::db::samples::SampleRow;
 use crate::db::DbConnection;
 use crate::domain::judgment::{Dec, Limit, LimitKind, MicroPlan};
 use crate::domain::local_time::to_local;
-use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::{Role, Roles};
 use crate::domain::sample::SampleStatus;
 use crate::domain::states::{check_independent as independent, TestStatus};
@@ -171,15 +170,9 @@ pub(crate) fn visible_sample(
     actor: &Actor,
     sample_no: &str,
 ) -> AppResult<SampleRow> {
-    let not_found = || AppError::not_found("样品", "Sample");
-    let row = db::tests::sample_by_no(conn, sample_no.trim())?.ok_or_else(not_found)?;
-    let inside =
-        RegionCode::parse(&row.region_code).is_ok_and(|r| scope_covers(actor.region.as_ref(), &r));
-    if inside {
-        Ok(row)
-    } else {
-        Err(not_found())
-    }
+    db::tests::sample_by_no(conn, sample_no.trim())?
+        .filter(|row| actor.covers(&row.region_code))
+        .ok_or_else(|| AppError::not_found("样品", "Sample"))
 }
 
 pub(crate) fn load_test(conn: &mut DbConnection, id: i64) -> AppResult<TestRow> {

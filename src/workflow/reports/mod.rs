@@ -20,7 +20,6 @@ use crate::db::{self, DbConnection};
 use crate::documents::report::ReportDoc;
 use crate::documents::DocError;
 use crate::domain::local_time::{to_local, year_range};
-use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::report::{code_matches, verification_code};
 use crate::domain::states::ReportStatus;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
@@ -158,15 +157,9 @@ pub(crate) fn visible_sample(
     actor: &Actor,
     sample_no: &str,
 ) -> AppResult<SampleRow> {
-    let not_found = || AppError::not_found("样品", "Sample");
-    let row = db::tests::sample_by_no(conn, sample_no.trim())?.ok_or_else(not_found)?;
-    let inside =
-        RegionCode::parse(&row.region_code).is_ok_and(|r| scope_covers(actor.region.as_ref(), &r));
-    if inside {
-        Ok(row)
-    } else {
-        Err(not_found())
-    }
+    db::tests::sample_by_no(conn, sample_no.trim())?
+        .filter(|row| actor.covers(&row.region_code))
+        .ok_or_else(|| AppError::not_found("样品", "Sample"))
 }
 
 pub(crate) fn record(conn: &mut DbConnection, report_no: &str) -> AppResult<ReportRecord> {

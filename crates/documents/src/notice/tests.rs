@@ -152,16 +152,7 @@ fn notice_reads_back_with_items_rights_duties_issuer_and_receipt() {
     assert_eq!(all.matches("截止日期2026年3月13日").count(), 2);
     // The sample fixture fits the notice on one page, the receipt on the second.
     assert_eq!(pages.len(), 2);
-    let fonts = pdf_fonts(&pdf);
-    let row = fonts
-        .lines()
-        .find(|l| l.contains("NotoSansCJK"))
-        .unwrap_or_else(|| panic!("font not listed:\n{fonts}"));
-    let cols: Vec<&str> = row.split_whitespace().collect();
-    assert!(
-        cols.windows(3).any(|w| w == ["yes", "yes", "yes"]),
-        "font not embedded as a subset:\n{fonts}"
-    );
+    assert_font_embedded_as_subset(&pdf, "notice");
 }
 
 #[test]

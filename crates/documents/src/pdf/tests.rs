@@ -48,17 +48,7 @@ fn every_shipped_template_prints_scannable_qr_codes_and_readable_chinese() {
             "{}",
             t.name
         );
-        let fonts = pdf_fonts(&pdf);
-        let row = fonts
-            .lines()
-            .find(|l| l.contains("NotoSansCJK"))
-            .unwrap_or_else(|| panic!("font not listed:\n{fonts}"));
-        let cols: Vec<&str> = row.split_whitespace().collect();
-        assert!(
-            cols.windows(3).any(|w| w == ["yes", "yes", "yes"]),
-            "{}: font not embedded as a subset:\n{fonts}",
-            t.name
-        );
+        assert_font_embedded_as_subset(&pdf, &t.name);
         assert!(
             pdf.len() < 120_000,
             "{}: {} bytes for 4 labels",

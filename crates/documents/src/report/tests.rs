@@ -122,16 +122,7 @@ fn failing_row_and_supersedes_line_are_printed() {
 #[test]
 fn font_is_embedded_as_a_subset_and_ten_rows_stay_small() {
     let pdf = render_report(&sample_doc(10)).expect("pdf");
-    let fonts = pdf_fonts(&pdf);
-    let row = fonts
-        .lines()
-        .find(|l| l.contains("NotoSansCJK"))
-        .unwrap_or_else(|| panic!("font not listed:\n{fonts}"));
-    let cols: Vec<&str> = row.split_whitespace().collect();
-    assert!(
-        cols.windows(3).any(|w| w == ["yes", "yes", "yes"]),
-        "font not embedded as a subset:\n{fonts}"
-    );
+    assert_font_embedded_as_subset(&pdf, "report");
     assert!(pdf.len() <= 80_000, "{} bytes", pdf.len());
 }
 
