@@ -140,11 +140,6 @@ pub fn region_name(conn: &mut DbConnection, code: &str) -> AppResult<Option<Stri
         .optional()?)
 }
 
-/// Whether `code` is a region of the `regions` table.
-pub fn region_exists(conn: &mut DbConnection, code: &str) -> AppResult<bool> {
-    Ok(regions::table.find(code).count().get_result::<i64>(conn)? > 0)
-}
-
 /// The ids of the samples linked to the nomination `id`.
 pub fn sample_ids(conn: &mut DbConnection, id: i64) -> AppResult<Vec<i64>> {
     Ok(nomination_samples::table

@@ -49,6 +49,7 @@ pub fn find_region(conn: &mut DbConnection, code: &str) -> AppResult<Option<Regi
         .optional()?)
 }
 
+/// Whether region `code` is known (the one check every stage asks).
 pub fn region_exists(conn: &mut DbConnection, code: &str) -> AppResult<bool> {
     let n: i64 = regions::table
         .filter(regions::code.eq(code))

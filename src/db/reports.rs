@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    categories, disposal_cases, entities, plans, regions, report_files, reports, samples, users,
+    categories, disposal_cases, entities, plans, regions, report_files, reports, samples,
 };
 use crate::db::DbConnection;
 use crate::domain::states::ReportStatus;
@@ -200,14 +200,6 @@ pub fn published(
 pub fn next_report_no(conn: &mut DbConnection, year: i32) -> AppResult<String> {
     let v = crate::db::sequences::next_report_seq(conn, year)?;
     Ok(format!("QHJ{year}{v:06}"))
-}
-
-/// The display names of users, by id.
-pub fn display_names(conn: &mut DbConnection, ids: &[i64]) -> AppResult<Vec<(i64, String)>> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::display_name))
-        .load(conn)?)
 }
 
 /// What documents print about a sample's plan, entity, category and region.

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{sample_samplers, samples, users};
+use super::schema::{sample_samplers, samples};
 use super::DbConnection;
 use crate::domain::local_time::utc_of_local_midnight as start_of_local_day;
 use crate::domain::region::{scope_covers, RegionCode};
@@ -116,22 +116,6 @@ pub fn set_samplers(conn: &mut DbConnection, sample_id: i64, user_ids: &[i64]) -
             .execute(conn)?;
     }
     Ok(())
-}
-
-/// `(id, roles, active)` of the users among `ids`, to check named samplers.
-pub fn user_roles(conn: &mut DbConnection, ids: &[i64]) -> AppResult<Vec<(i64, String, bool)>> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::roles, users::active))
-        .load(conn)?)
-}
-
-/// `(id, display name)` of the users among `ids`.
-pub fn user_names(conn: &mut DbConnection, ids: &[i64]) -> AppResult<Vec<(i64, String)>> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::display_name))
-        .load(conn)?)
 }
 
 /// The fields a sampler sets, at registration and in an edit, checked by the caller.

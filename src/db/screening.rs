@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{screening_results, screenings, users};
+use super::schema::{screening_results, screenings};
 use super::DbConnection;
 use crate::domain::region::RegionCode;
 use crate::error::AppResult;
@@ -54,15 +54,6 @@ pub fn results_of(conn: &mut DbConnection, screening_id: i64) -> AppResult<Vec<R
             screening_results::recorded_at,
         ))
         .load(conn)?)
-}
-
-/// The display name of user `id`, if there is one.
-pub fn user_name(conn: &mut DbConnection, id: i64) -> AppResult<Option<String>> {
-    Ok(users::table
-        .find(id)
-        .select(users::display_name)
-        .first(conn)
-        .optional()?)
 }
 
 /// Inserts a screening under a unique placeholder number and returns its id; the

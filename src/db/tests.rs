@@ -5,9 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::schema::{
-    audit_log, reports, sample_tests, samples, test_attempts, test_items, users,
-};
+use crate::db::schema::{audit_log, reports, sample_tests, samples, test_attempts, test_items};
 use crate::db::DbConnection;
 use crate::domain::states::{ResultPeople, ReviewDecision, TestStatus};
 use crate::error::{AppError, AppResult};
@@ -120,15 +118,6 @@ pub fn tests_of(conn: &mut DbConnection, sample_id: i64) -> AppResult<Vec<TestRo
         .order(sample_tests::id.asc())
         .select(TestRow::as_select())
         .load(conn)?)
-}
-
-/// A user's roles (as stored) and whether the account is active.
-pub fn user_roles(conn: &mut DbConnection, id: i64) -> AppResult<Option<(String, bool)>> {
-    Ok(users::table
-        .find(id)
-        .select((users::roles, users::active))
-        .first(conn)
-        .optional()?)
 }
 
 /// The active catalogue items of a category, in catalogue order.

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{regions, users};
+use crate::db::schema::users;
 use crate::db::DbConnection;
 use crate::error::AppResult;
 
@@ -78,15 +78,6 @@ pub fn username_taken(conn: &mut DbConnection, username: &str) -> AppResult<bool
         .count()
         .get_result(conn)?;
     Ok(n > 0)
-}
-
-/// Whether `code` is a region of the `regions` table.
-pub fn region_exists(conn: &mut DbConnection, code: &str) -> AppResult<bool> {
-    let n: i64 = regions::table
-        .filter(regions::code.eq(code))
-        .count()
-        .get_result(conn)?;
-    Ok(n == 1)
 }
 
 /// Inserts an active user at version 1 and answers its row.
@@ -183,5 +174,32 @@ pub fn active_with_role_text(conn: &mut DbConnection, role: &str) -> AppResult<V
         .filter(users::roles.like(format!("%{role}%")))
         .order(users::display_name.asc())
         .select(UserRow::as_select())
+        .load(conn)?)
+}
+
+/// `(id, display name)` of the users among `ids`: the one loader of names for pages,
+/// documents and sheets.
+pub fn display_names(conn: &mut DbConnection, ids: &[i64]) -> AppResult<Vec<(i64, String)>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load(conn)?)
+}
+
+/// One user's display name, if the user exists.
+pub fn display_name(conn: &mut DbConnection, id: i64) -> AppResult<Option<String>> {
+    Ok(users::table
+        .find(id)
+        .select(users::display_name)
+        .first(conn)
+        .optional()?)
+}
+
+/// `(id, roles as stored, active)` of the users among `ids`: whether a named sampler,
+/// technician or signatory may act.
+pub fn roles_of(conn: &mut DbConnection, ids: &[i64]) -> AppResult<Vec<(i64, String, bool)>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::roles, users::active))
         .load(conn)?)
 }

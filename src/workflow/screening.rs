@@ -93,7 +93,7 @@ pub fn verdict_text(v: &str) -> Option<&'static str> {
 }
 
 fn name_of(conn: &mut DbConnection, id: i64) -> AppResult<String> {
-    Ok(db::screening::user_name(conn, id)?.unwrap_or_default())
+    Ok(db::users::display_name(conn, id)?.unwrap_or_default())
 }
 
 fn view(conn: &mut DbConnection, row: Row) -> AppResult<Screening> {

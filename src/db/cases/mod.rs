@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{
     disposal_attachments, disposal_cases, disposal_events, entities, plans, regions, reports,
-    samples, users,
+    samples,
 };
 use crate::db::{placeholders, DbConnection};
 use crate::domain::disposal::{CaseStatus, Outcome, StepKind};
@@ -271,23 +271,6 @@ pub fn attachments_of(conn: &mut DbConnection, case_id: i64) -> AppResult<Vec<At
         .order(disposal_attachments::id.asc())
         .select(AttachmentRow::as_select())
         .load(conn)?)
-}
-
-/// The display names of these users, by id.
-pub fn display_names(conn: &mut DbConnection, ids: &[i64]) -> AppResult<Vec<(i64, String)>> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::display_name))
-        .load(conn)?)
-}
-
-/// One user's display name.
-pub fn display_name(conn: &mut DbConnection, id: i64) -> AppResult<Option<String>> {
-    Ok(users::table
-        .find(id)
-        .select(users::display_name)
-        .first(conn)
-        .optional()?)
 }
 
 /// The case's sample number, product name and entity name.

@@ -97,15 +97,6 @@ fn sliced(conn: &DbConnection, sql: &str, s: &Slice) -> Query {
 
 // ---------------------------------------------------------------- reference data
 
-/// Whether region `code` is known.
-pub fn region_exists(conn: &mut DbConnection, code: &str) -> AppResult<bool> {
-    let n: i64 = regions::table
-        .filter(regions::code.eq(code))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
-}
-
 /// Whether category `code` is known.
 pub fn category_exists(conn: &mut DbConnection, code: &str) -> AppResult<bool> {
     let n: i64 = categories::table

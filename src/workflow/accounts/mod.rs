@@ -202,7 +202,7 @@ fn check_region(conn: &mut DbConnection, code: &str) -> AppResult<Result<String,
             "must be a 6-digit region code",
         )));
     }
-    Ok(if crate::db::users::region_exists(conn, code)? {
+    Ok(if crate::db::reference::region_exists(conn, code)? {
         Ok(code.to_string())
     } else {
         Err(Msg::new("没有这个行政区划", "no such region"))

@@ -200,7 +200,7 @@ pub fn add_attachment(
                 reason: None,
             },
         )?;
-        let by = rows::display_name(conn, uploader)?;
+        let by = crate::db::users::display_name(conn, uploader)?;
         Ok(attachment_view(
             AttachmentRow {
                 id,

@@ -295,7 +295,7 @@ fn show_with(
         .map(|e| e.recorded_by)
         .chain(files.iter().map(|f| f.uploaded_by))
         .collect();
-    let names = rows::display_names(conn, &ids)?;
+    let names = crate::db::users::display_names(conn, &ids)?;
     let name = |id: i64| names.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone());
     let event_of = |kind: StepKind| events.iter().find(|e| e.kind == kind.as_str());
     let (status, _) = row.state()?;

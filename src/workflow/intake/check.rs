@@ -139,7 +139,7 @@ pub(super) fn check_sample(
             Msg::new("抽样人员过多", "too many samplers"),
         );
     } else {
-        let found = db::samples::user_roles(conn, &samplers)?;
+        let found = db::users::roles_of(conn, &samplers)?;
         let bad: Vec<String> = samplers
             .iter()
             .filter(|id| {

@@ -32,7 +32,7 @@ pub fn sample_sheet(
     let entity = db::entities::get(conn, sample.entity_id)?;
     let category_name = db::reference::category_name(conn, &sample.category_code)?;
     let plan_region_name = db::reference::region_name(conn, &plan.region_code)?;
-    let names = db::samples::user_names(conn, &sample.sampler_ids)?;
+    let names = db::users::display_names(conn, &sample.sampler_ids)?;
     let sampler_names = sample
         .sampler_ids
         .iter()

@@ -206,8 +206,10 @@ pub fn list_sample_tests(
 }
 
 pub(crate) fn is_active_technician(conn: &mut DbConnection, id: i64) -> AppResult<bool> {
-    let row = db::tests::user_roles(conn, id)?;
-    Ok(row.is_some_and(|(r, a)| a && Roles::parse_list(&r).is_ok_and(|r| r.has(Role::Technician))))
+    let rows = db::users::roles_of(conn, &[id])?;
+    Ok(rows
+        .iter()
+        .any(|(_, r, a)| *a && Roles::parse_list(r).is_ok_and(|r| r.has(Role::Technician))))
 }
 
 /// Moves a sample to `to` (checked by the caller against the transition table) and

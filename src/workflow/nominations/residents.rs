@@ -60,7 +60,7 @@ fn checked(conn: &mut DbConnection, input: &NominationInput) -> AppResult<Nomina
         .filter(|r| !r.is_empty())
         .map(str::to_string);
     if let Some(r) = &region {
-        let known = RegionCode::parse(r).is_ok() && rows::region_exists(conn, r)?;
+        let known = RegionCode::parse(r).is_ok() && crate::db::reference::region_exists(conn, r)?;
         if !known {
             errors.insert(
                 "region_code".to_string(),

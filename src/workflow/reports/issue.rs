@@ -34,7 +34,7 @@ fn names_of(conn: &mut DbConnection, ids: &[i64]) -> AppResult<String> {
             unique.push(*id);
         }
     }
-    let rows = db::reports::display_names(conn, &unique)?;
+    let rows = db::users::display_names(conn, &unique)?;
     Ok(join_distinct(unique.iter().filter_map(|id| {
         rows.iter().find(|(i, _)| i == id).map(|(_, n)| n.as_str())
     })))

@@ -205,7 +205,7 @@ pub fn check_filter(
                 None
             }
             Ok(code) => {
-                if !q::region_exists(conn, code.as_str())? {
+                if !crate::db::reference::region_exists(conn, code.as_str())? {
                     note("region", "没有这个行政区划", "is not a known region");
                     None
                 } else {
