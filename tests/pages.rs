@@ -14,6 +14,7 @@ pub const TESTS: &[Test] = crate::tests![
     an_admin_creates_a_user_with_the_form_and_a_bad_form_comes_back_filled,
     a_wrong_password_on_the_form_says_so,
     an_admin_adds_a_test_item_on_the_catalogue_page,
+    the_holiday_page_opens_on_the_local_year_after_new_year_in_beijing,
 ];
 
 fn a_user_logs_in_with_the_form_and_sees_its_roles(b: Backend) {
@@ -445,4 +446,20 @@ fn an_admin_adds_a_test_item_on_the_catalogue_page(b: Backend) {
     assert!(
         html.contains("汞(以Hg计)") && html.contains("0.020") && html.contains("admin_entered")
     );
+}
+
+/// At 01:00 on 1 January in Beijing it is still 31 December in UTC: "this year" on the
+/// pages is the bureaus' local year.
+fn the_holiday_page_opens_on_the_local_year_after_new_year_in_beijing(b: Backend) {
+    let app = TestApp::spawn(b);
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-12-31T17:00:00Z")
+            .expect("a fixed time")
+            .with_timezone(&chrono::Utc),
+    );
+    app.user("boss", &["admin"]);
+    assert_eq!(login_form(&app, "boss", PASSWORD).status(), 303);
+    let (s, html) = app.page("/admin/holidays");
+    assert_eq!(s, 200);
+    assert!(html.contains("· 2027</h1>"), "{html}");
 }

@@ -226,7 +226,7 @@ pub(super) async fn home(ctx: PageCtx) -> AppResult<HttpResponse> {
         .run(move |c| home_panels(c, now, &u, lang))
         .await?;
     let health = if user.roles.has(Role::Admin) {
-        let today = ctx.state.clock.now().date_naive();
+        let today = crate::domain::local_time::local_date(ctx.state.now());
         Some(
             ctx.state
                 .db

@@ -35,7 +35,7 @@ pub(super) async fn regions_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     ok(
         &ctx,
         &RegionsPage {
-            this_year: ctx.state.clock.now().year(),
+            this_year: crate::domain::local_time::local_date(ctx.state.now()).year(),
             nav: Nav::new(&ctx),
             regions,
             errors: Vec::new(),
@@ -108,7 +108,7 @@ pub(super) async fn population_submit(
     let failed = !errors.is_empty();
     let regions = ctx.state.db.run(reference::list_regions).await?;
     let page = RegionsPage {
-        this_year: ctx.state.clock.now().year(),
+        this_year: crate::domain::local_time::local_date(ctx.state.now()).year(),
         nav: Nav::new(&ctx),
         regions,
         errors,
@@ -156,7 +156,7 @@ pub(super) async fn holidays_page(
     let year = q
         .year
         .filter(|y| (2000..=2100).contains(y))
-        .unwrap_or_else(|| ctx.state.clock.now().year());
+        .unwrap_or_else(|| crate::domain::local_time::local_date(ctx.state.now()).year());
     let (years, days) = holidays_view(&ctx, year).await?;
     ok(
         &ctx,
@@ -208,7 +208,7 @@ pub(super) async fn holidays_submit(
     let shown = if (2000..=2100).contains(&year) {
         year
     } else {
-        ctx.state.clock.now().year()
+        crate::domain::local_time::local_date(ctx.state.now()).year()
     };
     let (years, days) = holidays_view(&ctx, shown).await?;
     let page = HolidaysPage {
