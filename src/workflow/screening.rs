@@ -13,6 +13,7 @@ use crate::documents::screening::{render_screening_slip, ScreeningRow, Screening
 use crate::domain::local_time::{local_date, to_local};
 use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::Role;
+use crate::domain::screening::ScreeningVerdict;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
 use crate::workflow::{clean_text, Actor};
@@ -78,18 +79,15 @@ const ROLES: [Role; 3] = [Role::Custodian, Role::Technician, Role::Supervisor];
 impl ScreeningResult {
     /// Whether the screening found nothing (the page shows the word plainly).
     pub fn is_negative(&self) -> bool {
-        self.verdict == "negative"
+        self.verdict.parse() == Ok(ScreeningVerdict::Negative)
     }
 }
 
 /// The Chinese word of a verdict; `None` for anything else.
 pub fn verdict_text(v: &str) -> Option<&'static str> {
-    match v {
-        "negative" => Some("阴性"),
-        "positive" => Some("阳性"),
-        "suspicious" => Some("可疑"),
-        _ => None,
-    }
+    v.parse::<ScreeningVerdict>()
+        .ok()
+        .map(ScreeningVerdict::label_zh)
 }
 
 fn name_of(conn: &mut DbConnection, id: i64) -> AppResult<String> {
