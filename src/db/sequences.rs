@@ -39,7 +39,7 @@ fn bound<'a>(
 }
 
 /// Creates the counter row of `keys` in `table` at 0 when missing, adds one and returns
-/// the new value. `table` and the key column names are this module's constants, never
+/// the new value (two statements: the bump answers its value with RETURNING). `table` and the key column names are this module's constants, never
 /// input.
 fn bump(
     conn: &mut DbConnection,
@@ -62,15 +62,12 @@ fn bump(
     );
     let update = placeholders(
         conn,
-        &format!("UPDATE {table} SET last_value = last_value + 1 WHERE {matches}"),
-    );
-    let select = placeholders(
-        conn,
-        &format!("SELECT last_value FROM {table} WHERE {matches}"),
+        &format!(
+            "UPDATE {table} SET last_value = last_value + 1 WHERE {matches} RETURNING last_value"
+        ),
     );
     bound(insert, keys).execute(conn)?;
-    bound(update, keys).execute(conn)?;
-    let row: Counter = bound(select, keys).get_result(conn)?;
+    let row: Counter = bound(update, keys).get_result(conn)?;
     Ok(row.last_value)
 }
 
