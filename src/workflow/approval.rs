@@ -12,7 +12,7 @@ use crate::domain::states::TestStatus;
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::audit::{self, Change};
 use crate::workflow::reports::{self, Issuer, Report};
-use crate::workflow::{disposal, intake, lab, reference, retention, Ctx};
+use crate::workflow::{check_independent, disposal, intake, reference, retention, Ctx};
 
 /// The signatory approves a sample whose tests are all accepted. The signatory must
 /// not have entered or reviewed any of its results. The conclusion follows from the
@@ -22,7 +22,7 @@ pub fn approve(cx: &mut Ctx<'_>, issuer: &Issuer, sample_no: &str) -> AppResult<
     let (now, actor) = (cx.now, cx.actor);
     actor.require(&[Role::Signatory])?;
     let s = intake::visible_row(cx.conn, actor, sample_no)?;
-    lab::check_independent(cx.conn, actor, s.id)?;
+    check_independent(cx.conn, actor, s.id)?;
     let tests = db::tests::tests_of(cx.conn, s.id)?;
     let status = s.status()?;
     let mut all_accepted = !tests.is_empty();

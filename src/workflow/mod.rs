@@ -120,3 +120,18 @@ pub fn region_filter(
         }
     }
 }
+
+/// Refuses (403) a signatory who entered or reviewed any result of the sample, now or
+/// in an earlier attempt that was sent back (`test_attempts`): the signatory of a report
+/// is independent of every result in it.
+pub(crate) fn check_independent(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    sample_id: i64,
+) -> AppResult<()> {
+    let Some(me) = actor.id else {
+        return Ok(());
+    };
+    let people = crate::db::tests::result_people(conn, sample_id)?;
+    crate::domain::states::check_independent(me, &people).map_err(|e| AppError::Forbidden(e.msg()))
+}

@@ -17,7 +17,7 @@ use crate::domain::judgment::{Dec, Limit, LimitKind, MicroPlan};
 use crate::domain::local_time::to_local;
 use crate::domain::role::{Role, Roles};
 use crate::domain::sample::SampleStatus;
-use crate::domain::states::{check_independent as independent, TestStatus};
+use crate::domain::states::TestStatus;
 use crate::error::{AppError, AppResult};
 use crate::workflow::audit::{self, Change};
 use crate::workflow::Actor;
@@ -252,19 +252,4 @@ pub(crate) fn maybe_to_review(cx: &mut Ctx<'_>, s: &SampleRow) -> AppResult<()> 
         set_sample_status(cx, &fresh, SampleStatus::Review, "sample.review")?;
     }
     Ok(())
-}
-
-/// Refuses (403) a signatory who entered or reviewed any result of the sample, now or
-/// in an earlier attempt that was sent back (`test_attempts`): the signatory of a report
-/// is independent of every result in it.
-pub(crate) fn check_independent(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    sample_id: i64,
-) -> AppResult<()> {
-    let Some(me) = actor.id else {
-        return Ok(());
-    };
-    let people = db::tests::result_people(conn, sample_id)?;
-    independent(me, &people).map_err(|e| AppError::Forbidden(e.msg()))
 }

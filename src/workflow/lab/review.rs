@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use super::{check_independent, set_sample_status, visible_test, ReviewInput, SampleTest};
+use super::{set_sample_status, visible_test, ReviewInput, SampleTest};
 use crate::db::samples::SampleRow;
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::local_time::to_local;
@@ -13,6 +13,7 @@ use crate::domain::sample::{transition, SampleAction, SampleStatus};
 use crate::domain::states::{ReviewDecision, TestStatus};
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::audit::{self, Change};
+use crate::workflow::check_independent;
 use crate::workflow::{clean_text, Actor, Ctx};
 
 use crate::db::tests::Attempt;

@@ -18,10 +18,9 @@ use crate::domain::report::{conclusion_sentence, join_distinct, limit_text, Fail
 use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::sample::Conclusion;
-use crate::domain::states::check_independent;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::{clean_text, Actor, Ctx};
+use crate::workflow::{check_independent, clean_text, Actor, Ctx};
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -370,10 +369,7 @@ pub fn revoke(
     }
     if input.reissue {
         // The signatory of the new report is independent of every result in it.
-        if let Some(me) = actor.id {
-            let people = db::tests::result_people(conn, s.id)?;
-            check_independent(me, &people).map_err(|e| AppError::Forbidden(e.msg()))?;
-        }
+        check_independent(conn, actor, s.id)?;
     }
     write_tx(conn, |conn| {
         let reissue = input.reissue.then(|| Reissue {
