@@ -73,6 +73,23 @@ pub fn conclusion_sentence(
     format!("经抽样检验，{items}项目不符合{standards}要求，检验结论为{fail_term}。")
 }
 
+/// The finding of a risk-monitoring report, which gives no 合格/不合格 conclusion and no
+/// re-examination rights: "经检验，所检项目中 2 项（铅(以Pb计)、镉(以Cd计)）发现问题，超出
+/// GB 2762-2022 限量。" or "经检验，所检项目未发现问题。"
+pub fn risk_monitoring_sentence(failed: &[Failed<'_>]) -> String {
+    if failed.is_empty() {
+        return "经检验，所检项目未发现问题。".to_string();
+    }
+    let items = join_distinct(failed.iter().map(|f| f.item));
+    let n = items.split('、').count();
+    let standards = join_distinct(failed.iter().map(|f| f.standard));
+    if standards.is_empty() {
+        format!("经检验，所检项目中 {n} 项（{items}）发现问题。")
+    } else {
+        format!("经检验，所检项目中 {n} 项（{items}）发现问题，超出 {standards} 限量。")
+    }
+}
+
 /// Bytes of the HMAC kept in a verification code: 12 bytes = 96 bits (at least 80 are
 /// asked for), 20 characters of base32.
 const CODE_BYTES: usize = 12;
@@ -246,6 +263,32 @@ mod tests {
             "n=5,c=2,m=100,M=1000"
         );
         assert_eq!(limit_text("qualitative", None, Some("阴性"), None), "阴性");
+    }
+
+    #[test]
+    fn a_risk_monitoring_finding_names_problems_and_never_a_conclusion_term() {
+        assert_eq!(
+            risk_monitoring_sentence(&[]),
+            "经检验，所检项目未发现问题。"
+        );
+        let failed = [
+            Failed {
+                item: "铅(以Pb计)",
+                standard: "GB 2762-2022",
+            },
+            Failed {
+                item: "镉(以Cd计)",
+                standard: "GB 2762-2022",
+            },
+        ];
+        let s = risk_monitoring_sentence(&failed);
+        assert_eq!(
+            s,
+            "经检验，所检项目中 2 项（铅(以Pb计)、镉(以Cd计)）发现问题，超出 GB 2762-2022 限量。"
+        );
+        for term in ["合格", "符合规定", "结论"] {
+            assert!(!s.contains(term), "{s}");
+        }
     }
 
     #[test]
