@@ -152,8 +152,8 @@ pub struct PublicQuery {
     pub only: Option<Vec<i64>>,
 }
 
-/// A published report with its sample's category code and sample id.
-pub type PublishedRow = (ReportRecord, String, i64);
+/// A published report with its sample's category code, sample id and plan kind.
+pub type PublishedRow = (ReportRecord, String, i64, String);
 
 /// Published valid reports with their sample's category code and id, newest first, and
 /// how many match.
@@ -165,7 +165,7 @@ pub fn published(
 ) -> AppResult<(Vec<PublishedRow>, i64)> {
     let build = || {
         let mut q = reports::table
-            .inner_join(samples::table)
+            .inner_join(samples::table.inner_join(plans::table))
             .filter(reports::status.eq(ReportStatus::Valid.as_str()))
             .filter(reports::published_at.is_not_null())
             .into_boxed();
@@ -190,6 +190,7 @@ pub fn published(
             ReportRecord::as_select(),
             samples::category_code,
             samples::id,
+            plans::kind,
         ))
         .load(conn)?;
     Ok((rows, total))

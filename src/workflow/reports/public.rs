@@ -11,6 +11,7 @@ use crate::documents::report::ReportDoc;
 use crate::domain::local_time::year_range;
 use crate::domain::local_time::{local_date, to_local};
 use crate::domain::role::Role;
+use crate::domain::rules::PlanKind;
 use crate::domain::sample::Conclusion;
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::audit::{self, Change};
@@ -85,10 +86,13 @@ pub struct PublicResult {
     pub entity_name: String,
     pub entity_address: String,
     pub plan_kind: String,
-    /// compliant | non_compliant
+    /// compliant | non_compliant (for risk monitoring: whether problems were found).
     pub conclusion: String,
-    /// The conclusion in the domain's words (合格 / 不合格 …).
+    /// The conclusion in the domain's words (合格 / 不合格 …); for risk monitoring, which
+    /// gives no such conclusion, "风险监测：未发现问题" or "风险监测：发现问题".
     pub conclusion_text: String,
+    /// A risk-monitoring result: no 合格/不合格 conclusion, shown as such.
+    pub risk_monitoring: bool,
     #[schema(value_type = Vec<Object>)]
     pub failed_items: Vec<FailedItem>,
     pub lab: String,
@@ -158,10 +162,10 @@ fn public_results_where(
         only: only.map(<[i64]>::to_vec),
     };
     let (rows, total) = db::reports::published(conn, &q, (page - 1) * per_page, per_page)?;
-    let ids: Vec<i64> = rows.iter().map(|(_, _, id)| *id).collect();
+    let ids: Vec<i64> = rows.iter().map(|(_, _, id, _)| *id).collect();
     let mut disposals = crate::db::cases::published_info(conn, &ids)?;
     let mut out = Vec::with_capacity(rows.len());
-    for (r, category_code, sample_id) in rows {
+    for (r, category_code, sample_id, plan_kind) in rows {
         let d = r.doc()?;
         let non_compliant = r.conclusion == Conclusion::NonCompliant.as_str();
         let failed_items = if non_compliant {
@@ -169,7 +173,12 @@ fn public_results_where(
         } else {
             Vec::new()
         };
-        let conclusion_text = d.verdict.clone();
+        let risk_monitoring = plan_kind == PlanKind::RiskMonitoring.as_str();
+        let conclusion_text = match (risk_monitoring, non_compliant) {
+            (true, true) => "风险监测：发现问题".to_string(),
+            (true, false) => "风险监测：未发现问题".to_string(),
+            (false, _) => d.verdict.clone(),
+        };
         out.push(PublicResult {
             report_no: r.report_no.clone(),
             product_name: d.product_name,
@@ -185,6 +194,7 @@ fn public_results_where(
             plan_kind: d.plan_kind,
             conclusion: r.conclusion.clone(),
             conclusion_text,
+            risk_monitoring,
             failed_items,
             lab: d.lab.name,
             issued_on: local_date(r.issued_at),
