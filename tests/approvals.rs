@@ -291,7 +291,7 @@ fn on_a_phone_each_waiting_sample_is_a_card_that_fits_the_screen(b: Backend) {
         // The confirmation step, without a script: a GET, then the confirming form.
         br.navigates(|| {
             br.find(&format!(
-                "section[id='s-{no}'] form[action='/approvals'] button"
+                "section[id='s-{no}'] form[method=get] button"
             ))
             .click()
         });
