@@ -290,10 +290,8 @@ fn on_a_phone_each_waiting_sample_is_a_card_that_fits_the_screen(b: Backend) {
         br.screenshot(&format!("approvals-{name}"));
         // The confirmation step, without a script: a GET, then the confirming form.
         br.navigates(|| {
-            br.find(&format!(
-                "section[id='s-{no}'] form[method=get] button"
-            ))
-            .click()
+            br.find(&format!("section[id='s-{no}'] form[method=get] button"))
+                .click()
         });
         assert!(br
             .try_find(&format!("form[action='/approvals/{no}']"))

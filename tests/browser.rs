@@ -210,10 +210,8 @@ fn a_sample_goes_from_a_phone_to_a_verified_report_in_the_browser(backend: Backe
         b.navigates(|| b.find("nav.main a[href='/approvals']").click());
         // Approving asks for confirmation first, naming the conclusion.
         b.navigates(|| {
-            b.find(&format!(
-                "section[id='s-{no}'] form[method=get] button"
-            ))
-            .click()
+            b.find(&format!("section[id='s-{no}'] form[method=get] button"))
+                .click()
         });
         assert_shows(b, &["签发后报告编号不可更改，更正须撤销重发"]);
         b.navigates(|| {
