@@ -396,6 +396,7 @@ fn rows(f: &Fx) -> Vec<Row> {
         api("POST", "/samples/{no}/approve", format!("/samples/{tst}/approve"), Roles(&[Signatory]))
             .json(json!({}))
             .hidden(),
+        api("GET", "/samples/{no}/report-draft.pdf", format!("/samples/{tst}/report-draft.pdf"), Roles(&[Signatory, Reviewer, Technician])).hidden(),
         api("GET", "/samples/{no}/timeline", format!("/samples/{rep}/timeline"), Users).hidden(),
         api("GET", "/tests", s("/tests"), Users).scoped(),
         api("POST", "/tests/results", s("/tests/results"), Roles(&[Technician])).json(json!({"results": []})),
@@ -586,6 +587,7 @@ fn rows(f: &Fx) -> Vec<Row> {
         page("POST", "/assign", s("/assign"), Roles(&[Custodian, Reviewer, Admin])).form(&[("sample_no", rep)]),
         page("GET", "/approvals", s("/approvals"), Roles(&[Signatory])).scoped(),
         page("POST", "/approvals/{no}", format!("/approvals/{tst}"), Roles(&[Signatory])).form(&[]).hidden(),
+        page("GET", "/samples/{no}/report-draft.pdf", format!("/samples/{tst}/report-draft.pdf"), Roles(&[Signatory, Reviewer, Technician])).hidden(),
         page("GET", "/samples/{no}/timeline", format!("/samples/{rep}/timeline"), Users).hidden(),
         // ------------------------------------------------------------ pages: retention
         page("GET", "/retention", s("/retention"), Roles(&[Custodian])).scoped(),

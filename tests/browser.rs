@@ -208,18 +208,22 @@ fn a_sample_goes_from_a_phone_to_a_verified_report_in_the_browser(backend: Backe
         let b = &desk;
         b.log_in(&app.base, "boss", PASSWORD);
         b.navigates(|| b.find("nav.main a[href='/approvals']").click());
+        // Approving asks for confirmation first, naming the conclusion.
+        b.navigates(|| {
+            b.find(&format!("section[id='s-{no}'] form[method=get] button"))
+                .click()
+        });
+        assert_shows(b, &["签发后报告编号不可更改，更正须撤销重发"]);
         b.navigates(|| {
             b.find(&format!("form[action='/approvals/{no}'] button"))
                 .click()
         });
         let notice = b.find("p.notice").text();
-        let report_no = notice
-            .split("→ ")
-            .nth(1)
-            .and_then(|r| r.split(' ').next())
-            .unwrap_or_else(|| panic!("the report number in `{notice}`"))
-            .to_string();
-        assert!(notice.contains("non_compliant"), "{notice}");
+        let report_no = b.find("p.notice a[href^='/reports/']").text();
+        assert!(
+            notice.contains(&format!("已签发报告 {report_no}（不合格）")),
+            "{notice}"
+        );
         // The report list links the report; the report page its PDF and verification link.
         b.navigates(|| b.find("nav.main a[href='/reports']").click());
         b.navigates(|| b.find(&format!("a[href='/reports/{report_no}']")).click());

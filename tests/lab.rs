@@ -768,7 +768,7 @@ fn the_lab_pages_carry_a_sample_from_worklist_to_approval(b: Backend) {
     let r = app
         .client
         .post(app.url(&format!("/approvals/{no}")))
-        .form(&[("csrf", csrf.as_str())])
+        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);

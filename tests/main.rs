@@ -8,6 +8,7 @@
 mod support;
 
 mod accounts;
+mod approvals;
 mod audit;
 mod authz;
 mod backup;
@@ -86,6 +87,7 @@ fn main() {
         retention::TESTS,
         public::TESTS,
         reports::TESTS,
+        approvals::TESTS,
         disposal::TESTS,
         stats::TESTS,
         seed::TESTS,
@@ -100,8 +102,12 @@ fn main() {
     ]
     .concat();
     // (test, whether it needs the browser)
-    let all =
-        (all.into_iter().map(|t| (t, false))).chain(browser::TESTS.iter().map(|&t| (t, true)));
+    let all = (all.into_iter().map(|t| (t, false))).chain(
+        browser::TESTS
+            .iter()
+            .chain(approvals::BROWSER_TESTS)
+            .map(|&t| (t, true)),
+    );
     let mut trials = Vec::new();
     for ((name, f), in_browser) in all {
         for (backend, label) in [(Backend::Sqlite, "sqlite"), (Backend::Postgres, "postgres")] {

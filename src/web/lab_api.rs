@@ -21,6 +21,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/samples/{no}/tests", web::post().to(assign))
         .route("/samples/{no}/tests", web::get().to(sample_tests))
         .route("/samples/{no}/approve", web::post().to(approve))
+        .route(
+            "/samples/{no}/report-draft.pdf",
+            web::get().to(report_draft),
+        )
         .route("/samples/{no}/timeline", web::get().to(timeline))
         .route("/tests", web::get().to(list_tests))
         .route("/tests/results", web::post().to(enter_results))
@@ -217,6 +221,27 @@ pub async fn approve(
         .call(user.actor, move |cx| approval::approve(cx, &issuer, &no))
         .await?;
     Ok(HttpResponse::Created().json(r))
+}
+
+/// The report a sample waiting for approval would get now, as a draft: the issued
+/// layout, no number taken, nothing stored (signatories, reviewers and technicians in
+/// scope; 409 unless every test is accepted).
+#[utoipa::path(get, path = "/api/v1/samples/{sample_no}/report-draft.pdf",
+    responses((status = 200, content_type = "application/pdf"), (status = 403), (status = 404), (status = 409)))]
+pub async fn report_draft(
+    st: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let no = path.into_inner();
+    let n = no.clone();
+    let bytes = st
+        .call(user.actor, move |cx| approval::draft_pdf(cx, &n))
+        .await?;
+    Ok(crate::web::labels::pdf_response(
+        bytes,
+        &format!("{no}-draft.pdf"),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/samples/{sample_no}/timeline", responses((status = 200, body = Vec<TimelineEvent>)))]

@@ -1,5 +1,6 @@
 //! Lab pages: the technician's worklist with many-results entry, the review queue,
-//! assignment of many samples at once, approval, and a sample's timeline.
+//! assignment of many samples at once, approval (what is signed, its draft report, a
+//! confirmation step), and a sample's timeline.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -14,7 +15,7 @@ use crate::web::i18n::word;
 use crate::web::pages::{render, Nav};
 use crate::workflow::accounts::{self, User};
 use crate::workflow::approval;
-use crate::workflow::intake::{self, local_date, SampleFilter, SampleRow};
+use crate::workflow::intake::{self, local_date, SampleFilter};
 use crate::workflow::lab::{
     self, BulkResultRow, ReviewInput, SampleTest, TestFilter, TimelineEvent,
 };
@@ -28,6 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/assign", web::post().to(assign_submit))
         .route("/approvals", web::get().to(approvals_page))
         .route("/approvals/{no}", web::post().to(approve_submit))
+        .route(
+            "/samples/{no}/report-draft.pdf",
+            web::get().to(report_draft),
+        )
         .route("/samples/{no}/timeline", web::get().to(timeline_page));
 }
 
@@ -375,76 +380,216 @@ async fn assign_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpR
     }
 }
 
+// ---------------------------------------------------------------- approvals
+
+/// One result of a waiting sample, in words.
+pub struct ApprovalTestLine {
+    pub name: String,
+    /// The result as entered, with its unit when it is a number.
+    pub result: String,
+    pub limit: String,
+    pub method: String,
+    pub judgment: String,
+    pub failed: bool,
+    pub entered_by: String,
+    pub reviewed_by: String,
+}
+
+/// A sample waiting for approval, in words: what the signatory signs.
+pub struct ApprovalCard {
+    pub sample_no: String,
+    pub product_name: String,
+    pub entity_name: String,
+    pub plan_kind: String,
+    pub conclusion: String,
+    /// The conclusion finds a failure (or, in risk monitoring, a problem).
+    pub adverse: bool,
+    pub tests: Vec<ApprovalTestLine>,
+    /// This card shows its confirmation step.
+    pub confirming: bool,
+}
+
+/// The flash after an approval: the report number (a link) and the conclusion in words.
+pub struct IssuedFlash {
+    pub report_no: String,
+    pub sample_no: String,
+    pub conclusion: String,
+    pub case_opened: bool,
+}
+
+fn approval_card(p: &approval::Pending, lang: Lang, confirming: bool) -> ApprovalCard {
+    let tests = p
+        .tests
+        .iter()
+        .map(|pt| {
+            let t = &pt.test;
+            let text = t.result_text.clone().unwrap_or_default();
+            let unit = t.result_unit.clone().unwrap_or_else(|| t.unit.clone());
+            let result = if t.result_value_text.is_some() && !unit.is_empty() {
+                format!("{text} {unit}")
+            } else {
+                text
+            };
+            ApprovalTestLine {
+                name: t.name.clone(),
+                result,
+                limit: limit_text(t, lang),
+                method: t.method_standard.clone(),
+                judgment: p.judgment(t).get(lang).to_string(),
+                failed: t.failed(),
+                entered_by: pt.entered_by.clone(),
+                reviewed_by: pt.reviewed_by.clone(),
+            }
+        })
+        .collect();
+    ApprovalCard {
+        sample_no: p.sample_no.clone(),
+        product_name: p.product_name.clone(),
+        entity_name: p.entity_name.clone(),
+        plan_kind: word(lang, &format!("approvals.kind.{}", p.plan_kind.as_str())).to_string(),
+        conclusion: p.conclusion().get(lang).to_string(),
+        adverse: p.failed() > 0,
+        tests,
+        confirming,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "lab/approvals.html")]
 struct ApprovalsPage {
     nav: Nav,
-    samples: Vec<SampleRow>,
+    cards: Vec<ApprovalCard>,
+    issued: Option<IssuedFlash>,
     notice: Option<String>,
     errors: Vec<(String, String)>,
 }
 
+/// The approvals page; with `confirm`, that sample's card shows its confirmation step
+/// (404 outside the scope, 409 unless it waits for approval).
 async fn approvals_view(
     ctx: &PageCtx,
     status: StatusCode,
-    notice: Option<String>,
+    issued: Option<IssuedFlash>,
     errors: Vec<(String, String)>,
+    confirm: Option<String>,
 ) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
-    actor.require(&[Role::Signatory])?;
-    let samples = ctx
+    let lang = ctx.lang;
+    let (pending, confirming) = ctx
         .state
-        .db
-        .run(move |c| lab::ready_to_approve(c, &actor))
+        .call(actor, move |cx| {
+            let confirming = match confirm {
+                Some(no) => Some(approval::preview(cx, &no)?),
+                None => None,
+            };
+            Ok((approval::pending(cx)?, confirming))
+        })
         .await?;
+    let mut cards: Vec<ApprovalCard> = pending
+        .iter()
+        .map(|p| {
+            let c = confirming
+                .as_ref()
+                .is_some_and(|c| c.sample_no == p.sample_no);
+            approval_card(p, lang, c)
+        })
+        .collect();
+    if let Some(c) = confirming.as_ref() {
+        if !cards.iter().any(|card| card.sample_no == c.sample_no) {
+            cards.insert(0, approval_card(c, lang, true));
+        }
+    }
     render(
         ctx,
         status,
         &ApprovalsPage {
             nav: Nav::new(ctx),
-            samples,
-            notice,
+            cards,
+            issued,
+            notice: None,
             errors,
         },
     )
 }
 
-async fn approvals_page(ctx: PageCtx) -> AppResult<HttpResponse> {
-    approvals_view(&ctx, StatusCode::OK, None, Vec::new()).await
+#[derive(serde::Deserialize)]
+struct ApprovalsQuery {
+    confirm: Option<String>,
 }
 
+async fn approvals_page(ctx: PageCtx, q: web::Query<ApprovalsQuery>) -> AppResult<HttpResponse> {
+    let confirm = q.into_inner().confirm.filter(|c| !c.trim().is_empty());
+    match approvals_view(&ctx, StatusCode::OK, None, Vec::new(), confirm).await {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            // The sample to confirm no longer waits (approved meanwhile): say so on the page.
+            let r = refusal(e, &[Shown::Conflict, Shown::Forbidden])?;
+            let m = vec![("approve".to_string(), r.message(ctx.lang))];
+            approvals_view(&ctx, r.status(), None, m, None).await
+        }
+    }
+}
+
+/// Approves after the confirmation step: a post without `confirm=yes` shows the step.
 async fn approve_submit(
     ctx: PageCtx,
     path: web::Path<String>,
-    _form: CsrfForm<FormMap>,
+    form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
+    if form_get(&form, "confirm") != Some("yes") {
+        return match approvals_view(&ctx, StatusCode::OK, None, Vec::new(), Some(no)).await {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                let r = refusal(e, &[Shown::Conflict, Shown::Forbidden])?;
+                let m = vec![("approve".to_string(), r.message(ctx.lang))];
+                approvals_view(&ctx, r.status(), None, m, None).await
+            }
+        };
+    }
     let issuer = ctx.state.issuer();
     match ctx
         .state
-        .call(actor, move |cx| approval::approve(cx, &issuer, &no))
+        .call(actor, move |cx| {
+            // The conclusion in words, as the confirmation step named it.
+            let words = approval::preview(cx, &no)?.conclusion();
+            Ok((approval::approve_opening(cx, &issuer, &no)?, words))
+        })
         .await
     {
-        Ok(r) => {
-            approvals_view(
-                &ctx,
-                StatusCode::OK,
-                Some(format!(
-                    "{} → {} ({})",
-                    r.sample_no, r.report_no, r.conclusion
-                )),
-                Vec::new(),
-            )
-            .await
+        Ok((a, words)) => {
+            let flash = IssuedFlash {
+                report_no: a.report.report_no.clone(),
+                sample_no: a.report.sample_no.clone(),
+                conclusion: words.get(ctx.lang).to_string(),
+                case_opened: a.case_id.is_some(),
+            };
+            approvals_view(&ctx, StatusCode::OK, Some(flash), Vec::new(), None).await
         }
         Err(e) => {
             // A refusal of the whole approval: no field of its own.
             let r = refusal(e, &[Shown::Conflict, Shown::Forbidden])?;
             let m = vec![("approve".to_string(), r.message(ctx.lang))];
-            approvals_view(&ctx, r.status(), None, m).await
+            approvals_view(&ctx, r.status(), None, m, None).await
         }
     }
+}
+
+/// `GET /samples/{no}/report-draft.pdf`: the report as it would be issued now, marked
+/// a draft, with no number (see `approval::draft_pdf`).
+async fn report_draft(ctx: PageCtx, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let actor = ctx.user()?.clone();
+    let no = path.into_inner();
+    let n = no.clone();
+    let bytes = ctx
+        .state
+        .call(actor, move |cx| approval::draft_pdf(cx, &n))
+        .await?;
+    Ok(crate::web::labels::pdf_response(
+        bytes,
+        &format!("{no}-draft.pdf"),
+    ))
 }
 
 #[derive(Template)]

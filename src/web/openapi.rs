@@ -71,6 +71,7 @@ use crate::web::{
         lab_api::enter_results,
         lab_api::review,
         lab_api::attempts,
+        lab_api::report_draft,
         lab_api::approve,
         lab_api::timeline,
         retention_api::set_place,

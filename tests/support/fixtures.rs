@@ -1,7 +1,7 @@
 //! Fixtures shared by the test files, so that no test file borrows another's helpers
 //! or keeps its own copy: the intake set-up and a sample body, the lab users, the path
-//! of a sample from registration through receipt to assigned tests and on to an issued
-//! report, logging in and out with the form, the schema as text, and dropping the
+//! of a sample from registration through receipt to assigned tests, to approval and on
+//! to an issued report, logging in and out with the form, the schema as text, and dropping the
 //! audit log's append-only guard (to play the attacker who edits rows by hand).
 
 use diesel::connection::SimpleConnection;
@@ -184,9 +184,29 @@ pub fn result_for(test: &Value, pass: bool) -> String {
 /// A sample taken through the lab to an issued report: `n` items, the first failing
 /// when `fail`. Returns (sample_no, report JSON, item names).
 pub fn issue(app: &TestApp, lab: &Lab, n: usize, fail: bool) -> (String, Value, Vec<String>) {
+    let (no, tests) = ready_for_approval(app, lab, n, fail);
+    let report = approve(app, &lab.signatory, &no);
+    let names = tests
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    (no, report, names)
+}
+
+/// A sample taken through the lab up to approval: `n` items entered by tech1 (the
+/// first failing when `fail`) and accepted by the reviewer. Returns (sample_no, tests
+/// as assigned).
+pub fn ready_for_approval(app: &TestApp, lab: &Lab, n: usize, fail: bool) -> (String, Vec<Value>) {
     let items = max_items(app, &lab.tech, n);
     let ids: Vec<i64> = items.iter().map(|t| t["id"].as_i64().unwrap()).collect();
     let (no, tests) = received_with_tests(app, lab, &ids);
+    accept_results(app, lab, &tests, fail);
+    (no, tests)
+}
+
+/// tech1 enters a result for each of `tests` (the first failing when `fail`) and the
+/// reviewer accepts them all.
+pub fn accept_results(app: &TestApp, lab: &Lab, tests: &[Value], fail: bool) {
     let rows: Vec<Value> = tests
         .iter()
         .enumerate()
@@ -202,7 +222,7 @@ pub fn issue(app: &TestApp, lab: &Lab, n: usize, fail: bool) -> (String, Value, 
         json!({ "results": rows }),
     );
     assert_eq!(st, 200, "{r}");
-    for t in &tests {
+    for t in tests {
         let (st, r) = app.send(
             "POST",
             &format!("/api/v1/tests/{}/review", t["id"]),
@@ -211,12 +231,6 @@ pub fn issue(app: &TestApp, lab: &Lab, n: usize, fail: bool) -> (String, Value, 
         );
         assert_eq!(st, 200, "{r}");
     }
-    let report = approve(app, &lab.signatory, &no);
-    let names = tests
-        .iter()
-        .map(|t| t["name"].as_str().unwrap().to_string())
-        .collect();
-    (no, report, names)
 }
 
 /// The signatory approves sample `no`; returns the issued report.

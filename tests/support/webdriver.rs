@@ -507,6 +507,20 @@ impl<'d> Browser<'d> {
         );
     }
 
+    /// Saves a screenshot of the window, named `name`, under [`screenshot_dir`] and
+    /// returns its path (pages a person should look at, not only failures).
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        let v = self.cmd("GET", "/screenshot", json!({}));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap_or_default())
+            .expect("screenshot is base64");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let path = dir.join(format!("{}-{name}.png", self.driver.label));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
     /// Saves a screenshot under [`screenshot_dir`] and returns its path.
     fn save_screenshot(&self) -> Result<PathBuf, String> {
         let v = self.try_cmd("GET", "/screenshot", json!({}))?;

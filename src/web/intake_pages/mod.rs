@@ -126,12 +126,22 @@ fn status_label(lang: Lang, s: &str) -> String {
     }
 }
 
-fn lines(lang: Lang, items: Vec<Sample>, today: NaiveDate) -> Vec<SampleLine> {
+/// The status word of a sample, 待签发 (awaiting approval) for one in review whose
+/// tests are all accepted (`awaiting_approval`); the stored status stays `review`.
+fn status_word(lang: Lang, s: &str, awaiting_approval: bool) -> String {
+    if awaiting_approval && s == SampleStatus::Review.as_str() {
+        return crate::web::i18n::word(lang, "samples.awaiting_approval").to_string();
+    }
+    status_label(lang, s)
+}
+
+/// The rows of a sample list; `awaiting` names the samples that wait for approval.
+fn lines(lang: Lang, items: Vec<Sample>, today: NaiveDate, awaiting: &[i64]) -> Vec<SampleLine> {
     items
         .into_iter()
         .map(|s| SampleLine {
             overdue: is_overdue(&s, today),
-            status_label: status_label(lang, &s.status),
+            status_label: status_word(lang, &s.status, awaiting.contains(&s.id)),
             sample: s,
         })
         .collect()

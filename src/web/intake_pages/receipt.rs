@@ -63,7 +63,7 @@ async fn receipt_view(
     let today = local_date(now);
     let mut errors = errors;
     let found = match found {
-        Some(Ok(s)) => lines(lang, vec![s], today).pop(),
+        Some(Ok(s)) => lines(lang, vec![s], today, &[]).pop(),
         Some(Err(e)) => {
             errors.extend(errors_of(&e, lang, "scan"));
             None
@@ -84,7 +84,7 @@ async fn receipt_view(
             found,
             errors,
             notice,
-            recent: lines(lang, recent, today),
+            recent: lines(lang, recent, today, &[]),
         },
     )
 }

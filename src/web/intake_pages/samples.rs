@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::{enum_label, lines, ok, opts, plan_kind_label, status_label, Opt, QQuery, SampleLine};
+use super::{enum_label, lines, ok, opts, plan_kind_label, status_word, Opt, QQuery, SampleLine};
 use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::sample::{
@@ -65,10 +65,19 @@ pub(super) async fn samples_page(
     let per_page = 50;
     let now = ctx.now();
     let f2 = f.clone();
-    let (items, total) = ctx
+    let (items, total, awaiting) = ctx
         .state
         .db
-        .run(move |c| intake::list_samples(c, now, &actor, &f2, page, per_page))
+        .run(move |c| {
+            let (items, total) = intake::list_samples(c, now, &actor, &f2, page, per_page)?;
+            let review: Vec<i64> = items
+                .iter()
+                .filter(|s| s.status == SampleStatus::Review.as_str())
+                .map(|s| s.id)
+                .collect();
+            let awaiting = crate::workflow::approval::awaiting_approval(c, &review)?;
+            Ok((items, total, awaiting))
+        })
         .await?;
     let query = serde_urlencoded_filter(&f);
     let statuses = opts(
@@ -81,7 +90,7 @@ pub(super) async fn samples_page(
         .into_iter()
         .map(|t| (t.name.clone(), t.name))
         .collect();
-    let lines = lines(ctx.lang, items, local_date(now));
+    let lines = lines(ctx.lang, items, local_date(now), &awaiting);
     ok(
         &ctx,
         &SamplesPage {
@@ -270,7 +279,7 @@ pub(super) async fn sample_page(
             && actor.roles.has(Role::Signatory),
         tests,
         plan_label,
-        status_label: status_label(lang, &s.status),
+        status_label: status_word(lang, &s.status, all_accepted),
         can_edit: s.is_registered() && actor.roles.has(Role::Sampler),
         overdue: is_overdue(s, today),
         storage_label,

@@ -40,7 +40,7 @@ fn names_of(conn: &mut DbConnection, ids: &[i64]) -> AppResult<String> {
 }
 
 /// The profile's words for a pass and a fail (合格/不合格, 符合规定/不符合规定).
-pub(super) fn terms(
+pub fn terms(
     conn: &mut DbConnection,
     domain: Domain,
     kind: PlanKind,
@@ -108,7 +108,8 @@ fn result_text(t: &TestRow) -> String {
     }
 }
 
-/// The report's data from the records as they stand at issue (now).
+/// The report's data from the records as they stand at issue (now): the one builder of
+/// an issued report and of its draft ([`draft_doc`]).
 fn build_doc(
     cx: &mut Ctx<'_>,
     s: &SampleRow,
@@ -215,6 +216,37 @@ fn build_doc(
         verify_url: None,
     };
     Ok((doc, conclusion_code.to_string()))
+}
+
+/// What a draft prints where the report number will be: no number is taken for it.
+pub const DRAFT_NO: &str = "草稿";
+
+/// The report [`issue`] would issue for `s` now, as a draft, from the same builder: no
+/// number taken (the gap-free counter is not touched), nothing stored, no verification
+/// code. The one place where a document is made a draft. The signatory named is the
+/// actor when a signatory, else left for the signing.
+fn draft_doc(cx: &mut Ctx<'_>, s: &SampleRow) -> AppResult<ReportDoc> {
+    let signs = cx.actor.roles.has(Role::Signatory);
+    let signatory = cx.actor.id.filter(|_| signs).unwrap_or_default();
+    let draft = Issue {
+        supersedes: None,
+        remarks: "",
+        signatory,
+        overturned: false,
+    };
+    let (mut doc, _) = build_doc(cx, s, DRAFT_NO, &draft)?;
+    if !signs {
+        doc.signatory = "（签发时确定）".to_string();
+    }
+    doc.verify_url = None;
+    Ok(doc)
+}
+
+/// The draft PDF of the report `s` would get if approved now (see [`draft_doc`]). A read:
+/// the caller checks who may see it and that the sample waits for approval.
+pub fn draft(cx: &mut Ctx<'_>, s: &SampleRow) -> AppResult<Vec<u8>> {
+    let doc = draft_doc(cx, s)?;
+    render_report(&doc).map_err(doc_error)
 }
 
 /// The PDF of `doc` with its verification code: the content hash is taken of the

@@ -25,7 +25,9 @@ use crate::domain::states::ReportStatus;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::Actor;
 
-pub use self::issue::{issue, retire, revoke, Reissue, RevokeInput, RevokeOutcome};
+pub use self::issue::{
+    draft, issue, retire, revoke, terms, Reissue, RevokeInput, RevokeOutcome, DRAFT_NO,
+};
 pub use self::notice::notice;
 pub use self::profile::{
     lab_profile, put_lab_profile, seed_demo_lab_profile, LabProfile, LabProfileInput,
