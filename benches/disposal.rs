@@ -301,7 +301,11 @@ fn bench_rates(c: &mut Criterion, label: &str, f: &Fixture) {
         ..StatsFilter::default()
     };
     // The figures are what the shares above make them.
-    let s = disposal::stats(&mut f.db.get().expect("conn"), now, &f.sup, &year).expect("stats");
+    let s = disposal::stats(
+        &mut lims::workflow::Ctx::new(&mut f.db.get().expect("conn"), now, &f.sup),
+        &year,
+    )
+    .expect("stats");
     assert_eq!(s.non_compliant, 95_000);
     assert_eq!(s.closed, 80_000);
     assert_eq!(s.closed_on_time, 75_000);
@@ -312,7 +316,10 @@ fn bench_rates(c: &mut Criterion, label: &str, f: &Fixture) {
     g.bench_function("100k_cases_province_year", |b| {
         b.iter(|| {
             let mut conn = f.db.get().expect("conn");
-            black_box(disposal::stats(&mut conn, now, &f.sup, &year).expect("stats"))
+            black_box(
+                disposal::stats(&mut lims::workflow::Ctx::new(&mut conn, now, &f.sup), &year)
+                    .expect("stats"),
+            )
         })
     });
     let xining = StatsFilter {
@@ -323,7 +330,13 @@ fn bench_rates(c: &mut Criterion, label: &str, f: &Fixture) {
     g.bench_function("100k_cases_one_prefecture", |b| {
         b.iter(|| {
             let mut conn = f.db.get().expect("conn");
-            black_box(disposal::stats(&mut conn, now, &f.sup, &xining).expect("stats"))
+            black_box(
+                disposal::stats(
+                    &mut lims::workflow::Ctx::new(&mut conn, now, &f.sup),
+                    &xining,
+                )
+                .expect("stats"),
+            )
         })
     });
     g.finish();

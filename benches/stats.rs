@@ -58,31 +58,49 @@ fn bench(c: &mut Criterion) {
     g.bench_function("sampling rate by county, one year", |b| {
         b.iter(|| {
             let mut conn = db.get().expect("conn");
-            black_box(stats::sampling_rate(&mut conn, now, &actor, &year).expect("rate"))
+            black_box(
+                stats::sampling_rate(&mut lims::workflow::Ctx::new(&mut conn, now, &actor), &year)
+                    .expect("rate"),
+            )
         })
     });
     g.bench_function("sampling rate by county, 1 Jan to 28 Nov", |b| {
         b.iter(|| {
             let mut conn = db.get().expect("conn");
-            black_box(stats::sampling_rate(&mut conn, now, &actor, &to_date).expect("rate"))
+            black_box(
+                stats::sampling_rate(
+                    &mut lims::workflow::Ctx::new(&mut conn, now, &actor),
+                    &to_date,
+                )
+                .expect("rate"),
+            )
         })
     });
     g.bench_function("lab, one year", |b| {
         b.iter(|| {
             let mut conn = db.get().expect("conn");
-            black_box(stats::lab(&mut conn, now, &actor, &year).expect("lab"))
+            black_box(
+                stats::lab(&mut lims::workflow::Ctx::new(&mut conn, now, &actor), &year)
+                    .expect("lab"),
+            )
         })
     });
     g.bench_function("quality, one year", |b| {
         b.iter(|| {
             let mut conn = db.get().expect("conn");
-            black_box(stats::quality(&mut conn, now, &actor, &year).expect("quality"))
+            black_box(
+                stats::quality(&mut lims::workflow::Ctx::new(&mut conn, now, &actor), &year)
+                    .expect("quality"),
+            )
         })
     });
     g.bench_function("summary, one year", |b| {
         b.iter(|| {
             let mut conn = db.get().expect("conn");
-            black_box(stats::summary(&mut conn, now, &actor, &year).expect("summary"))
+            black_box(
+                stats::summary(&mut lims::workflow::Ctx::new(&mut conn, now, &actor), &year)
+                    .expect("summary"),
+            )
         })
     });
     g.finish();

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::db::{backup, Db};
 use crate::seed;
 use crate::web::{self, AppState};
-use crate::workflow::{accounts, audit, Actor};
+use crate::workflow::{accounts, audit, Actor, Ctx};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -171,7 +171,8 @@ fn print_stats(db: &Db, clock: &dyn Clock, figure: StatsFigure) -> CliResult {
     let actor = Actor::system();
     let (args, json, tables): (StatsArgs, serde_json::Value, Vec<Table>) = match figure {
         StatsFigure::SamplingRate(a) => {
-            let r = stats::sampling_rate(&mut conn, now, &actor, &a.filter()).map_err(cli_error)?;
+            let r = stats::sampling_rate(&mut Ctx::new(&mut conn, now, &actor), &a.filter())
+                .map_err(cli_error)?;
             (
                 a,
                 serde_json::to_value(&r)?,
@@ -179,15 +180,18 @@ fn print_stats(db: &Db, clock: &dyn Clock, figure: StatsFigure) -> CliResult {
             )
         }
         StatsFigure::Summary(a) => {
-            let r = stats::summary(&mut conn, now, &actor, &a.filter()).map_err(cli_error)?;
+            let r = stats::summary(&mut Ctx::new(&mut conn, now, &actor), &a.filter())
+                .map_err(cli_error)?;
             (a, serde_json::to_value(&r)?, vec![tables::summary(&r)])
         }
         StatsFigure::Quality(a) => {
-            let r = stats::quality(&mut conn, now, &actor, &a.filter()).map_err(cli_error)?;
+            let r = stats::quality(&mut Ctx::new(&mut conn, now, &actor), &a.filter())
+                .map_err(cli_error)?;
             (a, serde_json::to_value(&r)?, tables::quality_tables(&r))
         }
         StatsFigure::Lab(a) => {
-            let r = stats::lab(&mut conn, now, &actor, &a.filter()).map_err(cli_error)?;
+            let r = stats::lab(&mut Ctx::new(&mut conn, now, &actor), &a.filter())
+                .map_err(cli_error)?;
             (
                 a,
                 serde_json::to_value(&r)?,
@@ -195,7 +199,8 @@ fn print_stats(db: &Db, clock: &dyn Clock, figure: StatsFigure) -> CliResult {
             )
         }
         StatsFigure::Coverage(a) => {
-            let r = stats::coverage(&mut conn, now, &actor, &a.filter()).map_err(cli_error)?;
+            let r = stats::coverage(&mut Ctx::new(&mut conn, now, &actor), &a.filter())
+                .map_err(cli_error)?;
             (
                 a,
                 serde_json::to_value(&r)?,
@@ -477,9 +482,7 @@ pub fn run(cli: Cli) -> CliResult {
             let mut conn = db.get()?;
             seed::load_reference(&mut conn, clock.now_naive())?;
             let user = accounts::create_user_unchecked(
-                &mut conn,
-                clock.now_naive(),
-                &Actor::system(),
+                &mut Ctx::new(&mut conn, clock.now_naive(), &Actor::system()),
                 accounts::NewUser {
                     display_name: a.display_name.unwrap_or_else(|| a.username.clone()),
                     username: a.username,

@@ -64,6 +64,16 @@ impl AppError {
         ))
     }
 
+    /// A versioned write (`… WHERE id = ? AND version = ?`) changed exactly one row;
+    /// none means someone changed the record in between (409, [`AppError::stale`]).
+    pub fn stale_unless(rows_changed: usize) -> AppResult<()> {
+        if rows_changed == 1 {
+            Ok(())
+        } else {
+            Err(AppError::stale())
+        }
+    }
+
     /// One invalid field.
     pub fn field(field: &str, msg: Msg) -> AppError {
         let mut fields = FieldErrors::new();

@@ -410,9 +410,7 @@ fn an_upgrade_brings_new_and_corrected_reference_data_and_keeps_admin_edits(b: B
         .unwrap()
         .version;
     reference::put_profile(
-        c,
-        now(),
-        &system,
+        &mut lims::workflow::Ctx::new(c, now(), &system),
         "food",
         "supervision",
         ProfileInput {
@@ -430,9 +428,7 @@ fn an_upgrade_brings_new_and_corrected_reference_data_and_keeps_admin_edits(b: B
         .first(c)
         .unwrap();
     reference::update_test_item(
-        c,
-        now(),
-        &system,
+        &mut lims::workflow::Ctx::new(c, now(), &system),
         cadmium,
         TestItemPatch {
             limit_max: Some(Some(

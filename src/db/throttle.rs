@@ -34,14 +34,7 @@ pub fn failures(
     since: NaiveDateTime,
     settled_only: bool,
 ) -> AppResult<i64> {
-    let mut q = login_attempts::table
-        .filter(login_attempts::client.eq(client))
-        .filter(login_attempts::at.gt(since))
-        .filter(login_attempts::success.eq(false))
-        .into_boxed();
-    if let Some(u) = username {
-        q = q.filter(login_attempts::username.eq(u.to_string()));
-    }
+    let mut q = failed_since(client, username, since);
     if settled_only {
         q = q.filter(login_attempts::pending.eq(false));
     }
@@ -56,15 +49,27 @@ pub fn oldest_failure(
     username: Option<&str>,
     since: NaiveDateTime,
 ) -> AppResult<Option<NaiveDateTime>> {
+    Ok(failed_since(client, username, since)
+        .select(diesel::dsl::min(login_attempts::at))
+        .first(conn)?)
+}
+
+/// The failed (or pending) attempts from `client` after `since`, of `username` when
+/// given: what `failures` counts and `oldest_failure` dates.
+fn failed_since<'a>(
+    client: &'a str,
+    username: Option<&'a str>,
+    since: NaiveDateTime,
+) -> login_attempts::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend> {
     let mut q = login_attempts::table
         .filter(login_attempts::client.eq(client))
         .filter(login_attempts::at.gt(since))
         .filter(login_attempts::success.eq(false))
         .into_boxed();
     if let Some(u) = username {
-        q = q.filter(login_attempts::username.eq(u.to_string()));
+        q = q.filter(login_attempts::username.eq(u));
     }
-    Ok(q.select(diesel::dsl::min(login_attempts::at)).first(conn)?)
+    q
 }
 
 /// Writes a pending failure of `username` from `client` at `now`; answers its id.

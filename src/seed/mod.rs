@@ -33,7 +33,7 @@ use crate::domain::rules::parse_profile_file;
 use crate::error::{AppError, AppResult};
 use crate::workflow::accounts::{self, NewUser};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::Actor;
+use crate::workflow::{Actor, Ctx};
 
 pub const REGIONS_CSV: &str = include_str!("regions.csv");
 pub const POPULATION_RECENT_CSV: &str = include_str!("population_recent.csv");
@@ -621,9 +621,7 @@ pub fn load_demo_users(
     for (username, display, role, region) in missing {
         debug_assert!(role.parse::<Role>().is_ok());
         accounts::create_user_unchecked(
-            conn,
-            now,
-            &Actor::system(),
+            &mut Ctx::new(conn, now, &Actor::system()),
             NewUser {
                 username: username.to_string(),
                 display_name: display.to_string(),

@@ -134,11 +134,8 @@ pub async fn login(
 /// Ends the bearer token or the cookie session in use, on every server instance.
 #[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204)))]
 pub async fn logout(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
-    let now = st.now();
     let (actor, via) = (user.actor, user.credential);
-    st.db
-        .run(move |c| accounts::logout(c, now, &actor, &via))
-        .await?;
+    st.call(actor, move |cx| accounts::logout(cx, &via)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -155,10 +152,10 @@ pub async fn change_password(
     let input = body.into_inner();
     let own = crate::web::login::own_password(&st, &req, &actor, Some(input.old_password.as_str()))
         .await?;
-    let now = st.now();
-    st.db
-        .run(move |c| accounts::change_password(c, now, &actor, Some(&via), own, input))
-        .await?;
+    st.call(actor, move |cx| {
+        accounts::change_password(cx, Some(&via), own, input)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -166,11 +163,9 @@ pub async fn change_password(
 #[utoipa::path(get, path = "/api/v1/auth/sessions",
     responses((status = 200, body = Vec<SessionInfo>), (status = 401)))]
 pub async fn list_sessions(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
-    let now = st.now();
     let (actor, via) = (user.actor, user.credential);
     let r = st
-        .db
-        .run(move |c| accounts::list_sessions(c, now, &actor, Some(&via)))
+        .call(actor, move |cx| accounts::list_sessions(cx, Some(&via)))
         .await?;
     Ok(HttpResponse::Ok().json(r))
 }
@@ -183,11 +178,9 @@ pub async fn revoke_session(
     user: ApiUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
-    st.db
-        .run(move |c| accounts::revoke_session(c, now, &actor, id))
+    st.call(actor, move |cx| accounts::revoke_session(cx, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -234,12 +227,10 @@ pub async fn create_user(
     user: ApiUser,
     body: web::Json<NewUser>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let u = st
-        .db
-        .run(move |c| accounts::create_user(c, now, &actor, input))
+        .call(actor, move |cx| accounts::create_user(cx, input))
         .await?;
     Ok(HttpResponse::Created().json(u))
 }
@@ -273,10 +264,10 @@ pub async fn update_user(
     let patch = body.into_inner();
     let own = crate::web::login::own_password(&st, &req, &actor, patch.current_password.as_deref())
         .await?;
-    let now = st.now();
     let u = st
-        .db
-        .run(move |c| accounts::update_user(c, now, &actor, Some(&via), own, id, patch))
+        .call(actor, move |cx| {
+            accounts::update_user(cx, Some(&via), own, id, patch)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(u))
 }
@@ -295,13 +286,11 @@ pub async fn set_population(
     path: web::Path<String>,
     body: web::Json<PopulationInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let code = path.into_inner();
     let input = body.into_inner();
     let r = st
-        .db
-        .run(move |c| reference::set_population(c, now, &actor, &code, input))
+        .call(actor, move |cx| reference::set_population(cx, &code, input))
         .await?;
     Ok(HttpResponse::Ok().json(r))
 }
@@ -365,12 +354,10 @@ pub async fn create_test_item(
     user: ApiUser,
     body: web::Json<TestItemInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let r = st
-        .db
-        .run(move |c| reference::create_test_item(c, now, &actor, input))
+        .call(actor, move |cx| reference::create_test_item(cx, input))
         .await?;
     Ok(HttpResponse::Created().json(r))
 }
@@ -383,13 +370,11 @@ pub async fn update_test_item(
     path: web::Path<i64>,
     body: web::Json<TestItemPatch>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
     let patch = body.into_inner();
     let r = st
-        .db
-        .run(move |c| reference::update_test_item(c, now, &actor, id, patch))
+        .call(actor, move |cx| reference::update_test_item(cx, id, patch))
         .await?;
     Ok(HttpResponse::Ok().json(r))
 }
@@ -440,14 +425,12 @@ pub async fn load_calendar_year(
     path: web::Path<i32>,
     body: web::Json<CalendarYearInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let year = path.into_inner();
     let input = body.into_inner();
     let n = st
-        .db
-        .run(move |c| {
-            crate::workflow::calendar::load_year(c, now, &actor, year, &input.source, &input.csv)
+        .call(actor, move |cx| {
+            crate::workflow::calendar::load_year(cx, year, &input.source, &input.csv)
         })
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "year": year, "days": n })))
@@ -475,15 +458,13 @@ pub async fn put_profile(
     q: web::Query<ReasonQuery>,
     body: web::Json<ProfileInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let (domain, kind) = path.into_inner();
     let input = body.into_inner();
     let reason = q.into_inner().reason;
     let r = st
-        .db
-        .run(move |c| {
-            reference::put_profile(c, now, &actor, &domain, &kind, input, reason.as_deref())
+        .call(actor, move |cx| {
+            reference::put_profile(cx, &domain, &kind, input, reason.as_deref())
         })
         .await?;
     Ok(HttpResponse::Ok().json(r))

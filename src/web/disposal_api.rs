@@ -11,11 +11,11 @@ use crate::web::api::{Page, Paging};
 use crate::web::auth::ApiUser;
 use crate::web::export::{download, Format};
 use crate::web::AppState;
-use crate::workflow::case_reports;
 use crate::workflow::disposal::{
     self, Attachment, AttachmentUpload, Disposal, DisposalFilter, DisposalStats, EventInput,
     ExtensionInput, PublicInfoInput, RateRow, Reminder, ReopenInput, StatsFilter,
 };
+use crate::workflow::{case_reports, Ctx};
 
 /// The routes of this file, inside the `/api/v1` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -63,18 +63,16 @@ pub async fn list(
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
     let (page, per_page) = paging.checked()?;
-    let now = st.now();
     let actor = user.actor;
     let f = filter.into_inner();
     let format = Format::parse(format.format.as_deref())?;
     if format != Format::Json {
         let cases = st
-            .db
-            .run(move |c| {
+            .call(actor, move |cx| {
                 let mut all = Vec::new();
                 let mut page = 1;
                 loop {
-                    let (items, total) = disposal::list_cases(c, now, &actor, &f, page, 500)?;
+                    let (items, total) = disposal::list_cases(cx, &f, page, 500)?;
                     all.extend(items);
                     if page * 500 >= total {
                         return Ok(all);
@@ -86,8 +84,9 @@ pub async fn list(
         return download(&[cases_table(&cases)], format, "disposals");
     }
     let (items, total) = st
-        .db
-        .run(move |c| disposal::list_cases(c, now, &actor, &f, page, per_page))
+        .call(actor, move |cx| {
+            disposal::list_cases(cx, &f, page, per_page)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Page {
         items,
@@ -245,13 +244,9 @@ pub async fn get(
     user: ApiUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let id = path.into_inner();
-    let d = st
-        .db
-        .run(move |c| disposal::get_case(c, now, &actor, id))
-        .await?;
+    let d = st.call(actor, move |cx| disposal::get_case(cx, id)).await?;
     Ok(HttpResponse::Ok().json(d))
 }
 
@@ -286,14 +281,20 @@ pub async fn publish(
     path: web::Path<i64>,
     body: web::Json<PublicInfoInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
-    let actor = user.actor;
+    case_step(st, user, path, body, disposal::publish_info).await
+}
+
+/// One step on case `id` with a JSON body, answering the case as it then stands.
+async fn case_step<I: Send + 'static>(
+    st: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<I>,
+    step: fn(&mut Ctx, i64, &I) -> AppResult<Disposal>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let input = body.into_inner();
-    let d = st
-        .db
-        .run(move |c| disposal::publish_info(c, now, &actor, id, &input))
-        .await?;
+    let d = st.call(user.actor, move |cx| step(cx, id, &input)).await?;
     Ok(HttpResponse::Ok().json(d))
 }
 
@@ -306,15 +307,7 @@ pub async fn unpublish(
     path: web::Path<i64>,
     body: web::Json<ReopenInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
-    let actor = user.actor;
-    let id = path.into_inner();
-    let input = body.into_inner();
-    let d = st
-        .db
-        .run(move |c| disposal::unpublish_info(c, now, &actor, id, &input))
-        .await?;
-    Ok(HttpResponse::Ok().json(d))
+    case_step(st, user, path, body, disposal::unpublish_info).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -439,15 +432,7 @@ pub async fn request_extension(
     path: web::Path<i64>,
     body: web::Json<ExtensionInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
-    let actor = user.actor;
-    let id = path.into_inner();
-    let input = body.into_inner();
-    let d = st
-        .db
-        .run(move |c| disposal::request_extension(c, now, &actor, id, &input))
-        .await?;
-    Ok(HttpResponse::Ok().json(d))
+    case_step(st, user, path, body, disposal::request_extension).await
 }
 
 /// A second supervisor approves the requested date (403 for the one who asked).
@@ -459,15 +444,7 @@ pub async fn approve_extension(
     path: web::Path<i64>,
     body: web::Json<ExtensionInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
-    let actor = user.actor;
-    let id = path.into_inner();
-    let input = body.into_inner();
-    let d = st
-        .db
-        .run(move |c| disposal::approve_extension(c, now, &actor, id, &input))
-        .await?;
-    Ok(HttpResponse::Ok().json(d))
+    case_step(st, user, path, body, disposal::approve_extension).await
 }
 
 #[utoipa::path(post, path = "/api/v1/disposals/{id}/reopen", request_body = ReopenInput,
@@ -478,15 +455,7 @@ pub async fn reopen(
     path: web::Path<i64>,
     body: web::Json<ReopenInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
-    let actor = user.actor;
-    let id = path.into_inner();
-    let input = body.into_inner();
-    let d = st
-        .db
-        .run(move |c| disposal::reopen(c, now, &actor, id, &input))
-        .await?;
-    Ok(HttpResponse::Ok().json(d))
+    case_step(st, user, path, body, disposal::reopen).await
 }
 
 /// The three disposal rates of SPEC §6 with their definitions and the cases below 100 %.
@@ -498,14 +467,10 @@ pub async fn stats(
     filter: web::Query<StatsFilter>,
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let f = filter.into_inner();
     let format = Format::parse(format.format.as_deref())?;
-    let s = st
-        .db
-        .run(move |c| disposal::stats(c, now, &actor, &f))
-        .await?;
+    let s = st.call(actor, move |cx| disposal::stats(cx, &f)).await?;
     if format != Format::Json {
         return download(&stats_tables(&s), format, "disposal-rates");
     }
@@ -517,11 +482,7 @@ pub async fn stats(
 #[utoipa::path(get, path = "/api/v1/disposals/reminders",
     responses((status = 200, body = Vec<Reminder>), (status = 403)))]
 pub async fn reminders(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
-    let r = st
-        .db
-        .run(move |c| disposal::reminders(c, now, &actor))
-        .await?;
+    let r = st.call(actor, move |cx| disposal::reminders(cx)).await?;
     Ok(HttpResponse::Ok().json(r))
 }

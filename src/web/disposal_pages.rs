@@ -8,7 +8,6 @@ use askama::Template;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use serde::Deserialize;
 
-use crate::db::DbConnection;
 use crate::domain::disposal::StepKind;
 use crate::error::{AppError, AppResult};
 use crate::web::auth::PageCtx;
@@ -20,7 +19,7 @@ use crate::workflow::disposal::{
 };
 use crate::workflow::intake::{local_date, shanghai};
 use crate::workflow::reference::work_calendar;
-use crate::workflow::{case_reports, Actor, Ctx};
+use crate::workflow::{case_reports, Ctx};
 
 /// The routes of this file.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -96,12 +95,9 @@ async fn board(ctx: PageCtx, q: web::Query<BoardQuery>) -> AppResult<HttpRespons
         .unwrap_or_else(|| chrono::Datelike::year(&local_date(now)));
     let (cases, stats, cal) = ctx
         .state
-        .db
-        .run(move |c| {
+        .call(actor, move |cx| {
             let (cases, _) = disposal::list_cases(
-                c,
-                now,
-                &actor,
+                cx,
                 &DisposalFilter {
                     year: Some(year),
                     ..Default::default()
@@ -110,15 +106,13 @@ async fn board(ctx: PageCtx, q: web::Query<BoardQuery>) -> AppResult<HttpRespons
                 500,
             )?;
             let stats = disposal::stats(
-                c,
-                now,
-                &actor,
+                cx,
                 &StatsFilter {
                     year: Some(year.to_string()),
                     ..Default::default()
                 },
             )?;
-            Ok((cases, stats, work_calendar(c)?))
+            Ok((cases, stats, work_calendar(cx.conn)?))
         })
         .await?;
     let today = local_date(now);
@@ -192,8 +186,7 @@ async fn case_view(
     let now = ctx.now();
     let case = ctx
         .state
-        .db
-        .run(move |c| disposal::get_case(c, now, &actor, id))
+        .call(actor, move |cx| disposal::get_case(cx, id))
         .await?;
     let kinds = StepKind::ALL
         .iter()
@@ -311,15 +304,13 @@ async fn extension_submit(
         reason: form_get(&form, "reason").unwrap_or("").to_string(),
     };
     let approve = form_get(&form, "approve") == Some("yes");
-    let now = ctx.now();
     let r = ctx
         .state
-        .db
-        .run(move |c| {
+        .call(actor, move |cx| {
             if approve {
-                disposal::approve_extension(c, now, &actor, id, &input)
+                disposal::approve_extension(cx, id, &input)
             } else {
-                disposal::request_extension(c, now, &actor, id, &input)
+                disposal::request_extension(cx, id, &input)
             }
         })
         .await;
@@ -352,11 +343,9 @@ async fn publish_submit(
         penalty: get("penalty"),
         exemption: get("exemption"),
     };
-    let now = ctx.now();
     let r = ctx
         .state
-        .db
-        .run(move |c| disposal::publish_info(c, now, &actor, id, &input))
+        .call(actor, move |cx| disposal::publish_info(cx, id, &input))
         .await;
     after_write(&ctx, id, r, "measures").await
 }
@@ -374,19 +363,14 @@ async fn with_reason(
     ctx: PageCtx,
     path: web::Path<i64>,
     form: CsrfForm<FormMap>,
-    step: fn(&mut DbConnection, NaiveDateTime, &Actor, i64, &ReopenInput) -> AppResult<Disposal>,
+    step: fn(&mut Ctx, i64, &ReopenInput) -> AppResult<Disposal>,
 ) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
     let input = ReopenInput {
         reason: form_get(&form, "reason").unwrap_or("").to_string(),
     };
-    let now = ctx.now();
-    let r = ctx
-        .state
-        .db
-        .run(move |c| step(c, now, &actor, id, &input))
-        .await;
+    let r = ctx.state.call(actor, move |cx| step(cx, id, &input)).await;
     after_write(&ctx, id, r, "reason").await
 }
 
@@ -414,8 +398,7 @@ async fn reminders_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     let now = ctx.now();
     let reminders = ctx
         .state
-        .db
-        .run(move |c| disposal::reminders(c, now, &actor))
+        .call(actor, move |cx| disposal::reminders(cx))
         .await?;
     render(
         &ctx,

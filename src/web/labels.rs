@@ -160,20 +160,30 @@ pub async fn sample_labels_pdf(
 ) -> AppResult<HttpResponse> {
     let tpl = find_template(&st, q.template.as_deref())?;
     let no = path.into_inner();
+    let bytes = print(&st, user.actor, no.clone(), tpl, "pdf", labels::render_pdf).await?;
+    Ok(pdf_response(bytes, &format!("labels-{no}.pdf")))
+}
+
+/// Renders the four labels of sample `no` with `render` and records that they were
+/// printed in `format`.
+async fn print<T: Send + 'static>(
+    st: &AppState,
+    actor: Actor,
+    no: String,
+    tpl: LabelTemplate,
+    format: &'static str,
+    render: fn(&LabelTemplate, &[Label]) -> Result<T, crate::documents::DocError>,
+) -> AppResult<T> {
     let base = st.config.base_url.clone();
     let now = st.now();
-    let actor = user.actor;
-    let n = no.clone();
-    let bytes = st
-        .db
+    st.db
         .run(move |c| {
-            let labels = labels_of(c, &actor, &base, std::slice::from_ref(&n))?;
-            let pdf = labels::render_pdf(&tpl, &labels).map_err(doc_error)?;
-            intake::record_labels_printed(c, now, &actor, &[n], &tpl.name, "pdf")?;
-            Ok(pdf)
+            let labels = labels_of(c, &actor, &base, std::slice::from_ref(&no))?;
+            let out = render(&tpl, &labels).map_err(doc_error)?;
+            intake::record_labels_printed(c, now, &actor, &[no], &tpl.name, format)?;
+            Ok(out)
         })
-        .await?;
-    Ok(pdf_response(bytes, &format!("labels-{no}.pdf")))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/v1/samples/{sample_no}/labels.zpl", params(TemplateQuery),
@@ -186,18 +196,7 @@ pub async fn sample_labels_zpl(
 ) -> AppResult<HttpResponse> {
     let tpl = find_template(&st, q.template.as_deref())?;
     let no = path.into_inner();
-    let base = st.config.base_url.clone();
-    let now = st.now();
-    let actor = user.actor;
-    let zpl = st
-        .db
-        .run(move |c| {
-            let labels = labels_of(c, &actor, &base, std::slice::from_ref(&no))?;
-            let zpl = labels::render_zpl(&tpl, &labels).map_err(doc_error)?;
-            intake::record_labels_printed(c, now, &actor, &[no], &tpl.name, "zpl")?;
-            Ok(zpl)
-        })
-        .await?;
+    let zpl = print(&st, user.actor, no, tpl, "zpl", labels::render_zpl).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(zpl))

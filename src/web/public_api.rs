@@ -236,12 +236,10 @@ pub async fn mark_spam(
     user: ApiUser,
     body: web::Json<SpamInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let marked = st
-        .db
-        .run(move |c| nominations::mark_spam(c, now, &actor, &input))
+        .call(actor, move |cx| nominations::mark_spam(cx, &input))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "marked": marked })))
 }
@@ -249,15 +247,15 @@ pub async fn mark_spam(
 async fn decide(
     st: web::Data<AppState>,
     user: ApiUser,
-    id: i64,
+    path: web::Path<i64>,
+    body: web::Json<DecisionInput>,
     decision: Decision,
-    input: DecisionInput,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
-    let actor = user.actor;
+    let (id, input) = (path.into_inner(), body.into_inner());
     let n = st
-        .db
-        .run(move |c| nominations::decide(c, now, &actor, id, decision, &input))
+        .call(user.actor, move |cx| {
+            nominations::decide(cx, id, decision, &input)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(n))
 }
@@ -271,14 +269,7 @@ pub async fn accept(
     path: web::Path<i64>,
     body: web::Json<DecisionInput>,
 ) -> AppResult<HttpResponse> {
-    decide(
-        st,
-        user,
-        path.into_inner(),
-        Decision::Accept,
-        body.into_inner(),
-    )
-    .await
+    decide(st, user, path, body, Decision::Accept).await
 }
 
 /// Declines a nomination with a reason shown publicly (`{note}`).
@@ -290,14 +281,7 @@ pub async fn decline(
     path: web::Path<i64>,
     body: web::Json<DecisionInput>,
 ) -> AppResult<HttpResponse> {
-    decide(
-        st,
-        user,
-        path.into_inner(),
-        Decision::Decline,
-        body.into_inner(),
-    )
-    .await
+    decide(st, user, path, body, Decision::Decline).await
 }
 
 /// Merges a duplicate into the nomination it repeats (`{into_id}`); supports carry over.
@@ -309,14 +293,7 @@ pub async fn merge(
     path: web::Path<i64>,
     body: web::Json<DecisionInput>,
 ) -> AppResult<HttpResponse> {
-    decide(
-        st,
-        user,
-        path.into_inner(),
-        Decision::Merge,
-        body.into_inner(),
-    )
-    .await
+    decide(st, user, path, body, Decision::Merge).await
 }
 
 /// Links a sample taken for an accepted nomination (`{sample_no}`).
@@ -328,14 +305,7 @@ pub async fn link_sample(
     path: web::Path<i64>,
     body: web::Json<DecisionInput>,
 ) -> AppResult<HttpResponse> {
-    decide(
-        st,
-        user,
-        path.into_inner(),
-        Decision::LinkSample,
-        body.into_inner(),
-    )
-    .await
+    decide(st, user, path, body, Decision::LinkSample).await
 }
 
 /// 你点我检 by month and region: received, accepted, sampled, declined, with published
@@ -348,13 +318,11 @@ pub async fn figures(
     q: web::Query<FigureFilter>,
     format: web::Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let f = q.into_inner();
     let format = Format::parse(format.format.as_deref())?;
     let rows = st
-        .db
-        .run(move |c| nominations::figures(c, now, &actor, &f))
+        .call(actor, move |cx| nominations::figures(cx, &f))
         .await?;
     if format != Format::Json {
         let mut t = Table::new(

@@ -405,7 +405,6 @@ async fn spam_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpRes
             id
         })
         .collect();
-    let now = ctx.now();
     let r = if bad {
         Err(AppError::field(
             "ids",
@@ -414,8 +413,7 @@ async fn spam_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpRes
     } else {
         let input = SpamInput { ids };
         ctx.state
-            .db
-            .run(move |c| nominations::mark_spam(c, now, &actor, &input))
+            .call(actor, move |cx| nominations::mark_spam(cx, &input))
             .await
     };
     match r {
@@ -449,11 +447,11 @@ async fn triage_submit(
         note: form_get(&form, "note").map(str::to_string),
         sample_no: form_get(&form, "sample_no").map(str::to_string),
     };
-    let now = ctx.now();
     let r = ctx
         .state
-        .db
-        .run(move |c| nominations::decide(c, now, &actor, id, decision, &input))
+        .call(actor, move |cx| {
+            nominations::decide(cx, id, decision, &input)
+        })
         .await;
     match r {
         Ok(_) => Ok(redirect("/nominations")),

@@ -28,13 +28,11 @@ pub async fn set_place(
     path: web::Path<String>,
     body: web::Json<RetentionInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let no = path.into_inner();
     let input = body.into_inner();
     let r = st
-        .db
-        .run(move |c| retention::set_place(c, now, &actor, &no, input))
+        .call(actor, move |cx| retention::set_place(cx, &no, input))
         .await?;
     Ok(HttpResponse::Ok().json(r))
 }
@@ -61,13 +59,11 @@ pub async fn discard(
     path: web::Path<String>,
     body: web::Json<DiscardInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let no = path.into_inner();
     let reason = body.into_inner().reason.unwrap_or_default();
     let r = st
-        .db
-        .run(move |c| retention::discard(c, now, &actor, &no, reason))
+        .call(actor, move |cx| retention::discard(cx, &no, reason))
         .await?;
     Ok(HttpResponse::Ok().json(r))
 }
@@ -86,12 +82,10 @@ pub async fn discardable(
     user: ApiUser,
     q: web::Query<DiscardableQuery>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let within = q.into_inner().within_days.unwrap_or(DEFAULT_WITHIN_DAYS);
     let r = st
-        .db
-        .run(move |c| retention::discardable(c, now, &actor, within))
+        .call(actor, move |cx| retention::discardable(cx, within))
         .await?;
     Ok(HttpResponse::Ok().json(r))
 }

@@ -102,8 +102,7 @@ async fn show(ctx: &PageCtx, within_days: i64, v: View) -> AppResult<HttpRespons
     let now = ctx.now();
     let lines = ctx
         .state
-        .db
-        .run(move |c| retention::discardable(c, now, &actor, within_days))
+        .call(actor, move |cx| retention::discardable(cx, within_days))
         .await?;
     let today = local_date(now);
     render(
@@ -134,31 +133,21 @@ async fn record_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpR
     let scan = form_get(&form, "scan").unwrap_or("").to_string();
     let place = form_get(&form, "place").unwrap_or("").to_string();
     let lang = ctx.lang;
-    let Some((no, _portion)) = parse_scan(&scan) else {
-        let e = AppError::field(
+    let result = match parse_scan(&scan) {
+        None => Err(AppError::field(
             "scan",
             Msg::new("无法识别的扫码内容", "is not a sample label or number"),
-        );
-        let r = refusal(e, SHOWN)?;
-        let v = View {
-            errors: r.messages(lang, "scan"),
-            status: r.status(),
-            scan,
-            place,
-            ..View::empty()
-        };
-        return show(&ctx, DEFAULT_WITHIN_DAYS, v).await;
+        )),
+        Some((no, _portion)) => {
+            let input = RetentionInput {
+                place: place.clone(),
+                version: None,
+            };
+            ctx.state
+                .call(actor, move |cx| retention::set_place(cx, &no, input))
+                .await
+        }
     };
-    let now = ctx.now();
-    let input = RetentionInput {
-        place: place.clone(),
-        version: None,
-    };
-    let result = ctx
-        .state
-        .db
-        .run(move |c| retention::set_place(c, now, &actor, &no, input))
-        .await;
     match result {
         Ok(r) => {
             let until = match r.keep_until {
@@ -200,13 +189,11 @@ async fn discard_submit(
     let actor = ctx.user()?.clone();
     let no = path.into_inner();
     let reason = form_get(&form, "reason").unwrap_or("").to_string();
-    let now = ctx.now();
     let lang = ctx.lang;
     let n = no.clone();
     let result = ctx
         .state
-        .db
-        .run(move |c| retention::discard(c, now, &actor, &n, reason))
+        .call(actor, move |cx| retention::discard(cx, &n, reason))
         .await;
     match result {
         Ok(r) => {

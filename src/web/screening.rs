@@ -39,12 +39,10 @@ pub async fn register(
     user: ApiUser,
     body: web::Json<ScreeningInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let input = body.into_inner();
     let s = st
-        .db
-        .run(move |c| screening::register(c, now, &actor, &input))
+        .call(actor, move |cx| screening::register(cx, &input))
         .await?;
     Ok(HttpResponse::Created().json(s))
 }
@@ -79,13 +77,11 @@ pub async fn add_result(
     path: web::Path<String>,
     body: web::Json<ScreeningResultInput>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let no = path.into_inner();
     let input = body.into_inner();
     let s = st
-        .db
-        .run(move |c| screening::add_result(c, now, &actor, &no, &input))
+        .call(actor, move |cx| screening::add_result(cx, &no, &input))
         .await?;
     Ok(HttpResponse::Ok().json(s))
 }
@@ -108,14 +104,10 @@ pub async fn slip(
     user: ApiUser,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let now = st.now();
     let actor = user.actor;
     let no = path.into_inner();
     let n2 = no.clone();
-    let bytes = st
-        .db
-        .run(move |c| screening::slip(c, now, &actor, &n2))
-        .await?;
+    let bytes = st.call(actor, move |cx| screening::slip(cx, &n2)).await?;
     Ok(pdf(&no, bytes))
 }
 
@@ -163,11 +155,9 @@ async fn register_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<Htt
         item_source: get("item_source"),
         region_code: get("region_code"),
     };
-    let now = ctx.now();
     let r = ctx
         .state
-        .db
-        .run(move |c| screening::register(c, now, &actor, &input))
+        .call(actor, move |cx| screening::register(cx, &input))
         .await;
     match r {
         Ok(s) => Ok(redirect(&format!("/screenings/{}", s.screening_no))),
@@ -229,12 +219,10 @@ async fn result_submit(
         result_text: get("result_text"),
         verdict: get("verdict"),
     };
-    let now = ctx.now();
     let n2 = no.clone();
     let r = ctx
         .state
-        .db
-        .run(move |c| screening::add_result(c, now, &actor, &n2, &input))
+        .call(actor, move |cx| screening::add_result(cx, &n2, &input))
         .await;
     match r {
         Ok(_) => Ok(redirect(&format!("/screenings/{no}"))),
@@ -248,13 +236,11 @@ async fn result_submit(
 
 async fn slip_page(ctx: PageCtx, path: web::Path<String>) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
-    let now = ctx.now();
     let no = path.into_inner();
     let n2 = no.clone();
     let bytes = ctx
         .state
-        .db
-        .run(move |c| screening::slip(c, now, &actor, &n2))
+        .call(actor, move |cx| screening::slip(cx, &n2))
         .await?;
     Ok(pdf(&no, bytes))
 }

@@ -4,17 +4,15 @@
 //! tables as a workbook.
 
 use actix_web::{web, HttpResponse};
-use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use crate::db::DbConnection;
 use crate::documents::table::Table;
 use crate::error::AppResult;
 use crate::web::auth::ApiUser;
 use crate::web::export::{download, Format};
 use crate::web::AppState;
 use crate::workflow::stats::{self, Coverage, Lab, Quality, RateRow, StatsFilter, Summary};
-use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 /// The routes of this file, inside the `/api/v1` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -127,15 +125,13 @@ async fn figure<T: Serialize + Send + 'static>(
     user: ApiUser,
     filter: web::Query<StatsFilter>,
     format: web::Query<FormatQuery>,
-    compute: fn(&mut DbConnection, NaiveDateTime, &Actor, &StatsFilter) -> AppResult<T>,
+    compute: fn(&mut Ctx, &StatsFilter) -> AppResult<T>,
     stem: &str,
     as_tables: impl FnOnce(&T) -> Vec<Table>,
 ) -> AppResult<HttpResponse> {
     let fmt = Format::parse(format.format.as_deref())?;
-    let now = st.now();
-    let actor = user.actor;
     let f = filter.into_inner();
-    let value = st.db.run(move |c| compute(c, now, &actor, &f)).await?;
+    let value = st.call(user.actor, move |cx| compute(cx, &f)).await?;
     match fmt {
         Format::Json => Ok(HttpResponse::Ok().json(value)),
         Format::Csv | Format::Xlsx => download(&as_tables(&value), fmt, stem),

@@ -77,8 +77,7 @@ async fn dashboard(ctx: PageCtx, q: web::Query<StatsFilter>) -> AppResult<HttpRe
     let region = filter.region.clone();
     let (rates, quality, lab, coverage, disposal, nominations) = ctx
         .state
-        .db
-        .run(move |c| {
+        .call(actor, move |cx| {
             // Each figure's time, for `RUST_LOG=lims=debug` (BENCHMARKS.md, "Statistics").
             let mut took = Vec::new();
             let mut lap = std::time::Instant::now();
@@ -86,16 +85,14 @@ async fn dashboard(ctx: PageCtx, q: web::Query<StatsFilter>) -> AppResult<HttpRe
                 took.push((name, lap.elapsed()));
                 lap = std::time::Instant::now();
             };
-            let rates = stats::sampling_rate(c, now, &actor, &f)?;
+            let rates = stats::sampling_rate(cx, &f)?;
             mark("rate");
-            let quality = stats::quality(c, now, &actor, &f)?;
+            let quality = stats::quality(cx, &f)?;
             mark("quality");
-            let lab = stats::lab(c, now, &actor, &f)?;
+            let lab = stats::lab(cx, &f)?;
             mark("lab");
             let coverage = stats::coverage(
-                c,
-                now,
-                &actor,
+                cx,
                 &StatsFilter {
                     domain: None,
                     category: None,
@@ -104,9 +101,7 @@ async fn dashboard(ctx: PageCtx, q: web::Query<StatsFilter>) -> AppResult<HttpRe
             )?;
             mark("coverage");
             let disposal = crate::workflow::disposal::stats(
-                c,
-                now,
-                &actor,
+                cx,
                 &crate::workflow::disposal::StatsFilter {
                     year: Some(year.to_string()),
                     region,
@@ -114,9 +109,7 @@ async fn dashboard(ctx: PageCtx, q: web::Query<StatsFilter>) -> AppResult<HttpRe
                 },
             )?;
             let nominations = crate::workflow::nominations::figures(
-                c,
-                now,
-                &actor,
+                cx,
                 &crate::workflow::nominations::FigureFilter { year: Some(year) },
             )?;
             mark("disposal and nominations");

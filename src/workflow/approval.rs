@@ -109,11 +109,9 @@ pub fn approve_opening(cx: &mut Ctx<'_>, issuer: &Issuer, sample_no: &str) -> Ap
             },
             now,
         )?;
-        if n != 1 {
-            // Someone approved (or sent a test back) in between: the report row and
-            // its number roll back with this transaction.
-            return Err(AppError::stale());
-        }
+        // Someone approved (or sent a test back) in between: the report row and
+        // its number roll back with this transaction.
+        AppError::stale_unless(n)?;
         audit::append(
             conn,
             now,

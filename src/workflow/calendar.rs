@@ -3,24 +3,18 @@
 //! working-day turnaround of issued reports (stats); all of it is one transaction, so
 //! no deadline or turnaround is ever counted on a calendar other than the stored one.
 
-use chrono::NaiveDateTime;
-
-use crate::db::{write_tx, DbConnection};
+use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::{intake, reference, stats, Actor};
+use crate::workflow::Ctx;
+use crate::workflow::{intake, reference, stats};
 
 /// An admin loads (or reloads) one year's official calendar from CSV text
 /// (`date,kind,name`), replacing that year's rows. Every provisional deadline is
 /// recomputed in the same transaction, so those reaching into this year become exact.
-pub fn load_year(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    year: i32,
-    source: &str,
-    csv_text: &str,
-) -> AppResult<usize> {
+pub fn load_year(cx: &mut Ctx, year: i32, source: &str, csv_text: &str) -> AppResult<usize> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let load = reference::check_calendar_year(actor, year, source, csv_text)?;
     write_tx(conn, |conn| {
         let (before, after) = reference::store_calendar_year(conn, now, &load)?;

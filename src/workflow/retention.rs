@@ -23,6 +23,7 @@ use crate::domain::rules::{Domain, PlanKind, RuleUnit};
 use crate::domain::sample::{Conclusion, SampleStatus};
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::audit::{self, Change};
+use crate::workflow::Ctx;
 use crate::workflow::{clean_text, Actor};
 
 pub use crate::db::retention::{RetentionRow, HELD_BY_CASE};
@@ -213,13 +214,9 @@ fn snapshot(r: &RetentionRow) -> serde_json::Value {
 /// kept. Samples without a backup portion (risk monitoring) are refused (409). The
 /// keep-until date is set at once if the sample is concluded, else at approval. Every
 /// move is audited with the place before and after.
-pub fn set_place(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    sample_no: &str,
-    input: RetentionInput,
-) -> AppResult<Retention> {
+pub fn set_place(cx: &mut Ctx, sample_no: &str, input: RetentionInput) -> AppResult<Retention> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Custodian])?;
     let recorder = actor.id.ok_or_else(AppError::forbidden)?;
     let place = clean_text(&input.place, 200, true)
@@ -281,9 +278,7 @@ pub fn set_place(
                     recorder,
                     now,
                 )?;
-                if n != 1 {
-                    return Err(AppError::stale());
-                }
+                AppError::stale_unless(n)?;
             }
             None => {
                 db::retention::insert(conn, s.id, &place, keep_until, recorder, now)?;
@@ -338,9 +333,7 @@ pub fn refresh_keep_until(
         return Ok(());
     }
     let n = db::retention::set_keep_until(conn, sample_id, row.version, keep_until)?;
-    if n != 1 {
-        return Err(AppError::stale());
-    }
+    AppError::stale_unless(n)?;
     audit::append(
         conn,
         now,
@@ -362,13 +355,9 @@ pub fn refresh_keep_until(
 /// keep-until date, which the message names, while that date is not known (no
 /// conclusion yet), and while a disposal case of the sample is open or has a pending
 /// re-examination (the message names the case); a discard is final.
-pub fn discard(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    sample_no: &str,
-    reason: String,
-) -> AppResult<Retention> {
+pub fn discard(cx: &mut Ctx, sample_no: &str, reason: String) -> AppResult<Retention> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Custodian])?;
     let by = actor.id.ok_or_else(AppError::forbidden)?;
     let reason = clean_text(&reason, 1000, true).map_err(|m| AppError::field("reason", m))?;
@@ -398,9 +387,7 @@ pub fn discard(
             )));
         }
         let n = db::retention::discard(conn, s.id, row.version, keep_until, by, &reason, now)?;
-        if n != 1 {
-            return Err(AppError::stale());
-        }
+        AppError::stale_unless(n)?;
         let after = load(conn, s.id)?.ok_or_else(no_retention)?;
         audit::append(
             conn,
@@ -425,12 +412,9 @@ pub fn discard(
 /// today (or has passed): what may be discarded, soonest first, in the actor's scope.
 /// A sample whose disposal case still needs its backup portion ([`HELD_BY_CASE`]) is
 /// left out until the case lets it go.
-pub fn discardable(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    within_days: i64,
-) -> AppResult<Vec<RetentionLine>> {
+pub fn discardable(cx: &mut Ctx, within_days: i64) -> AppResult<Vec<RetentionLine>> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Custodian, Role::Supervisor, Role::Admin])?;
     if !(0..=366).contains(&within_days) {
         return Err(AppError::field(

@@ -3,7 +3,7 @@
 //! report. A screening is not a sample: no entity, no plan, no legal conclusion, no
 //! disposal case, and it never enters the sampling statistics.
 
-use chrono::{Datelike, NaiveDateTime};
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use crate::db::lab_profile::load as lab_profile;
@@ -16,6 +16,7 @@ use crate::domain::role::Role;
 use crate::domain::screening::ScreeningVerdict;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
+use crate::workflow::Ctx;
 use crate::workflow::{clean_text, Actor};
 
 /// `POST /api/v1/screenings`.
@@ -132,12 +133,9 @@ fn visible(conn: &mut DbConnection, actor: &Actor, no: &str) -> AppResult<Row> {
 }
 
 /// A custodian registers a resident's item for rapid tests.
-pub fn register(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    input: &ScreeningInput,
-) -> AppResult<Screening> {
+pub fn register(cx: &mut Ctx, input: &ScreeningInput) -> AppResult<Screening> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Custodian])?;
     let mut errors = FieldErrors::new();
     let mut text =
@@ -197,13 +195,9 @@ pub fn register(
 }
 
 /// A rapid-test result for a screening.
-pub fn add_result(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    no: &str,
-    input: &ScreeningResultInput,
-) -> AppResult<Screening> {
+pub fn add_result(cx: &mut Ctx, no: &str, input: &ScreeningResultInput) -> AppResult<Screening> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let row = visible(conn, actor, no)?;
     actor.require(&[Role::Custodian, Role::Technician])?;
     let mut errors = FieldErrors::new();
@@ -273,12 +267,9 @@ pub fn list(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<Screening>>
 }
 
 /// The slip (PDF, Chinese) for the resident; refused (409) before any result is recorded.
-pub fn slip(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    no: &str,
-) -> AppResult<Vec<u8>> {
+pub fn slip(cx: &mut Ctx, no: &str) -> AppResult<Vec<u8>> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let s = get(conn, actor, no)?;
     if s.results.is_empty() {
         return Err(AppError::Conflict(Msg::new(

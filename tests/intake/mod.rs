@@ -211,9 +211,11 @@ fn bad_sample_input_gets_its_4xx_and_writes_nothing(b: Backend) {
     let not_sampler = app.user("clerk", &["custodian"]);
     // A sampler scoped to Haidong, and a plan of Haidong.
     lims::workflow::accounts::create_user_unchecked(
-        &mut app.db.conn(),
-        lims::clock::Clock::now_naive(&app.clock),
-        &lims::workflow::Actor::system(),
+        &mut lims::workflow::Ctx::new(
+            &mut app.db.conn(),
+            lims::clock::Clock::now_naive(&app.clock),
+            &lims::workflow::Actor::system(),
+        ),
         lims::workflow::accounts::NewUser {
             username: "haidong".into(),
             display_name: "海东抽样员".into(),
@@ -518,9 +520,11 @@ fn lists_filter_and_respect_region_scope(b: Backend) {
         register(&app, &i);
     }
     lims::workflow::accounts::create_user_unchecked(
-        &mut app.db.conn(),
-        lims::clock::Clock::now_naive(&app.clock),
-        &lims::workflow::Actor::system(),
+        &mut lims::workflow::Ctx::new(
+            &mut app.db.conn(),
+            lims::clock::Clock::now_naive(&app.clock),
+            &lims::workflow::Actor::system(),
+        ),
         lims::workflow::accounts::NewUser {
             username: "haidong".into(),
             display_name: "海东".into(),

@@ -182,9 +182,7 @@ pub fn make_user(
     region: Option<&str>,
 ) -> i64 {
     accounts::create_user_unchecked(
-        &mut db.conn(),
-        clock.now_naive(),
-        &Actor::system(),
+        &mut lims::workflow::Ctx::new(&mut db.conn(), clock.now_naive(), &Actor::system()),
         NewUser {
             username: username.to_string(),
             display_name: format!("Test {username}"),

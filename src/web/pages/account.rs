@@ -15,6 +15,7 @@ use crate::web::i18n::word;
 use crate::web::redirect::safe_next;
 use crate::web::session::{LANG_COOKIE, SESSION_COOKIE};
 use crate::workflow::accounts::{self, PasswordChange, SessionInfo};
+use crate::workflow::Ctx;
 
 #[derive(Template)]
 #[template(path = "auth/login.html")]
@@ -71,7 +72,7 @@ pub(super) async fn login_submit(
                 .db
                 .run(move |c| {
                     if let (Some(via), Some(actor)) = (old, old_user) {
-                        accounts::logout(c, now, &actor, &via)?;
+                        accounts::logout(&mut Ctx::new(c, now, &actor), &via)?;
                     }
                     accounts::login_session(c, now, row, client.as_deref())
                 })
@@ -105,10 +106,8 @@ pub(super) async fn login_submit(
 /// A form that carries nothing but its CSRF token.
 pub(super) async fn logout(ctx: PageCtx, _form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
     if let (Some(via), Some(actor)) = (ctx.credential, ctx.user.clone()) {
-        let now = ctx.now();
         ctx.state
-            .db
-            .run(move |c| accounts::logout(c, now, &actor, &via))
+            .call(actor, move |cx| accounts::logout(cx, &via))
             .await?;
     }
     let mut resp = redirect("/login");
@@ -167,12 +166,10 @@ async fn account_view(
 ) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let username = actor.username.clone();
-    let now = ctx.now();
     let via = ctx.credential;
     let sessions = ctx
         .state
-        .db
-        .run(move |c| accounts::list_sessions(c, now, &actor, via.as_ref()))
+        .call(actor, move |cx| accounts::list_sessions(cx, via.as_ref()))
         .await?;
     render(
         ctx,
@@ -231,11 +228,11 @@ pub(super) async fn account_password(
     .await;
     let result = match own {
         Ok(own) => {
-            let now = ctx.now();
             let via = ctx.credential;
             ctx.state
-                .db
-                .run(move |c| accounts::change_password(c, now, &actor, via.as_ref(), own, input))
+                .call(actor, move |cx| {
+                    accounts::change_password(cx, via.as_ref(), own, input)
+                })
                 .await
         }
         Err(e) => Err(e),
@@ -266,10 +263,8 @@ pub(super) async fn account_revoke(
 ) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let id = path.into_inner();
-    let now = ctx.now();
     ctx.state
-        .db
-        .run(move |c| accounts::revoke_session(c, now, &actor, id))
+        .call(actor, move |cx| accounts::revoke_session(cx, id))
         .await?;
     Ok(redirect("/account?done=revoked"))
 }

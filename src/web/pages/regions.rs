@@ -75,7 +75,6 @@ pub(super) async fn population_submit(
         fields.insert("year".into(), Msg::new("应为年份", "must be a year"));
         0
     });
-    let now = ctx.now();
     let result = if fields.is_empty() {
         let input = PopulationInput {
             population,
@@ -84,8 +83,7 @@ pub(super) async fn population_submit(
         };
         let c2 = code.clone();
         ctx.state
-            .db
-            .run(move |c| reference::set_population(c, now, &actor, &c2, input))
+            .call(actor, move |cx| reference::set_population(cx, &c2, input))
             .await
             .map(|_| ())
     } else {
@@ -187,12 +185,12 @@ pub(super) async fn holidays_submit(
     let actor = require_admin(&ctx)?;
     let form = form.into_inner();
     let year: i32 = form.year.trim().parse().unwrap_or(0);
-    let now = ctx.now();
     let (s, t) = (form.source.clone(), form.csv.clone());
     let result = ctx
         .state
-        .db
-        .run(move |c| crate::workflow::calendar::load_year(c, now, &actor, year, &s, &t))
+        .call(actor, move |cx| {
+            crate::workflow::calendar::load_year(cx, year, &s, &t)
+        })
         .await;
     let (errors, notice) = match result {
         Ok(n) => (

@@ -168,12 +168,12 @@ pub(super) async fn rule_edit_submit(
         rules,
         version,
     };
-    let now = ctx.now();
     let (d, k) = (domain.clone(), kind.clone());
     let result = ctx
         .state
-        .db
-        .run(move |c| reference::put_profile(c, now, &actor, &d, &k, input, reason.as_deref()))
+        .call(actor, move |cx| {
+            reference::put_profile(cx, &d, &k, input, reason.as_deref())
+        })
         .await;
     let (errors, notice, shown) = match result {
         Ok(p) => (

@@ -55,16 +55,22 @@ pub(super) async fn items_page(ctx: PageCtx, q: web::Query<ItemQuery>) -> AppRes
     )
 }
 
+/// A limit field of a test item form: `None` when the form lacks it, `Some(None)` when
+/// it is blank (no limit), else the limit as typed (its digits kept).
+fn form_limit(form: &FormMap, key: &str) -> Option<Option<crate::workflow::reference::LimitValue>> {
+    form_get(form, key).map(|v| {
+        Some(v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .map(crate::workflow::reference::LimitValue::Text)
+    })
+}
+
 /// An admin adds a test item from the catalogue page.
 pub(super) async fn item_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
-    use crate::workflow::reference::{LimitValue, TestItemInput};
+    use crate::workflow::reference::TestItemInput;
     let actor = require_admin(&ctx)?;
     let text = |k: &str| form_get(&form, k).unwrap_or("").to_string();
-    let limit = |k: &str| {
-        Some(text(k))
-            .filter(|v| !v.trim().is_empty())
-            .map(LimitValue::Text)
-    };
+    let limit = |k: &str| form_limit(&form, k).flatten();
     let input = TestItemInput {
         category_code: text("category_code"),
         name: text("name"),
@@ -79,11 +85,9 @@ pub(super) async fn item_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppRes
         verification: None,
     };
     let category = input.category_code.clone();
-    let now = ctx.now();
     let result = ctx
         .state
-        .db
-        .run(move |c| reference::create_test_item(c, now, &actor, input))
+        .call(actor, move |cx| reference::create_test_item(cx, input))
         .await;
     let (errors, notice) = match result {
         Ok(item) => (
@@ -159,17 +163,10 @@ pub(super) async fn item_edit_submit(
     path: web::Path<i64>,
     form: CsrfForm<FormMap>,
 ) -> AppResult<HttpResponse> {
-    use crate::workflow::reference::LimitValue;
     let actor = require_admin(&ctx)?;
     let id = path.into_inner();
     let text = |k: &str| form_get(&form, k).map(str::to_string);
-    let limit = |k: &str| {
-        form_get(&form, k).map(|v| {
-            Some(v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .map(LimitValue::Text)
-        })
-    };
+    let limit = |k: &str| form_limit(&form, k);
     let patch = TestItemPatch {
         name: text("name"),
         method_standard: text("method_standard"),
@@ -186,11 +183,9 @@ pub(super) async fn item_edit_submit(
             .and_then(|v| v.parse().ok())
             .unwrap_or(-1),
     };
-    let now = ctx.now();
     let result = ctx
         .state
-        .db
-        .run(move |c| reference::update_test_item(c, now, &actor, id, patch))
+        .call(actor, move |cx| reference::update_test_item(cx, id, patch))
         .await;
     let (errors, notice) = match result {
         Ok(_) => (Vec::new(), Some(word(ctx.lang, "common.saved").to_string())),

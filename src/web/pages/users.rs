@@ -97,31 +97,8 @@ struct UsersPage {
 
 pub(super) async fn users_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     let actor = require_admin(&ctx)?;
-    let (users, regions) = ctx
-        .state
-        .db
-        .run(move |c| {
-            Ok((
-                accounts::list_users(c, &actor, 1, 500)?.0,
-                regions_in_scope(&actor, reference::list_regions(c)?),
-            ))
-        })
-        .await?;
-    ok(
-        &ctx,
-        &UsersPage {
-            province_wide: ctx.user.as_ref().is_some_and(|u| u.region.is_none()),
-            role_boxes: role_boxes(ctx.lang, &[]),
-            nav: Nav::new(&ctx),
-            users: user_lines(ctx.lang, users, &regions),
-            regions,
-            form_username: String::new(),
-            form_display_name: String::new(),
-            form_region: String::new(),
-            errors: Vec::new(),
-            notice: None,
-        },
-    )
+    let page = users_view(&ctx, actor, None, Vec::new(), None).await?;
+    ok(&ctx, &page)
 }
 
 pub(super) async fn users_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
@@ -133,13 +110,10 @@ pub(super) async fn users_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppRe
         roles: form_all(&form, "roles"),
         region_code: form_get(&form, "region_code").map(str::to_string),
     };
-    let now = ctx.now();
-    let a = actor.clone();
     let i = input.clone();
     let result = ctx
         .state
-        .db
-        .run(move |c| accounts::create_user(c, now, &a, i))
+        .call(actor.clone(), move |cx| accounts::create_user(cx, i))
         .await;
     let (errors, notice) = match result {
         Ok(u) => (
@@ -156,6 +130,19 @@ pub(super) async fn users_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppRe
         }
     };
     let failed = !errors.is_empty();
+    let page = users_view(&ctx, actor, failed.then_some(input), errors, notice).await?;
+    render(&ctx, form_status(failed), &page)
+}
+
+/// The users page: the users and the regions in the admin's scope, and the new-user
+/// form, holding what a refused form sent (`kept`) or empty.
+async fn users_view(
+    ctx: &PageCtx,
+    actor: crate::workflow::Actor,
+    kept: Option<NewUser>,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+) -> AppResult<UsersPage> {
     let (users, regions) = ctx
         .state
         .db
@@ -166,32 +153,25 @@ pub(super) async fn users_create(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppRe
             ))
         })
         .await?;
-    let page = UsersPage {
+    let kept_roles = kept.as_ref().map(|k| k.roles.clone()).unwrap_or_default();
+    Ok(UsersPage {
         province_wide: ctx.user.as_ref().is_some_and(|u| u.region.is_none()),
-        role_boxes: role_boxes(ctx.lang, if failed { &input.roles } else { &[] }),
-        nav: Nav::new(&ctx),
+        role_boxes: role_boxes(ctx.lang, &kept_roles),
+        nav: Nav::new(ctx),
         users: user_lines(ctx.lang, users, &regions),
         regions,
-        form_username: if failed {
-            input.username
-        } else {
-            String::new()
-        },
-        form_display_name: if failed {
-            input.display_name
-        } else {
-            String::new()
-        },
-        form_region: if failed {
-            input.region_code.unwrap_or_default()
-        } else {
-            String::new()
-        },
+        form_username: kept
+            .as_ref()
+            .map(|k| k.username.clone())
+            .unwrap_or_default(),
+        form_display_name: kept
+            .as_ref()
+            .map(|k| k.display_name.clone())
+            .unwrap_or_default(),
+        form_region: kept.and_then(|k| k.region_code).unwrap_or_default(),
         errors,
         notice,
-    };
-    let status = form_status(failed);
-    render(&ctx, status, &page)
+    })
 }
 
 #[derive(Template)]
@@ -273,10 +253,10 @@ pub(super) async fn user_edit_submit(
     let via = ctx.credential;
     let result = match own {
         Ok(own) => {
-            let now = ctx.now();
             ctx.state
-                .db
-                .run(move |c| accounts::update_user(c, now, &a, via.as_ref(), own, id, patch))
+                .call(a, move |cx| {
+                    accounts::update_user(cx, via.as_ref(), own, id, patch)
+                })
                 .await
         }
         Err(e) => Err(e),

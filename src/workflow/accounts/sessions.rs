@@ -18,6 +18,7 @@ use crate::domain::local_time::to_local;
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::audit::{self, Change};
 use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 /// The SHA-256 of a secret, as stored.
 fn token_hash(token: &str) -> String {
@@ -227,12 +228,9 @@ pub(super) fn revoke_all(
 }
 
 /// Ends the session or token in use (logout), on every instance at once.
-pub fn logout(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    via: &Credential,
-) -> AppResult<()> {
+pub fn logout(cx: &mut Ctx, via: &Credential) -> AppResult<()> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     write_tx(conn, |conn| {
         let n = db::tokens::revoke_unrevoked(conn, now, via.id)?;
         if n > 0 {
@@ -273,12 +271,9 @@ pub struct SessionInfo {
 }
 
 /// The caller's live sessions and tokens, newest first (at most [`SESSIONS_LISTED`]).
-pub fn list_sessions(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    via: Option<&Credential>,
-) -> AppResult<Vec<SessionInfo>> {
+pub fn list_sessions(cx: &mut Ctx, via: Option<&Credential>) -> AppResult<Vec<SessionInfo>> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let Some(user_id) = actor.id else {
         return Ok(Vec::new());
     };
@@ -302,12 +297,9 @@ pub fn list_sessions(
 }
 
 /// The caller revokes one of its own live sessions or tokens; any other id is 404.
-pub fn revoke_session(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    id: i64,
-) -> AppResult<()> {
+pub fn revoke_session(cx: &mut Ctx, id: i64) -> AppResult<()> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let user_id = actor.id.ok_or_else(AppError::forbidden)?;
     write_tx(conn, |conn| {
         let Some(kind) = db::tokens::live_kind(conn, now, user_id, id)? else {
@@ -333,13 +325,13 @@ pub fn revoke_session(
 /// `old_password` and counts as a failed login). Every other session and token of the
 /// user ends; the one in use (`via`) stays.
 pub fn change_password(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
+    cx: &mut Ctx,
     via: Option<&Credential>,
     own: OwnPassword,
     input: PasswordChange,
 ) -> AppResult<()> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let user_id = actor.id.ok_or_else(AppError::forbidden)?;
     if let Err(m) = check_password(&input.new_password, &actor.username) {
         return Err(AppError::field("new_password", m));

@@ -12,16 +12,13 @@ use crate::domain::region::RegionCode;
 use crate::domain::role::{Role, Roles};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, AuditRow, Change};
+use crate::workflow::Ctx;
 use crate::workflow::{clean_text, Actor};
 
 /// An admin creates a user inside its own scope (a province-wide account only when
 /// the admin is province-wide itself).
-pub fn create_user(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    input: NewUser,
-) -> AppResult<User> {
+pub fn create_user(cx: &mut Ctx, input: NewUser) -> AppResult<User> {
+    let actor = cx.actor;
     actor.require(&[Role::Admin])?;
     if actor.region.is_some() {
         let region = input
@@ -35,17 +32,14 @@ pub fn create_user(
             return Err(outside_scope(actor));
         }
     }
-    create_user_unchecked(conn, now, actor, input)
+    create_user_unchecked(cx, input)
 }
 
 /// Creates a user without checking the actor's role: for the CLI and demo seeding,
 /// which run with the machine owner's authority.
-pub fn create_user_unchecked(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    input: NewUser,
-) -> AppResult<User> {
+pub fn create_user_unchecked(cx: &mut Ctx, input: NewUser) -> AppResult<User> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let mut fields = FieldErrors::new();
     let username = check_username(&input.username)
         .map_err(|m| fields.insert("username".into(), m))
@@ -118,14 +112,14 @@ pub fn create_user_unchecked(
 /// [`REAUTH_MINUTES`]. A password, role or scope change and a deactivation revoke
 /// every session and token of the user (but the admin's own one in use).
 pub fn update_user(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
+    cx: &mut Ctx,
     via: Option<&Credential>,
     own: OwnPassword,
     id: i64,
     patch: UserPatch,
 ) -> AppResult<User> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Admin])?;
     let target = visible_user(conn, actor, id)?;
     let mut fields = FieldErrors::new();
@@ -220,9 +214,7 @@ pub fn update_user(
         after.version += 1;
         after.updated_at = now;
         let n = db::users::update(conn, patch.version, &after)?;
-        if n != 1 {
-            return Err(AppError::stale());
-        }
+        AppError::stale_unless(n)?;
         let user = after.to_user();
         audit::append(
             conn,

@@ -1,18 +1,18 @@
 //! Extending a case's completion deadline (asked by one supervisor, approved by a
 //! second) and reopening a closed case.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{domain_case, profile_of, reload, show, supervisor_step, visible_case, Disposal};
 use crate::db::cases as rows;
 use crate::db::reference::work_calendar;
-use crate::db::{write_tx, DbConnection};
+use crate::db::write_tx;
 use crate::domain::disposal::{completion_deadline, CaseStatus, ReopenError, StepKind};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 /// `POST /api/v1/disposals/{id}/extension`: a supervisor asks for a later completion date
 /// with a reason; `POST …/extension/approve` by a second supervisor makes it count.
@@ -29,13 +29,9 @@ fn closed_case() -> AppError {
 }
 
 /// Records a requested extension (not yet in force).
-pub fn request_extension(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    id: i64,
-    input: &ExtensionInput,
-) -> AppResult<Disposal> {
+pub fn request_extension(cx: &mut Ctx, id: i64, input: &ExtensionInput) -> AppResult<Disposal> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let (row, reason) = supervisor_step(conn, actor, id, &input.reason)?;
     if !row.state()?.0.is_open() {
         return Err(closed_case());
@@ -64,9 +60,7 @@ pub fn request_extension(
     write_tx(conn, |conn| {
         let n =
             rows::request_extension(conn, id, row.version, input.until, &reason, actor.id, now)?;
-        if n != 1 {
-            return Err(AppError::stale());
-        }
+        AppError::stale_unless(n)?;
         audit::append(
             conn,
             now,
@@ -86,13 +80,9 @@ pub fn request_extension(
 }
 
 /// A second supervisor (not the one who asked) approves the pending extension.
-pub fn approve_extension(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    id: i64,
-    input: &ExtensionInput,
-) -> AppResult<Disposal> {
+pub fn approve_extension(cx: &mut Ctx, id: i64, input: &ExtensionInput) -> AppResult<Disposal> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Supervisor])?;
     visible_case(conn, actor, id)?;
     write_tx(conn, |conn| {
@@ -150,13 +140,9 @@ pub struct ReopenInput {
     pub reason: String,
 }
 
-pub fn reopen(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    id: i64,
-    input: &ReopenInput,
-) -> AppResult<Disposal> {
+pub fn reopen(cx: &mut Ctx, id: i64, input: &ReopenInput) -> AppResult<Disposal> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let (_, reason) = supervisor_step(conn, actor, id, &input.reason)?;
     let recorder = actor.id.ok_or_else(AppError::forbidden)?;
     write_tx(conn, |conn| {

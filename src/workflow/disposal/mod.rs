@@ -400,12 +400,9 @@ fn attachment_view(f: AttachmentRow, by: Option<String>) -> Attachment {
     }
 }
 
-pub fn get_case(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    id: i64,
-) -> AppResult<Disposal> {
+pub fn get_case(cx: &mut Ctx, id: i64) -> AppResult<Disposal> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let row = visible_case(conn, actor, id)?;
     let cal = work_calendar(conn)?;
     show(conn, &row, &cal, now)
@@ -426,13 +423,13 @@ pub struct DisposalFilter {
 
 /// Cases the actor may see, most urgent first.
 pub fn list_cases(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
+    cx: &mut Ctx,
     f: &DisposalFilter,
     page: i64,
     per_page: i64,
 ) -> AppResult<(Vec<Disposal>, i64)> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Supervisor, Role::Admin])?;
     let mut errors = FieldErrors::new();
     let mut status = None;
@@ -586,9 +583,7 @@ pub fn record_event_with(
             },
             now,
         )?;
-        if n != 1 {
-            return Err(AppError::stale());
-        }
+        AppError::stale_unless(n)?;
         audit::append(
             conn,
             now,

@@ -1,33 +1,30 @@
 //! The public disposal information of a case (rules.md §e.2), frozen when a supervisor
 //! publishes it, and the morning list of duties due.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::{
     list_cases, reload, supervisor_step, visible_case, Disposal, DisposalFilter, ReopenInput,
 };
 use crate::db::cases as rows;
-use crate::db::{write_tx, DbConnection};
+use crate::db::write_tx;
 use crate::domain::disposal::{CaseStatus, Outcome, StepKind};
 use crate::domain::local_time::local_date;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::{clean_text, Actor};
+use crate::workflow::clean_text;
+use crate::workflow::Ctx;
 
 pub use crate::db::cases::{published_info, PublicDisposal, PublicInfoInput};
 
 /// `POST /api/v1/disposals/{id}/publish`: a supervisor publishes the disposal information
 /// of a case closed as completed, once its report's result is published. Publishing again
 /// replaces the text; both are audited.
-pub fn publish_info(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    id: i64,
-    input: &PublicInfoInput,
-) -> AppResult<Disposal> {
+pub fn publish_info(cx: &mut Ctx, id: i64, input: &PublicInfoInput) -> AppResult<Disposal> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Supervisor])?;
     visible_case(conn, actor, id)?;
     let mut errors = FieldErrors::new();
@@ -101,9 +98,14 @@ pub fn publish_info(
         };
         let json = serde_json::to_string(&public).map_err(AppError::internal)?;
         let before = fresh.public_info.clone();
-        if rows::publish(conn, id, fresh.version, &json, publisher, now)? != 1 {
-            return Err(AppError::stale());
-        }
+        AppError::stale_unless(rows::publish(
+            conn,
+            id,
+            fresh.version,
+            &json,
+            publisher,
+            now,
+        )?)?;
         audit::append(
             conn,
             now,
@@ -123,13 +125,9 @@ pub fn publish_info(
 
 /// `POST /api/v1/disposals/{id}/unpublish`: withdraws the published information, with a
 /// reason, audited.
-pub fn unpublish_info(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    id: i64,
-    input: &ReopenInput,
-) -> AppResult<Disposal> {
+pub fn unpublish_info(cx: &mut Ctx, id: i64, input: &ReopenInput) -> AppResult<Disposal> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let (_, reason) = supervisor_step(conn, actor, id, &input.reason)?;
     write_tx(conn, |conn| {
         let fresh = rows::get(conn, id)?;
@@ -185,18 +183,12 @@ pub const REMINDER_HORIZON: i64 = crate::domain::disposal::DUE_SOON_WORKING_DAYS
 /// the open cases in the actor's scope that is overdue or due within
 /// [`REMINDER_HORIZON`] working days, most urgent first. The entity's re-examination and
 /// objection windows are rights, not duties, and are left out.
-pub fn reminders(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-) -> AppResult<Vec<Reminder>> {
+pub fn reminders(cx: &mut Ctx) -> AppResult<Vec<Reminder>> {
     let mut out = Vec::new();
     let mut page = 1;
     loop {
         let (cases, total) = list_cases(
-            conn,
-            now,
-            actor,
+            cx,
             &DisposalFilter {
                 status: Some(CaseStatus::Open.as_str().into()),
                 ..Default::default()

@@ -12,6 +12,7 @@ use crate::domain::region::RegionCode;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 /// The figures of one group of cases (a region, a plan level, or all).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
@@ -283,12 +284,9 @@ fn lagging(
 /// The three rates of SPEC §6 over the disposal cases (not follow-up cases) the actor may
 /// see, by period, region (rolled up from the counties below it) and plan level. One
 /// aggregate query gives the counts; three short queries name the lagging cases.
-pub fn stats(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    f: &StatsFilter,
-) -> AppResult<DisposalStats> {
+pub fn stats(cx: &mut Ctx, f: &StatsFilter) -> AppResult<DisposalStats> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     use crate::domain::disposal::rates_from_counts;
     use crate::domain::region::RegionLevel;
     actor.require(&[Role::Supervisor, Role::Admin])?;

@@ -114,9 +114,7 @@ pub fn receive(
             due_provisional: due.as_ref().is_some_and(|d| d.provisional),
         };
         let n = db::samples::record_receipt(conn, row.id, row.version, &receipt, now)?;
-        if n != 1 {
-            return Err(AppError::stale());
-        }
+        AppError::stale_unless(n)?;
         let after = load_row(conn, &row.sample_no)?.to_sample(before.sampler_ids.clone());
         audit::append(
             conn,

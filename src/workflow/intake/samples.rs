@@ -345,9 +345,7 @@ pub fn update_sample(
             &c.values(input.production_date, delivery.as_ref()),
             now,
         )?;
-        if n != 1 {
-            return Err(AppError::stale());
-        }
+        AppError::stale_unless(n)?;
         db::samples::set_samplers(conn, before_row.id, &c.samplers)?;
         let after = load_row(conn, &current.sample_no)?.to_sample(c.samplers.clone());
         audit::append(

@@ -218,9 +218,7 @@ pub fn update_test(
             patch.due_on.or(t.due_on),
             now,
         )?;
-        if n != 1 {
-            return Err(AppError::stale());
-        }
+        AppError::stale_unless(n)?;
         let after = super::load_test(conn, id)?;
         audit::append(
             conn,
@@ -261,9 +259,7 @@ pub fn remove_test(
     }
     write_tx(conn, |conn| {
         let n = db::tests::delete(conn, id, t.version)?;
-        if n != 1 {
-            return Err(AppError::stale());
-        }
+        AppError::stale_unless(n)?;
         audit::append(
             conn,
             now,

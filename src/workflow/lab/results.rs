@@ -119,9 +119,7 @@ fn write_result(cx: &mut Ctx<'_>, e: Entry<'_>) -> AppResult<TestRow> {
         },
         cx.now,
     )?;
-    if n != 1 {
-        return Err(AppError::stale());
-    }
+    AppError::stale_unless(n)?;
     let after = super::load_test(cx.conn, t.id)?;
     audit::append(
         cx.conn,

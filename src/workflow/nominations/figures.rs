@@ -1,16 +1,14 @@
 //! The nominations' figures for the statistics dashboard (SPEC §7).
 
-use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::{status_of, visible};
 use crate::db::nominations::NominationRow;
-use crate::db::DbConnection;
 use crate::domain::local_time::{local_date, year_range};
 use crate::domain::nomination::NominationStatus;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Msg};
-use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 /// Nominations by month and region (SPEC §7 dashboard): received, accepted (including
 /// those since sampled), sampled, and with at least one published result.
@@ -35,12 +33,9 @@ pub struct FigureFilter {
 
 /// The figures of the nominations the supervisor may see, submitted in `year` (default
 /// the current one), one row per month and region, in order.
-pub fn figures(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    f: &FigureFilter,
-) -> AppResult<Vec<NominationFigure>> {
+pub fn figures(cx: &mut Ctx, f: &FigureFilter) -> AppResult<Vec<NominationFigure>> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     use chrono::Datelike;
     actor.require(&[Role::Supervisor, Role::Admin])?;
     let year = f.year.unwrap_or_else(|| local_date(now).year());

@@ -1,7 +1,6 @@
 //! What supervisors do with nominations: the triage list, spam marks in bulk, and the
 //! decisions (accept into a plan, decline, merge, link a sample), each audited.
 
-use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::{not_found, staff_view, status_of, visible, Nomination, NominationFilter};
@@ -13,6 +12,7 @@ use crate::domain::role::Role;
 use crate::domain::rules::PlanKind;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
+use crate::workflow::Ctx;
 use crate::workflow::{clean_text, Actor};
 
 /// The plans a supervisor may accept nominations into: public-request plans of its own
@@ -96,12 +96,9 @@ const SPAM_NOTE: &str = "经核实为无效信息，不予受理";
 /// still awaiting a decision, or nothing is marked (404 / 409 naming it). Each becomes
 /// `declined` with a fixed public note, leaves the triage list (see [`list`]'s `spam`)
 /// and the public support list, and gets its own audit row; all in one transaction.
-pub fn mark_spam(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    input: &SpamInput,
-) -> AppResult<usize> {
+pub fn mark_spam(cx: &mut Ctx, input: &SpamInput) -> AppResult<usize> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Supervisor])?;
     let by = actor.id.ok_or_else(AppError::forbidden)?;
     let mut ids = input.ids.clone();
@@ -153,9 +150,7 @@ pub fn mark_spam(
                 SPAM_NOTE,
                 by,
             )?;
-            if n != 1 {
-                return Err(AppError::stale());
-            }
+            AppError::stale_unless(n)?;
             audit::append(
                 conn,
                 now,
@@ -219,13 +214,13 @@ fn action(decision: Decision) -> &'static str {
 
 /// Applies a supervisor's decision; every one is audited.
 pub fn decide(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
+    cx: &mut Ctx,
     id: i64,
     decision: Decision,
     input: &DecisionInput,
 ) -> AppResult<Nomination> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     let row = visible_row(conn, actor, id)?;
     let status = status_of(&row)?;
     let note = clean_text(
@@ -356,9 +351,7 @@ pub fn decide(
                 merged_into,
             },
         )?;
-        if n != 1 {
-            return Err(AppError::stale());
-        }
+        AppError::stale_unless(n)?;
         if keep_note {
             let kept = (!note.is_empty()).then_some(note.as_str());
             rows::set_note(conn, now, row.id, kept, actor.id)?;

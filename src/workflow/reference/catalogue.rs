@@ -1,6 +1,5 @@
 //! The catalogue: categories and the test items an admin adds and edits.
 
-use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::{Category, TestItemRow};
@@ -9,7 +8,8 @@ use crate::db::{self, write_tx, DbConnection};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::{clean_text, Actor};
+use crate::workflow::clean_text;
+use crate::workflow::Ctx;
 
 pub fn list_categories(conn: &mut DbConnection, domain: Option<&str>) -> AppResult<Vec<Category>> {
     db::reference::list_categories(conn, domain)
@@ -324,12 +324,9 @@ impl CheckedItem {
 }
 
 /// An admin adds a test item to the catalogue.
-pub fn create_test_item(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    input: TestItemInput,
-) -> AppResult<TestItem> {
+pub fn create_test_item(cx: &mut Ctx, input: TestItemInput) -> AppResult<TestItem> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Admin])?;
     let c = check_item(conn, &input)?;
     write_tx(conn, |conn| {
@@ -361,13 +358,9 @@ pub fn create_test_item(
 
 /// An admin changes a test item. Later assignments use the new values; tests already
 /// assigned keep the copy they took.
-pub fn update_test_item(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    id: i64,
-    patch: TestItemPatch,
-) -> AppResult<TestItem> {
+pub fn update_test_item(cx: &mut Ctx, id: i64, patch: TestItemPatch) -> AppResult<TestItem> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Admin])?;
     let current = db::reference::find_test_item(conn, id)?.ok_or_else(not_found)?;
     let keep = |s: &Option<String>| s.clone().map(LimitValue::Text);
@@ -412,9 +405,7 @@ pub fn update_test_item(
             return Err(AppError::stale());
         }
         let n = db::reference::update_test_item(conn, id, patch.version, &c.values(), active, now)?;
-        if n != 1 {
-            return Err(AppError::stale());
-        }
+        AppError::stale_unless(n)?;
         let after = db::reference::find_test_item(conn, id)?.ok_or_else(not_found)?;
         audit::append(
             conn,

@@ -15,6 +15,7 @@ use crate::domain::calendar::{parse_holiday_csv, DayKind};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
+use crate::workflow::Ctx;
 use crate::workflow::{clean_text, Actor};
 
 pub use crate::db::reference::{CalendarYear, Category, Region, StoredProfile};
@@ -45,13 +46,9 @@ pub struct PopulationInput {
 
 /// An admin records a resident population figure for a region and year. The region
 /// shows its newest figure; older figures are kept for earlier years' statistics.
-pub fn set_population(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    code: &str,
-    input: PopulationInput,
-) -> AppResult<Region> {
+pub fn set_population(cx: &mut Ctx, code: &str, input: PopulationInput) -> AppResult<Region> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Admin])?;
     let mut fields = FieldErrors::new();
     if !(1..=100_000_000).contains(&input.population) {

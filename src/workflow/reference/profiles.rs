@@ -1,7 +1,7 @@
 //! Rule profiles: every deadline, window and flag the stages read, stored per domain
 //! and plan kind and replaced by admins; and the setup health of the admin home page.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::StoredProfile;
@@ -10,7 +10,7 @@ use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind, Rule, RuleProfile};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::workflow::audit::{self, Change};
-use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 pub fn list_profiles(conn: &mut DbConnection) -> AppResult<Vec<StoredProfile>> {
     db::reference::list_profiles(conn)
@@ -32,14 +32,14 @@ pub struct ProfileInput {
 /// with no version). Every rule is checked; the change is audited with before and
 /// after.
 pub fn put_profile(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
+    cx: &mut Ctx,
     domain: &str,
     plan_kind: &str,
     input: ProfileInput,
     reason: Option<&str>,
 ) -> AppResult<StoredProfile> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Admin])?;
     let domain: Domain = domain
         .parse()
@@ -89,9 +89,7 @@ pub fn put_profile(
             (Some(b), Some(v)) if b.version == v => {
                 let n =
                     db::reference::update_profile(conn, domain, plan_kind, v, &rules_json, now)?;
-                if n != 1 {
-                    return Err(AppError::stale());
-                }
+                AppError::stale_unless(n)?;
             }
             (Some(_), Some(_)) => return Err(AppError::stale()),
             (Some(_), None) => {

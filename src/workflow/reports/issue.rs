@@ -498,9 +498,7 @@ pub fn retire(
         },
         cx.now,
     )?;
-    if n != 1 {
-        return Err(AppError::stale());
-    }
+    AppError::stale_unless(n)?;
     let before = fresh.to_report(issuer, &sample.sample_no);
     let after = record(cx.conn, report_no)?.to_report(issuer, &sample.sample_no);
     audit::append(

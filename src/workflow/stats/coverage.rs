@@ -1,6 +1,6 @@
 //! Drug producer coverage: producers sampled at least once in the period ÷ all of them.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::{check_filter, Scope, StatsFilter};
@@ -10,7 +10,7 @@ use crate::domain::licence::{check_licence, LicenceCheck};
 use crate::domain::rules::Domain;
 use crate::domain::stats as f;
 use crate::error::AppResult;
-use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 /// A drug producer in scope and whether it was sampled in the period.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -34,14 +34,9 @@ pub struct Coverage {
     pub not_sampled: Vec<Producer>,
 }
 
-pub fn coverage(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    input: &StatsFilter,
-) -> AppResult<Coverage> {
-    let s = check_filter(conn, now, actor, input, Some(Domain::Drug))?;
-    coverage_of(conn, &s)
+pub fn coverage(cx: &mut Ctx, input: &StatsFilter) -> AppResult<Coverage> {
+    let s = check_filter(cx, input, Some(Domain::Drug))?;
+    coverage_of(cx.conn, &s)
 }
 
 fn coverage_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Coverage> {

@@ -15,7 +15,7 @@ use crate::domain::calendar::WorkCalendar;
 use crate::domain::local_time::{utc_after_local_day, utc_of_local_midnight};
 use crate::domain::stats::{self as f, turnaround_of};
 use crate::error::AppResult;
-use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 /// `GET /api/v1/stats/lab`: turnaround of the reports issued in the period in working
 /// days from receipt (median, 90th percentile), the share on time (reported on or
@@ -38,14 +38,9 @@ pub struct Lab {
     pub overdue: Vec<OverdueSample>,
 }
 
-pub fn lab(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    input: &StatsFilter,
-) -> AppResult<Lab> {
-    let s = check_filter(conn, now, actor, input, None)?;
-    lab_of(conn, &s)
+pub fn lab(cx: &mut Ctx, input: &StatsFilter) -> AppResult<Lab> {
+    let s = check_filter(cx, input, None)?;
+    lab_of(cx.conn, &s)
 }
 
 pub(super) fn lab_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Lab> {

@@ -18,7 +18,7 @@ pub use summary::{summary, Summary};
 pub use crate::db::stats::{FailingItem, OverdueSample};
 pub use crate::domain::stats::turnaround_of;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use crate::db::reference::get_profile;
@@ -30,7 +30,7 @@ use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::stats as f;
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
-use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 /// The rule that lists the plan kinds counted by the sampling rate.
 pub const PLAN_KINDS_RULE: &str = "sampling_rate_plan_kinds";
@@ -126,12 +126,12 @@ fn parse_date(field: &str, v: &str) -> AppResult<NaiveDate> {
 /// Checks a filter against the actor's scope. `default_domain` is the domain used when
 /// none is given (`Some(Food)` for the sampling rate, `None` for all domains).
 pub fn check_filter(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
+    cx: &mut Ctx,
     input: &StatsFilter,
     default_domain: Option<Domain>,
 ) -> AppResult<Scope> {
+    let (now, actor) = (cx.now, cx.actor);
+    let conn = &mut *cx.conn;
     actor.require(&[Role::Supervisor, Role::Admin])?;
     let today = local_date(now);
     let mut errors = FieldErrors::new();

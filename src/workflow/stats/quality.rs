@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::{check_filter, FailingItem, Scope, StatsFilter, TOP_ITEMS};
@@ -13,7 +13,7 @@ use crate::domain::region::{RegionCode, RegionLevel};
 use crate::domain::rules::PlanKind;
 use crate::domain::stats::Outcomes;
 use crate::error::AppResult;
-use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 /// Pass and non-compliance counts under one key (a category, stage, plan level…).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -75,14 +75,9 @@ pub struct Quality {
     pub monthly: Vec<MonthRow>,
 }
 
-pub fn quality(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    input: &StatsFilter,
-) -> AppResult<Quality> {
-    let s = check_filter(conn, now, actor, input, None)?;
-    quality_of(conn, &s)
+pub fn quality(cx: &mut Ctx, input: &StatsFilter) -> AppResult<Quality> {
+    let s = check_filter(cx, input, None)?;
+    quality_of(cx.conn, &s)
 }
 
 pub(super) fn quality_of(conn: &mut DbConnection, s: &Scope) -> AppResult<Quality> {

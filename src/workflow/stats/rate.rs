@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use super::{check_filter, rate_definition, Scope, StatsFilter};
@@ -13,7 +12,7 @@ use crate::domain::region::RegionCode;
 use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::stats::{self as f, Basis, LeftOut, Part};
 use crate::error::AppResult;
-use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 /// One region's row of the sampling rate (API.md: Statistics).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -138,14 +137,9 @@ fn regions_total(batches: &BTreeMap<String, i64>, code: &str) -> i64 {
 
 /// `GET /api/v1/stats/sampling-rate`: batches per thousand residents for every region
 /// at the level asked for, inside the region asked for (or the user's scope).
-pub fn sampling_rate(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    input: &StatsFilter,
-) -> AppResult<Vec<RateRow>> {
-    let s = check_filter(conn, now, actor, input, Some(Domain::Food))?;
-    rate_rows(conn, &s)
+pub fn sampling_rate(cx: &mut Ctx, input: &StatsFilter) -> AppResult<Vec<RateRow>> {
+    let s = check_filter(cx, input, Some(Domain::Food))?;
+    rate_rows(cx.conn, &s)
 }
 
 pub(super) fn rate_rows(conn: &mut DbConnection, s: &Scope) -> AppResult<Vec<RateRow>> {

@@ -1,6 +1,6 @@
 //! The summary: one region's pass rate, turnaround, counts and own sampling rate.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::lab::lab_of;
@@ -8,11 +8,10 @@ use super::quality::quality_of;
 use super::rate::{rate_rows, RateRow};
 use super::{check_filter, rate_definition, Scope, StatsFilter};
 use crate::db::stats as q;
-use crate::db::DbConnection;
 use crate::domain::region::RegionCode;
 use crate::domain::rules::Domain;
 use crate::error::{AppError, AppResult};
-use crate::workflow::Actor;
+use crate::workflow::Ctx;
 
 /// `GET /api/v1/stats/summary`: pass rate, turnaround and counts for one region and
 /// period, with the region's own sampling rate.
@@ -44,13 +43,9 @@ pub struct Summary {
     pub sampling_rate_definition: String,
 }
 
-pub fn summary(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    actor: &Actor,
-    input: &StatsFilter,
-) -> AppResult<Summary> {
-    let s = check_filter(conn, now, actor, input, None)?;
+pub fn summary(cx: &mut Ctx, input: &StatsFilter) -> AppResult<Summary> {
+    let s = check_filter(cx, input, None)?;
+    let conn = &mut *cx.conn;
     let q = quality_of(conn, &s)?;
     let l = lab_of(conn, &s)?;
     let base = match s.region.clone() {
