@@ -187,10 +187,22 @@ pub fn bodies(data: &[u8]) {
                 let _ = s.domain.parse::<lims_domain::rules::Domain>();
                 let _ = s.stage.parse::<lims_domain::sample::Stage>();
                 let _ = s.storage.parse::<lims_domain::sample::Storage>();
+                {
+                    use lims_domain::sample_fields::{self as f, parse_vocab};
+                    let key = |v: &Option<String>| v.clone().unwrap_or_default();
+                    let _ = parse_vocab::<f::Packaging>(&key(&s.packaging));
+                    let _ = parse_vocab::<f::PhysicalForm>(&key(&s.sample_form));
+                    let _ = parse_vocab::<f::SampleSource>(&key(&s.sample_source));
+                    let _ = parse_vocab::<f::SamplingMethod>(&key(&s.sampling_method));
+                    let _ = parse_vocab::<f::AreaType>(&key(&s.area_type));
+                    let licence = key(&s.manufacturer_licence_no);
+                    let _ = lims_domain::licence::licence_error(&licence);
+                }
                 for q in [
                     Some(&s.quantity),
                     s.backup_quantity.as_ref(),
                     s.price.as_ref(),
+                    s.unit_price.as_ref(),
                 ]
                 .into_iter()
                 .flatten()

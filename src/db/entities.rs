@@ -23,6 +23,10 @@ pub struct Entity {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// 法定代表人/负责人.
+    pub legal_rep: Option<String>,
+    /// 年销售额, as written (e.g. "50万元").
+    pub annual_sales: Option<String>,
 }
 
 /// The stored fields of an entity, checked by the caller.
@@ -37,6 +41,8 @@ pub struct EntityValues<'a> {
     pub address: &'a str,
     pub region_code: &'a str,
     pub contact: Option<&'a str>,
+    pub legal_rep: Option<&'a str>,
+    pub annual_sales: Option<&'a str>,
 }
 
 /// The id of the entity with `uscc`, other than `except`.

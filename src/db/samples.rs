@@ -57,6 +57,21 @@ pub struct SampleRow {
     pub report_no: Option<String>,
     pub version: i32,
     pub updated_at: NaiveDateTime,
+    /// The national sampling form's fields, as [`SampleValues`] stores them.
+    pub base_quantity: Option<String>,
+    pub standard: Option<String>,
+    pub manufacturer_licence_no: Option<String>,
+    pub packaging: Option<String>,
+    pub sample_form: Option<String>,
+    pub sample_attribute: Option<String>,
+    pub sample_source: Option<String>,
+    pub sampling_method: Option<String>,
+    pub unit_price: Option<String>,
+    pub area_type: Option<String>,
+    pub approval_no: Option<String>,
+    pub expiry_date: Option<NaiveDate>,
+    pub mah: Option<String>,
+    pub dosage_form: Option<String>,
 }
 
 /// The sample numbered `sample_no`.
@@ -145,6 +160,21 @@ pub struct SampleValues<'a> {
     pub notes: Option<&'a str>,
     pub delivery_due_on: Option<NaiveDate>,
     pub delivery_due_provisional: bool,
+    /// The national sampling form's fields; the vocabularies as their keys.
+    pub base_quantity: Option<&'a str>,
+    pub standard: Option<&'a str>,
+    pub manufacturer_licence_no: Option<&'a str>,
+    pub packaging: Option<&'a str>,
+    pub sample_form: Option<&'a str>,
+    pub sample_attribute: Option<&'a str>,
+    pub sample_source: Option<&'a str>,
+    pub sampling_method: Option<&'a str>,
+    pub unit_price: Option<&'a str>,
+    pub area_type: Option<&'a str>,
+    pub approval_no: Option<&'a str>,
+    pub expiry_date: Option<NaiveDate>,
+    pub mah: Option<&'a str>,
+    pub dosage_form: Option<&'a str>,
 }
 
 /// A new sample: its number and what registration fixes, then the sampler's fields.

@@ -188,6 +188,8 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        legal_rep -> Nullable<Text>,
+        annual_sales -> Nullable<Text>,
     }
 }
 
@@ -302,6 +304,21 @@ diesel::table! {
         updated_at -> Timestamp,
         turnaround_days -> Nullable<BigInt>,
         turnaround_provisional -> Bool,
+        /// The national sampling form's fields (migration 000014), all optional.
+        base_quantity -> Nullable<Text>,
+        standard -> Nullable<Text>,
+        manufacturer_licence_no -> Nullable<Text>,
+        packaging -> Nullable<Text>,
+        sample_form -> Nullable<Text>,
+        sample_attribute -> Nullable<Text>,
+        sample_source -> Nullable<Text>,
+        sampling_method -> Nullable<Text>,
+        unit_price -> Nullable<Text>,
+        area_type -> Nullable<Text>,
+        approval_no -> Nullable<Text>,
+        expiry_date -> Nullable<Date>,
+        mah -> Nullable<Text>,
+        dosage_form -> Nullable<Text>,
     }
 }
 

@@ -59,6 +59,23 @@ document.querySelectorAll('input[data-upload]').forEach(function (input) {
   sessionStorage.setItem('lims-pending-draft', key);
 })();
 
+// Sample form: the drug and cosmetic fields show for those domains, and whenever one of
+// them is filled; without the script they always show.
+(function () {
+  var group = document.getElementById('drug-fields');
+  var domain = document.getElementById('sample-domain');
+  if (!group || !domain) return;
+  var domains = (group.getAttribute('data-domains') || '').split(' ');
+  function update() {
+    var filled = Array.prototype.some.call(group.querySelectorAll('input'), function (el) {
+      return el.value !== '';
+    });
+    group.hidden = !(filled || domains.indexOf(domain.value) >= 0);
+  }
+  domain.addEventListener('change', update);
+  update();
+})();
+
 // Sample page after a successful submission: the draft saved by the form is done.
 (function () {
   if (!document.querySelector('[data-clear-draft]')) return;

@@ -8,8 +8,17 @@ use crate::support::fixtures::{login_form, register, sample_body, sample_no, set
 use crate::support::{Backend, TestApp};
 use crate::Test;
 
+mod form_fields;
 mod labels;
 mod numbers;
+use form_fields::{
+    a_bad_form_field_is_a_422_naming_the_field_and_writes_nothing,
+    a_client_sending_none_of_the_new_fields_registers_as_before,
+    a_patch_sets_and_clears_a_form_field,
+    the_entity_fields_round_trip_through_the_api_and_the_pages,
+    the_national_form_fields_round_trip_through_the_api,
+    the_pages_ask_for_the_form_fields_and_show_them_in_words,
+};
 use labels::{
     a_batch_of_50_samples_prints_200_labels_in_order, labels_come_four_per_sample_in_every_format,
 };
@@ -32,6 +41,12 @@ pub const TESTS: &[Test] = crate::tests![
     labels_come_four_per_sample_in_every_format,
     a_batch_of_50_samples_prints_200_labels_in_order,
     sequence_counters_count_from_one_per_key_and_a_rollback_gives_the_number_back,
+    the_national_form_fields_round_trip_through_the_api,
+    a_client_sending_none_of_the_new_fields_registers_as_before,
+    a_bad_form_field_is_a_422_naming_the_field_and_writes_nothing,
+    a_patch_sets_and_clears_a_form_field,
+    the_pages_ask_for_the_form_fields_and_show_them_in_words,
+    the_entity_fields_round_trip_through_the_api_and_the_pages,
 ];
 
 fn count_samples(app: &TestApp) -> i64 {

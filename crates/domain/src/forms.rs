@@ -76,6 +76,51 @@ pub struct SampleInput {
     pub price: Option<QuantityValue>,
     #[serde(default)]
     pub notes: Option<String>,
+    // The fields of the national sampling form (docs/domain/rules.md §c.3), all
+    // optional; the vocabularies' keys are those of `domain::sample_fields`.
+    /// 抽样基数/批量 (text, e.g. "200袋").
+    #[serde(default)]
+    pub base_quantity: Option<String>,
+    /// 执行标准/技术文件.
+    #[serde(default)]
+    pub standard: Option<String>,
+    /// The labelled producer's licence number (生产许可证号), as written.
+    #[serde(default)]
+    pub manufacturer_licence_no: Option<String>,
+    /// 包装分类: bulk | prepackaged.
+    #[serde(default)]
+    pub packaging: Option<String>,
+    /// 样品形态: solid | semi_solid | liquid | gas.
+    #[serde(default)]
+    pub sample_form: Option<String>,
+    /// 样品属性 (text).
+    #[serde(default)]
+    pub sample_attribute: Option<String>,
+    /// 样品来源: produced | commissioned | purchased | other.
+    #[serde(default)]
+    pub sample_source: Option<String>,
+    /// 抽样方式: aseptic | non_aseptic.
+    #[serde(default)]
+    pub sampling_method: Option<String>,
+    /// 单价, a decimal as written, like `price`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub unit_price: Option<QuantityValue>,
+    /// 区域类型: urban | rural | scenic.
+    #[serde(default)]
+    pub area_type: Option<String>,
+    /// Drug: 批准文号; cosmetic: 注册证编号或备案编号.
+    #[serde(default)]
+    pub approval_no: Option<String>,
+    /// 有效期 (drug, cosmetic): a date.
+    #[serde(default)]
+    pub expiry_date: Option<NaiveDate>,
+    /// Drug: 上市许可持有人; cosmetic: 注册人/备案人.
+    #[serde(default)]
+    pub mah: Option<String>,
+    /// 剂型 (text).
+    #[serde(default)]
+    pub dosage_form: Option<String>,
     #[serde(default)]
     pub version: Option<i32>,
 }
@@ -131,6 +176,48 @@ pub struct SamplePatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub base_quantity: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub standard: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub manufacturer_licence_no: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub packaging: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub sample_form: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub sample_attribute: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub sample_source: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub sampling_method: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub unit_price: Option<Option<QuantityValue>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub area_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub approval_no: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub expiry_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub mah: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub dosage_form: Option<Option<String>>,
     /// The version read; required (422 without it, 409 when stale).
     pub version: Option<i32>,
 }
@@ -173,6 +260,22 @@ impl SamplePatch {
             storage: self.storage.unwrap_or(current.storage),
             price: self.price.unwrap_or(current.price),
             notes: self.notes.unwrap_or(current.notes),
+            base_quantity: self.base_quantity.unwrap_or(current.base_quantity),
+            standard: self.standard.unwrap_or(current.standard),
+            manufacturer_licence_no: self
+                .manufacturer_licence_no
+                .unwrap_or(current.manufacturer_licence_no),
+            packaging: self.packaging.unwrap_or(current.packaging),
+            sample_form: self.sample_form.unwrap_or(current.sample_form),
+            sample_attribute: self.sample_attribute.unwrap_or(current.sample_attribute),
+            sample_source: self.sample_source.unwrap_or(current.sample_source),
+            sampling_method: self.sampling_method.unwrap_or(current.sampling_method),
+            unit_price: self.unit_price.unwrap_or(current.unit_price),
+            area_type: self.area_type.unwrap_or(current.area_type),
+            approval_no: self.approval_no.unwrap_or(current.approval_no),
+            expiry_date: self.expiry_date.unwrap_or(current.expiry_date),
+            mah: self.mah.unwrap_or(current.mah),
+            dosage_form: self.dosage_form.unwrap_or(current.dosage_form),
             version: self.version,
         }
     }

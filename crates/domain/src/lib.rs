@@ -15,6 +15,7 @@ pub mod retention;
 pub mod role;
 pub mod rules;
 pub mod sample;
+pub mod sample_fields;
 pub mod screening;
 pub mod states;
 pub mod stats;

@@ -25,6 +25,8 @@ struct EntityForm {
     address: String,
     region: Vec<Opt>,
     contact: String,
+    legal_rep: String,
+    annual_sales: String,
 }
 
 fn entity_form(lang: Lang, regions: &[Region], e: &EntityInput, action: String) -> EntityForm {
@@ -49,6 +51,8 @@ fn entity_form(lang: Lang, regions: &[Region], e: &EntityInput, action: String) 
             &e.region_code,
         ),
         contact: e.contact.clone().unwrap_or_default(),
+        legal_rep: e.legal_rep.clone().unwrap_or_default(),
+        annual_sales: e.annual_sales.clone().unwrap_or_default(),
     }
 }
 
@@ -63,6 +67,8 @@ fn parse_entity_form(form: &[(String, String)]) -> EntityInput {
         address: g("address"),
         region_code: g("region_code"),
         contact: opt("contact"),
+        legal_rep: opt("legal_rep"),
+        annual_sales: opt("annual_sales"),
         version: form_get(form, "version").and_then(|v| v.parse().ok()),
     }
 }
@@ -76,6 +82,8 @@ fn entity_to_input(e: &Entity) -> EntityInput {
         address: e.address.clone(),
         region_code: e.region_code.clone(),
         contact: e.contact.clone(),
+        legal_rep: e.legal_rep.clone(),
+        annual_sales: e.annual_sales.clone(),
         version: Some(e.version),
     }
 }

@@ -10,6 +10,9 @@ use super::{domain_label, enum_label, ok, opts, Opt};
 use crate::domain::role::Role;
 use crate::domain::rules::Domain;
 use crate::domain::sample::{Stage, Storage};
+use crate::domain::sample_fields::{
+    AreaType, Packaging, PhysicalForm, SampleSource, SamplingMethod, Vocabulary,
+};
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::web::auth::PageCtx;
 use crate::web::forms::{form_all, form_get, refusal, CsrfForm, FormMap, Shown};
@@ -47,6 +50,20 @@ struct SampleForm {
     storage: Vec<Opt>,
     price: String,
     notes: String,
+    base_quantity: String,
+    standard: String,
+    manufacturer_licence_no: String,
+    packaging: Vec<Opt>,
+    sample_form: Vec<Opt>,
+    sample_attribute: String,
+    sample_source: Vec<Opt>,
+    sampling_method: Vec<Opt>,
+    unit_price: String,
+    area_type: Vec<Opt>,
+    approval_no: String,
+    expiry_date: String,
+    mah: String,
+    dosage_form: String,
 }
 
 /// What the form holds, as text.
@@ -74,6 +91,20 @@ struct SampleFields {
     storage: String,
     price: String,
     notes: String,
+    base_quantity: String,
+    standard: String,
+    manufacturer_licence_no: String,
+    packaging: String,
+    sample_form: String,
+    sample_attribute: String,
+    sample_source: String,
+    sampling_method: String,
+    unit_price: String,
+    area_type: String,
+    approval_no: String,
+    expiry_date: String,
+    mah: String,
+    dosage_form: String,
     version: Option<i32>,
 }
 
@@ -102,6 +133,20 @@ fn fields_from_form(form: &[(String, String)]) -> SampleFields {
         storage: g("storage"),
         price: g("price"),
         notes: g("notes"),
+        base_quantity: g("base_quantity"),
+        standard: g("standard"),
+        manufacturer_licence_no: g("manufacturer_licence_no"),
+        packaging: g("packaging"),
+        sample_form: g("sample_form"),
+        sample_attribute: g("sample_attribute"),
+        sample_source: g("sample_source"),
+        sampling_method: g("sampling_method"),
+        unit_price: g("unit_price"),
+        area_type: g("area_type"),
+        approval_no: g("approval_no"),
+        expiry_date: g("expiry_date"),
+        mah: g("mah"),
+        dosage_form: g("dosage_form"),
         version: form_get(form, "version").and_then(|v| v.parse().ok()),
     }
 }
@@ -130,6 +175,20 @@ fn fields_from_sample(s: &Sample) -> SampleFields {
         storage: s.storage.clone(),
         price: s.price.clone().unwrap_or_default(),
         notes: s.notes.clone().unwrap_or_default(),
+        base_quantity: s.base_quantity.clone().unwrap_or_default(),
+        standard: s.standard.clone().unwrap_or_default(),
+        manufacturer_licence_no: s.manufacturer_licence_no.clone().unwrap_or_default(),
+        packaging: s.packaging.clone().unwrap_or_default(),
+        sample_form: s.sample_form.clone().unwrap_or_default(),
+        sample_attribute: s.sample_attribute.clone().unwrap_or_default(),
+        sample_source: s.sample_source.clone().unwrap_or_default(),
+        sampling_method: s.sampling_method.clone().unwrap_or_default(),
+        unit_price: s.unit_price.clone().unwrap_or_default(),
+        area_type: s.area_type.clone().unwrap_or_default(),
+        approval_no: s.approval_no.clone().unwrap_or_default(),
+        expiry_date: s.expiry_date.map(|d| d.to_string()).unwrap_or_default(),
+        mah: s.mah.clone().unwrap_or_default(),
+        dosage_form: s.dosage_form.clone().unwrap_or_default(),
         version: Some(s.version),
     }
 }
@@ -157,20 +216,21 @@ fn input_from_fields(f: &SampleFields) -> Result<SampleInput, Vec<(String, Msg)>
         ));
         return Err(errs);
     };
-    let production_date = if f.production_date.trim().is_empty() {
-        None
-    } else {
-        match NaiveDate::parse_from_str(f.production_date.trim(), "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                errs.push((
-                    "production_date".into(),
-                    Msg::new("日期格式应为 年-月-日", "must be a date YYYY-MM-DD"),
-                ));
-                None
-            }
+    let date = |v: &str, field: &str, errs: &mut Vec<(String, Msg)>| {
+        if v.trim().is_empty() {
+            return None;
         }
+        NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+            .map_err(|_| {
+                errs.push((
+                    field.to_string(),
+                    Msg::new("日期格式应为 年-月-日", "must be a date YYYY-MM-DD"),
+                ))
+            })
+            .ok()
     };
+    let production_date = date(&f.production_date, "production_date", &mut errs);
+    let expiry_date = date(&f.expiry_date, "expiry_date", &mut errs);
     let mut samplers = Vec::new();
     for s in &f.sampler_ids {
         match s.trim().parse::<i64>() {
@@ -208,6 +268,20 @@ fn input_from_fields(f: &SampleFields) -> Result<SampleInput, Vec<(String, Msg)>
         storage: f.storage.clone(),
         price: opt(&f.price).map(QuantityValue::Text),
         notes: opt(&f.notes),
+        base_quantity: opt(&f.base_quantity),
+        standard: opt(&f.standard),
+        manufacturer_licence_no: opt(&f.manufacturer_licence_no),
+        packaging: opt(&f.packaging),
+        sample_form: opt(&f.sample_form),
+        sample_attribute: opt(&f.sample_attribute),
+        sample_source: opt(&f.sample_source),
+        sampling_method: opt(&f.sampling_method),
+        unit_price: opt(&f.unit_price).map(QuantityValue::Text),
+        area_type: opt(&f.area_type),
+        approval_no: opt(&f.approval_no),
+        expiry_date,
+        mah: opt(&f.mah),
+        dosage_form: opt(&f.dosage_form),
         version: f.version,
     })
 }
@@ -322,7 +396,31 @@ fn sample_form(lang: Lang, ch: &Choices, f: &SampleFields, action: String) -> Sa
         ),
         price: f.price.clone(),
         notes: f.notes.clone(),
+        base_quantity: f.base_quantity.clone(),
+        standard: f.standard.clone(),
+        manufacturer_licence_no: f.manufacturer_licence_no.clone(),
+        packaging: vocab_opts::<Packaging>(lang, &f.packaging),
+        sample_form: vocab_opts::<PhysicalForm>(lang, &f.sample_form),
+        sample_attribute: f.sample_attribute.clone(),
+        sample_source: vocab_opts::<SampleSource>(lang, &f.sample_source),
+        sampling_method: vocab_opts::<SamplingMethod>(lang, &f.sampling_method),
+        unit_price: f.unit_price.clone(),
+        area_type: vocab_opts::<AreaType>(lang, &f.area_type),
+        approval_no: f.approval_no.clone(),
+        expiry_date: f.expiry_date.clone(),
+        mah: f.mah.clone(),
+        dosage_form: f.dosage_form.clone(),
     }
+}
+
+/// The choices of a vocabulary in words, the chosen key selected.
+fn vocab_opts<T: Vocabulary>(lang: Lang, chosen: &str) -> Vec<Opt> {
+    opts(
+        T::all()
+            .iter()
+            .map(|v| (v.key(), enum_label(lang, v.label_zh(), v.label_en()))),
+        chosen,
+    )
 }
 
 #[derive(Template)]

@@ -13,7 +13,10 @@ use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::sample::{
     looks_like_sample_no, parse_scan, PlanLevel, SampleStatus, Stage, Storage,
 };
-use crate::error::{AppError, AppResult};
+use crate::domain::sample_fields::{
+    parse_vocab, AreaType, Packaging, PhysicalForm, SampleSource, SamplingMethod, Vocabulary,
+};
+use crate::error::{AppError, AppResult, Lang};
 use crate::web::auth::PageCtx;
 use crate::web::forms::form_get;
 use crate::web::i18n::{url_encode, word};
@@ -139,11 +142,52 @@ pub struct DeadlineView {
     pub met: Option<bool>,
 }
 
+/// The words of a sample's vocabulary fields (empty when not given), and whether the
+/// drug and cosmetic fields are shown.
+pub struct FormWords {
+    pub packaging: String,
+    pub sample_form: String,
+    pub sample_source: String,
+    pub sampling_method: String,
+    pub area_type: String,
+    /// A drug or cosmetic sample, or one with any of their fields filled.
+    pub drug_fields: bool,
+}
+
+/// The word of a stored key in `lang`; empty when none is stored.
+fn vocab_word<T: Vocabulary>(lang: Lang, key: Option<&str>) -> String {
+    key.and_then(|k| parse_vocab::<T>(k).ok())
+        .map(|v| enum_label(lang, v.label_zh(), v.label_en()))
+        .unwrap_or_default()
+}
+
+impl FormWords {
+    fn of(lang: Lang, s: &intake::Sample) -> FormWords {
+        let drug_domain = matches!(
+            s.domain.parse::<Domain>(),
+            Ok(Domain::Drug | Domain::Cosmetic)
+        );
+        FormWords {
+            packaging: vocab_word::<Packaging>(lang, s.packaging.as_deref()),
+            sample_form: vocab_word::<PhysicalForm>(lang, s.sample_form.as_deref()),
+            sample_source: vocab_word::<SampleSource>(lang, s.sample_source.as_deref()),
+            sampling_method: vocab_word::<SamplingMethod>(lang, s.sampling_method.as_deref()),
+            area_type: vocab_word::<AreaType>(lang, s.area_type.as_deref()),
+            drug_fields: drug_domain
+                || s.approval_no.is_some()
+                || s.expiry_date.is_some()
+                || s.mah.is_some()
+                || s.dosage_form.is_some(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "intake/sample.html")]
 struct SamplePage {
     nav: Nav,
     sheet: SampleSheet,
+    words: FormWords,
     status_label: String,
     storage_label: String,
     stage_label: String,
@@ -289,6 +333,7 @@ pub(super) async fn sample_page(
         previews,
         created: q.created.is_some(),
         nav: Nav::new(&ctx),
+        words: FormWords::of(lang, &sheet.sample),
         sheet,
     };
     ok(&ctx, &page)

@@ -2,16 +2,20 @@
 //! samplers, its plan, entity and category, the backup portion the rule profile asks
 //! for, and the actor's region scope.
 
-use chrono::{Datelike, NaiveDateTime, Utc};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Utc};
 
 use super::{local_date, opt_text, parse_enum, plan_in_reach, text_field, Entity, Plan};
 use crate::db::{self, DbConnection};
+use crate::domain::licence::licence_error;
 use crate::domain::region::{scope_covers, RegionCode};
 use crate::domain::role::{Role, Roles};
 use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::sample::{check_quantity, Stage, Storage};
+use crate::domain::sample_fields::{
+    parse_vocab, AreaType, Packaging, PhysicalForm, SampleSource, SamplingMethod, Vocabulary,
+};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
-use crate::forms::SampleInput;
+use crate::forms::{QuantityValue, SampleInput};
 use crate::workflow::Actor;
 
 /// The checked values of a sample, ready to store.
@@ -39,6 +43,103 @@ pub(super) struct CheckedSample {
     pub(super) storage: Storage,
     pub(super) price: Option<String>,
     pub(super) notes: Option<String>,
+    pub(super) form: FormFields,
+}
+
+/// The national sampling form's fields of a sample, checked; all optional.
+pub(super) struct FormFields {
+    pub(super) base_quantity: Option<String>,
+    pub(super) standard: Option<String>,
+    pub(super) manufacturer_licence_no: Option<String>,
+    pub(super) packaging: Option<Packaging>,
+    pub(super) sample_form: Option<PhysicalForm>,
+    pub(super) sample_attribute: Option<String>,
+    pub(super) sample_source: Option<SampleSource>,
+    pub(super) sampling_method: Option<SamplingMethod>,
+    pub(super) unit_price: Option<String>,
+    pub(super) area_type: Option<AreaType>,
+    pub(super) approval_no: Option<String>,
+    pub(super) expiry_date: Option<NaiveDate>,
+    pub(super) mah: Option<String>,
+    pub(super) dosage_form: Option<String>,
+}
+
+/// A vocabulary's key, if one was given (an empty one is none); an unknown key is a
+/// message that names the field and its choices in words.
+fn vocab<T: Vocabulary>(f: &mut FieldErrors, field: &str, v: &Option<String>) -> Option<T> {
+    let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+    match parse_vocab::<T>(v) {
+        Ok(x) => Some(x),
+        Err(m) => {
+            f.insert(field.to_string(), m);
+            None
+        }
+    }
+}
+
+/// An amount of money as written: "0" or a positive decimal; none if not given.
+fn money(f: &mut FieldErrors, field: &str, v: &Option<QuantityValue>) -> Option<String> {
+    let t = v.as_ref()?.text();
+    let ok = t.trim() == "0" || check_quantity(&t).is_some();
+    if !ok {
+        f.insert(
+            field.to_string(),
+            Msg::new("价格应为非负数", "must be a number ≥ 0"),
+        );
+    }
+    Some(t.trim().to_string()).filter(|_| ok)
+}
+
+/// The national form's fields: texts within their lengths, the vocabularies' keys, the
+/// producer's licence number where it claims a format, the unit price, and an expiry
+/// date not before the production date.
+fn check_form_fields(f: &mut FieldErrors, i: &SampleInput) -> FormFields {
+    let manufacturer_licence_no =
+        opt_text(f, "manufacturer_licence_no", &i.manufacturer_licence_no, 40);
+    if let Some(err) = manufacturer_licence_no.as_deref().and_then(licence_error) {
+        f.insert(
+            "manufacturer_licence_no".into(),
+            Msg::new(
+                err,
+                "does not match the licence number format (SC/JY + 14 digits)",
+            ),
+        );
+    }
+    let expiry_date = i.expiry_date;
+    match (expiry_date, i.production_date) {
+        (Some(e), Some(p)) if e < p => {
+            f.insert(
+                "expiry_date".into(),
+                Msg::new(
+                    "有效期不能早于生产日期",
+                    "must not be before the production date",
+                ),
+            );
+        }
+        (Some(e), _) if e.year() < 1990 => {
+            f.insert(
+                "expiry_date".into(),
+                Msg::new("有效期无效", "is not a plausible date"),
+            );
+        }
+        _ => {}
+    }
+    FormFields {
+        base_quantity: opt_text(f, "base_quantity", &i.base_quantity, 50),
+        standard: opt_text(f, "standard", &i.standard, 200),
+        manufacturer_licence_no,
+        packaging: vocab(f, "packaging", &i.packaging),
+        sample_form: vocab(f, "sample_form", &i.sample_form),
+        sample_attribute: opt_text(f, "sample_attribute", &i.sample_attribute, 100),
+        sample_source: vocab(f, "sample_source", &i.sample_source),
+        sampling_method: vocab(f, "sampling_method", &i.sampling_method),
+        unit_price: money(f, "unit_price", &i.unit_price),
+        area_type: vocab(f, "area_type", &i.area_type),
+        approval_no: opt_text(f, "approval_no", &i.approval_no, 100),
+        expiry_date,
+        mah: opt_text(f, "mah", &i.mah, 200),
+        dosage_form: opt_text(f, "dosage_form", &i.dosage_form, 50),
+    }
 }
 
 pub(super) fn check_sample(
@@ -79,20 +180,8 @@ pub(super) fn check_sample(
         }),
         None => None,
     };
-    let price = match &i.price {
-        Some(p) => {
-            let t = p.text();
-            let ok = t.trim() == "0" || check_quantity(&t).is_some();
-            if !ok {
-                f.insert(
-                    "price".into(),
-                    Msg::new("价格应为非负数", "must be a number ≥ 0"),
-                );
-            }
-            Some(t.trim().to_string()).filter(|_| ok)
-        }
-        None => None,
-    };
+    let price = money(&mut f, "price", &i.price);
+    let form = check_form_fields(&mut f, i);
     let sampled_at = i.sampled_at.with_timezone(&Utc).naive_utc();
     if sampled_at > now + chrono::Duration::minutes(10) {
         f.insert(
@@ -282,5 +371,6 @@ pub(super) fn check_sample(
         storage,
         price,
         notes,
+        form,
     })
 }

@@ -31,6 +31,12 @@ pub struct EntityInput {
     pub region_code: String,
     #[serde(default)]
     pub contact: Option<String>,
+    /// 法定代表人/负责人.
+    #[serde(default)]
+    pub legal_rep: Option<String>,
+    /// 年销售额, as written (e.g. "50万元").
+    #[serde(default)]
+    pub annual_sales: Option<String>,
     #[serde(default)]
     pub version: Option<i32>,
 }
@@ -43,6 +49,8 @@ struct CheckedEntity {
     address: String,
     region: RegionCode,
     contact: Option<String>,
+    legal_rep: Option<String>,
+    annual_sales: Option<String>,
 }
 
 fn check_entity(
@@ -82,6 +90,8 @@ fn check_entity(
         );
     }
     let contact = opt_text(&mut f, "contact", &i.contact, 100);
+    let legal_rep = opt_text(&mut f, "legal_rep", &i.legal_rep, 50);
+    let annual_sales = opt_text(&mut f, "annual_sales", &i.annual_sales, 50);
     let (Some(uscc), Some(kind), Some(region), true) = (uscc, kind, region, f.is_empty()) else {
         return Err(AppError::invalid(f));
     };
@@ -96,6 +106,8 @@ fn check_entity(
         address,
         region,
         contact,
+        legal_rep,
+        annual_sales,
     })
 }
 
@@ -119,6 +131,8 @@ impl CheckedEntity {
             address: &self.address,
             region_code: self.region.as_str(),
             contact: self.contact.as_deref(),
+            legal_rep: self.legal_rep.as_deref(),
+            annual_sales: self.annual_sales.as_deref(),
         }
     }
 }

@@ -68,6 +68,34 @@ pub struct Sample {
     #[schema(value_type = Option<String>)]
     pub reported_at: Option<DateTime<FixedOffset>>,
     pub report_no: Option<String>,
+    /// 抽样基数/批量.
+    pub base_quantity: Option<String>,
+    /// 执行标准/技术文件.
+    pub standard: Option<String>,
+    /// The labelled producer's licence number (生产许可证号), as written.
+    pub manufacturer_licence_no: Option<String>,
+    /// 包装分类: bulk | prepackaged.
+    pub packaging: Option<String>,
+    /// 样品形态: solid | semi_solid | liquid | gas.
+    pub sample_form: Option<String>,
+    /// 样品属性.
+    pub sample_attribute: Option<String>,
+    /// 样品来源: produced | commissioned | purchased | other.
+    pub sample_source: Option<String>,
+    /// 抽样方式: aseptic | non_aseptic.
+    pub sampling_method: Option<String>,
+    /// 单价, as written.
+    pub unit_price: Option<String>,
+    /// 区域类型: urban | rural | scenic.
+    pub area_type: Option<String>,
+    /// Drug: 批准文号; cosmetic: 注册证编号或备案编号.
+    pub approval_no: Option<String>,
+    /// 有效期 (drug, cosmetic).
+    pub expiry_date: Option<NaiveDate>,
+    /// Drug: 上市许可持有人; cosmetic: 注册人/备案人.
+    pub mah: Option<String>,
+    /// 剂型.
+    pub dosage_form: Option<String>,
     pub version: i32,
 }
 
@@ -116,6 +144,20 @@ impl SampleRow {
             due_provisional: self.due_provisional,
             reported_at: self.reported_at.map(to_local),
             report_no: self.report_no.clone(),
+            base_quantity: self.base_quantity.clone(),
+            standard: self.standard.clone(),
+            manufacturer_licence_no: self.manufacturer_licence_no.clone(),
+            packaging: self.packaging.clone(),
+            sample_form: self.sample_form.clone(),
+            sample_attribute: self.sample_attribute.clone(),
+            sample_source: self.sample_source.clone(),
+            sampling_method: self.sampling_method.clone(),
+            unit_price: self.unit_price.clone(),
+            area_type: self.area_type.clone(),
+            approval_no: self.approval_no.clone(),
+            expiry_date: self.expiry_date,
+            mah: self.mah.clone(),
+            dosage_form: self.dosage_form.clone(),
             version: self.version,
         }
     }
@@ -155,6 +197,20 @@ impl CheckedSample {
             notes: self.notes.as_deref(),
             delivery_due_on: delivery.map(|d| d.date),
             delivery_due_provisional: delivery.is_some_and(|d| d.provisional),
+            base_quantity: self.form.base_quantity.as_deref(),
+            standard: self.form.standard.as_deref(),
+            manufacturer_licence_no: self.form.manufacturer_licence_no.as_deref(),
+            packaging: self.form.packaging.map(|v| v.as_str()),
+            sample_form: self.form.sample_form.map(|v| v.as_str()),
+            sample_attribute: self.form.sample_attribute.as_deref(),
+            sample_source: self.form.sample_source.map(|v| v.as_str()),
+            sampling_method: self.form.sampling_method.map(|v| v.as_str()),
+            unit_price: self.form.unit_price.as_deref(),
+            area_type: self.form.area_type.map(|v| v.as_str()),
+            approval_no: self.form.approval_no.as_deref(),
+            expiry_date: self.form.expiry_date,
+            mah: self.form.mah.as_deref(),
+            dosage_form: self.form.dosage_form.as_deref(),
         }
     }
 
@@ -281,6 +337,20 @@ fn input_of(s: &Sample) -> SampleInput {
         storage: s.storage.clone(),
         price: s.price.clone().map(QuantityValue::Text),
         notes: s.notes.clone(),
+        base_quantity: s.base_quantity.clone(),
+        standard: s.standard.clone(),
+        manufacturer_licence_no: s.manufacturer_licence_no.clone(),
+        packaging: s.packaging.clone(),
+        sample_form: s.sample_form.clone(),
+        sample_attribute: s.sample_attribute.clone(),
+        sample_source: s.sample_source.clone(),
+        sampling_method: s.sampling_method.clone(),
+        unit_price: s.unit_price.clone().map(QuantityValue::Text),
+        area_type: s.area_type.clone(),
+        approval_no: s.approval_no.clone(),
+        expiry_date: s.expiry_date,
+        mah: s.mah.clone(),
+        dosage_form: s.dosage_form.clone(),
         version: Some(s.version),
     }
 }

@@ -1,0 +1,16 @@
+ALTER TABLE entities DROP COLUMN annual_sales;
+ALTER TABLE entities DROP COLUMN legal_rep;
+ALTER TABLE samples DROP COLUMN dosage_form;
+ALTER TABLE samples DROP COLUMN mah;
+ALTER TABLE samples DROP COLUMN expiry_date;
+ALTER TABLE samples DROP COLUMN approval_no;
+ALTER TABLE samples DROP COLUMN area_type;
+ALTER TABLE samples DROP COLUMN unit_price;
+ALTER TABLE samples DROP COLUMN sampling_method;
+ALTER TABLE samples DROP COLUMN sample_source;
+ALTER TABLE samples DROP COLUMN sample_attribute;
+ALTER TABLE samples DROP COLUMN sample_form;
+ALTER TABLE samples DROP COLUMN packaging;
+ALTER TABLE samples DROP COLUMN manufacturer_licence_no;
+ALTER TABLE samples DROP COLUMN standard;
+ALTER TABLE samples DROP COLUMN base_quantity;
