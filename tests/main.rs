@@ -19,6 +19,7 @@ mod foundation;
 mod fuzz_replay;
 mod intake;
 mod lab;
+mod layouts;
 mod pages;
 mod public;
 mod quotas;
@@ -86,6 +87,7 @@ fn main() {
         retention::TESTS,
         public::TESTS,
         reports::TESTS,
+        layouts::TESTS,
         disposal::TESTS,
         stats::TESTS,
         seed::TESTS,
