@@ -177,7 +177,7 @@ fn a_reissue_keeps_the_original_layout_unless_asked(b: Backend) {
         json!({"reason": "更正", "reissue": true, "layout": "newest"}),
     );
     assert_eq!(st, 422, "{e}");
-    assert!(e["fields"]["layout"].is_string(), "{e}");
+    assert!(e["error"]["fields"]["layout"].is_string(), "{e}");
     // By default the reissue keeps version 1.
     let (st, out) = revoke(
         &app,
@@ -244,14 +244,14 @@ fn images_are_checked_and_only_an_admin_edits_the_layout(b: Backend) {
         body[field] = json!(value);
         let (st, e) = app.send("PUT", "/api/v1/settings/lab", Some(&admin), body);
         assert_eq!(st, 422, "{field}: {e}");
-        assert!(e["fields"][field].is_string(), "{e}");
+        assert!(e["error"]["fields"][field].is_string(), "{e}");
     }
     for prefix in ["", "qhj", "ABCDEFGHI", "QH-J"] {
         let mut body = layout("西宁市", &json!(0));
         body["number_prefix"] = json!(prefix);
         let (st, e) = app.send("PUT", "/api/v1/settings/lab", Some(&admin), body);
         assert_eq!(st, 422, "{prefix}: {e}");
-        assert!(e["fields"]["number_prefix"].is_string(), "{e}");
+        assert!(e["error"]["fields"]["number_prefix"].is_string(), "{e}");
     }
     assert_eq!(counts(&app), before, "a refused change stored something");
     // A good logo is stored once; a version that leaves it out keeps it.
