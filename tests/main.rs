@@ -20,6 +20,7 @@ mod foundation;
 mod fuzz_replay;
 mod intake;
 mod lab;
+mod layouts;
 mod pages;
 mod public;
 mod quotas;
@@ -88,6 +89,7 @@ fn main() {
         public::TESTS,
         reports::TESTS,
         approvals::TESTS,
+        layouts::TESTS,
         disposal::TESTS,
         stats::TESTS,
         seed::TESTS,

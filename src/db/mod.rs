@@ -18,6 +18,7 @@ pub mod entities;
 mod errors;
 pub mod health;
 pub mod lab_profile;
+pub mod layouts;
 pub mod nominations;
 pub mod plans;
 pub mod reference;

@@ -31,6 +31,8 @@ pub struct ReportRecord {
     pub revoked_at: Option<NaiveDateTime>,
     pub revoke_reason: Option<String>,
     pub published_at: Option<NaiveDateTime>,
+    /// The layout version it was printed with (NULL: issued before versions existed).
+    pub layout_version: Option<i32>,
 }
 
 impl ReportRecord {
@@ -196,11 +198,14 @@ pub fn published(
     Ok((rows, total))
 }
 
-/// The next report number of `year` (QHJ + year + six digits), counted in the caller's
-/// transaction so a rolled-back issue gives its number back (`db::sequences`).
+/// The next report number of `year` (the prefix of the layout in force, QHJ unless an
+/// admin set another, + year + six digits), counted in the caller's transaction so a
+/// rolled-back issue gives its number back (`db::sequences`). The counter is one per year
+/// whatever the prefix, so numbers stay unique and gap-free when the prefix changes.
 pub fn next_report_no(conn: &mut DbConnection, year: i32) -> AppResult<String> {
+    let prefix = crate::db::layouts::number_prefix(conn)?;
     let v = crate::db::sequences::next_report_seq(conn, year)?;
-    Ok(format!("QHJ{year}{v:06}"))
+    Ok(format!("{prefix}{year}{v:06}"))
 }
 
 /// What documents print about a sample's plan, entity, category and region.

@@ -416,6 +416,7 @@ diesel::table! {
         revoke_reason -> Nullable<Text>,
         published_at -> Nullable<Timestamp>,
         published_by -> Nullable<BigInt>,
+        layout_version -> Nullable<Integer>,
     }
 }
 
@@ -661,4 +662,25 @@ diesel::allow_tables_to_appear_in_same_query!(
     nomination_support_counts,
     screenings,
     screening_results,
+    report_layout_images,
+    report_layouts,
 );
+
+diesel::table! {
+    report_layout_images (sha256) {
+        sha256 -> Text,
+        png -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_layouts (version) {
+        version -> Integer,
+        settings -> Text,
+        logo_sha256 -> Nullable<Text>,
+        cma_sha256 -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+    }
+}

@@ -27,6 +27,9 @@ pub type FormMap = Vec<(String, String)>;
 /// expired", in the request's language.
 pub struct CsrfForm<T>(pub T);
 
+/// The largest `multipart/form-data` form read (two 256 KB images and the fields).
+const MULTIPART_LIMIT: usize = 1 << 20;
+
 impl<T> CsrfForm<T> {
     pub fn into_inner(self) -> T {
         self.0
@@ -46,6 +49,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // A form with a file input (`web::multipart`): the same pairs, files in base64.
+        let content_type = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if let Some(boundary) = crate::web::multipart::boundary(content_type) {
+            let body = web::Payload::from_request(req, payload);
+            let req = req.clone();
+            return Box::pin(async move {
+                let mut body = body.await?;
+                let mut bytes = Vec::new();
+                while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+                    let chunk = chunk?;
+                    if bytes.len() + chunk.len() > MULTIPART_LIMIT {
+                        return Err(bad_request("the form is too large".into()));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                let pairs = crate::web::multipart::pairs(&boundary, &bytes).map_err(bad_request)?;
+                let form = typed::<T>(&pairs)?;
+                check_form_token(&req, form_get(&pairs, "csrf").unwrap_or(""))?;
+                Ok(CsrfForm(form))
+            });
+        }
         // The body through `web::Form`, so the app's form limit, content type check and
         // error answer stay the ones every form had.
         let pairs = web::Form::<FormMap>::from_request(req, payload);

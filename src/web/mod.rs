@@ -20,6 +20,7 @@ pub mod lab_api;
 pub mod lab_pages;
 pub mod labels;
 pub mod login;
+pub mod multipart;
 pub mod openapi;
 pub mod pages;
 pub mod public_api;

@@ -87,6 +87,8 @@ use crate::web::{
         reports_api::notice_pdf,
         reports_api::get_lab,
         reports_api::put_lab,
+        reports_api::lab_versions,
+        reports_api::lab_version,
         reports_api::create_batch,
         reports_api::batch_status,
         reports_api::batch_download,

@@ -17,8 +17,8 @@ use crate::web::AppState;
 use crate::workflow::intake::local_date;
 use crate::workflow::report_batch::{self, Batch, BatchInput};
 use crate::workflow::reports::{
-    self, LabProfile, LabProfileInput, PublicFilter, PublicResult, Report, ReportFilter,
-    RevokeInput, RevokeOutcome, Verification,
+    self, LabProfile, LabProfileInput, LayoutVersion, PublicFilter, PublicResult, Report,
+    ReportFilter, RevokeInput, RevokeOutcome, Verification,
 };
 
 /// The routes of this file, inside the `/api/v1` scope.
@@ -38,6 +38,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/settings/lab", web::get().to(get_lab))
         .route("/settings/lab", web::put().to(put_lab))
+        .route("/settings/lab/versions", web::get().to(lab_versions))
+        .route(
+            "/settings/lab/versions/{version}",
+            web::get().to(lab_version),
+        )
         .route("/verify/{report_no}", web::get().to(verify))
         .route("/public/results", web::get().to(public_results));
 }
@@ -234,6 +239,33 @@ pub async fn put_lab(
     let r = st
         .db
         .run(move |c| reports::put_lab_profile(c, now, &actor, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/lab/versions",
+    responses((status = 200, body = Vec<LayoutVersion>), (status = 403)))]
+pub async fn lab_versions(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
+    let actor = user.actor;
+    let r = st
+        .db
+        .run(move |c| reports::layout_versions(c, &actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/lab/versions/{version}",
+    responses((status = 200, body = LabProfile), (status = 403), (status = 404)))]
+pub async fn lab_version(
+    st: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    let actor = user.actor;
+    let v = path.into_inner();
+    let r = st
+        .db
+        .run(move |c| reports::layout_version(c, &actor, v))
         .await?;
     Ok(HttpResponse::Ok().json(r))
 }

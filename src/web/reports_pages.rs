@@ -1,7 +1,7 @@
 //! Report pages: the report list (with batch download and, for supervisors, publication),
 //! the report page (PDF, verification link, notice, revoke and reissue), batch progress,
-//! the lab identity settings, and the public verification and published-results pages
-//! (no login).
+//! and the public verification and published-results pages (no login). The lab identity
+//! settings are `web::pages::lab_settings`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -22,8 +22,7 @@ use crate::web::reports_api::{batch_response, check_rate, date_param, CodeQuery}
 use crate::workflow::intake::local_date;
 use crate::workflow::report_batch::{self, Batch, BatchInput};
 use crate::workflow::reports::{
-    self, LabProfile, LabProfileInput, PublicFilter, PublicResult, Report, ReportFilter,
-    RevokeInput, Verification,
+    self, PublicFilter, PublicResult, Report, ReportFilter, RevokeInput, Verification,
 };
 
 /// The routes of this file.
@@ -40,8 +39,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/reports/{no}/notice.pdf", web::get().to(notice_pdf))
         .route("/reports/{no}/revoke", web::post().to(revoke_submit))
         .route("/reports/{no}/publish", web::post().to(publish_submit))
-        .route("/admin/lab", web::get().to(lab_page))
-        .route("/admin/lab", web::post().to(lab_submit))
         .route("/verify/{no}", web::get().to(verify_page))
         .route("/verify/{no}/pdf", web::get().to(verify_pdf))
         .route("/public/results", web::get().to(public_page));
@@ -374,6 +371,7 @@ async fn revoke_submit(
         reason: form_get(&form, "reason").unwrap_or("").to_string(),
         reissue: form_get(&form, "reissue") == Some("on"),
         remarks: form_get(&form, "remarks").map(str::to_string),
+        layout: (form_get(&form, "layout") == Some("current")).then(|| "current".to_string()),
     };
     let typed = (
         input.reason.clone(),
@@ -425,93 +423,6 @@ async fn publish_submit(
             let r = refusal(e, &[Shown::Conflict, Shown::Forbidden])?;
             let errors = r.messages(ctx.lang, "publish");
             report_view(&ctx, no, r.status(), None, errors, Default::default()).await
-        }
-    }
-}
-
-// ---------------------------------------------------------------- lab identity
-
-#[derive(Template)]
-#[template(path = "reports/lab.html")]
-struct LabPage {
-    nav: Nav,
-    lab: LabProfile,
-    disclaimer: String,
-    notice: Option<String>,
-    errors: Vec<(String, String)>,
-}
-
-async fn lab_view(
-    ctx: &PageCtx,
-    status: StatusCode,
-    typed: Option<LabProfile>,
-    notice: Option<String>,
-    errors: Vec<(String, String)>,
-) -> AppResult<HttpResponse> {
-    let actor = ctx.user()?.clone();
-    actor.require(&[Role::Admin])?;
-    let lab = match typed {
-        Some(l) => l,
-        None => ctx.state.db.run(reports::lab_profile).await?,
-    };
-    render(
-        ctx,
-        status,
-        &LabPage {
-            nav: Nav::new(ctx),
-            disclaimer: lab.disclaimer.join("\n"),
-            lab,
-            notice,
-            errors,
-        },
-    )
-}
-
-async fn lab_page(ctx: PageCtx) -> AppResult<HttpResponse> {
-    lab_view(&ctx, StatusCode::OK, None, None, Vec::new()).await
-}
-
-async fn lab_submit(ctx: PageCtx, form: CsrfForm<FormMap>) -> AppResult<HttpResponse> {
-    let actor = ctx.user()?.clone();
-    let g = |k: &str| form_get(&form, k).unwrap_or("").to_string();
-    let input = LabProfileInput {
-        name: g("name"),
-        address: g("address"),
-        cma_no: g("cma_no"),
-        contact: g("contact"),
-        report_title: Some(g("report_title")),
-        disclaimer: g("disclaimer")
-            .lines()
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty())
-            .collect(),
-        version: g("version").trim().parse().unwrap_or(-1),
-    };
-    let now = ctx.now();
-    let typed = LabProfile {
-        name: input.name.clone(),
-        address: input.address.clone(),
-        cma_no: input.cma_no.clone(),
-        contact: input.contact.clone(),
-        report_title: input.report_title.clone().unwrap_or_default(),
-        disclaimer: input.disclaimer.clone(),
-        configured: true,
-        version: input.version,
-    };
-    match ctx
-        .state
-        .db
-        .run(move |c| reports::put_lab_profile(c, now, &actor, &input))
-        .await
-    {
-        Ok(_) => {
-            let saved = crate::web::i18n::word(ctx.lang, "common.saved").to_string();
-            lab_view(&ctx, StatusCode::OK, None, Some(saved), Vec::new()).await
-        }
-        Err(e) => {
-            let r = refusal(e, &[Shown::Invalid, Shown::Conflict])?;
-            let errors = r.messages(ctx.lang, "name");
-            lab_view(&ctx, r.status(), Some(typed), None, errors).await
         }
     }
 }

@@ -32,6 +32,7 @@ pub fn record_event(
                 remarks: format!("本报告依据复检结论更正原报告 {}。", old.report_no),
                 signatory: Some(signatory),
                 overturned: true,
+                layout: reports::LayoutChoice::Original,
             }),
         )?;
         Ok(out

@@ -372,7 +372,17 @@ pub(super) async fn search(ctx: PageCtx, q: web::Query<QQuery>) -> AppResult<Htt
         .split_once("/verify/")
         .map_or(t, |(_, rest)| rest.split(['?', '/']).next().unwrap_or(""))
         .to_ascii_uppercase();
-    if report_no.starts_with("QHJ") && report_no.len() > 3 {
+    // Any prefix a lab layout set (1–8 letters or digits), then year and six digits.
+    let prefix_len = report_no.len().saturating_sub(10);
+    if (11..=18).contains(&report_no.len())
+        && report_no
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && report_no
+            .bytes()
+            .skip(prefix_len)
+            .all(|b| b.is_ascii_digit())
+    {
         let issuer = ctx.state.issuer();
         let a = actor.clone();
         let n = report_no.clone();

@@ -1,7 +1,7 @@
 //! The HTML pages' shell (the navigation bar, rendering, redirects) and the pages of
 //! login and the account (`account`), the home page (`home`) and the admin pages for
-//! users, regions and holidays, rule profiles, test items and the audit log (one file
-//! each); the route table of all of them is here.
+//! users, regions and holidays, rule profiles, test items, the audit log and the lab's
+//! report layout (one file each); the route table of all of them is here.
 //! Server-rendered (askama, templates/), Chinese by default, usable on a phone. Every
 //! form is taken through `web::forms::CsrfForm`; every change goes through the same use
 //! cases as the API.
@@ -9,6 +9,7 @@
 mod account;
 mod audit;
 mod home;
+mod lab_settings;
 mod regions;
 mod rules;
 mod test_items;
@@ -73,7 +74,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/test-items/{id}",
             web::post().to(test_items::item_edit_submit),
         )
-        .route("/admin/audit", web::get().to(audit::audit_page));
+        .route("/admin/audit", web::get().to(audit::audit_page))
+        .route("/admin/lab", web::get().to(lab_settings::lab_page))
+        .route("/admin/lab", web::post().to(lab_settings::lab_submit))
+        .route(
+            "/admin/lab/preview.pdf",
+            web::get().to(lab_settings::lab_preview),
+        )
+        .route(
+            "/admin/lab/images/{sha256}",
+            web::get().to(lab_settings::lab_image),
+        );
 }
 
 const CSS: &str = include_str!("../../../templates/static/app.css");

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::profile::lab_profile;
+use super::layout::{self, LayoutChoice};
 use super::{doc_error, record, to_json, visible_record, Issuer, Report};
 use crate::db::reference::get_profile;
 use crate::db::reports::{NewReport, Retirement};
@@ -165,7 +165,7 @@ fn build_doc(
     let conclusion = conclusion_sentence(&pass, &fail, &basis, &failed);
     let testers: Vec<i64> = tests.iter().filter_map(|t| t.entered_by).collect();
     let reviewers: Vec<i64> = tests.iter().filter_map(|t| t.reviewed_by).collect();
-    let lab = lab_profile(conn)?;
+    let lab = layout::chosen(conn, supersedes, new.layout)?;
     let condition = match (s.seal_intact, s.condition_ok, s.receipt_note.as_deref()) {
         (_, _, Some(n)) if !n.trim().is_empty() => n.trim().to_string(),
         (Some(false), _, _) => "封样破损".into(),
@@ -282,6 +282,7 @@ pub fn issue(
             remarks,
             signatory,
             overturned: false,
+            layout: LayoutChoice::Current,
         },
     )
 }
@@ -296,6 +297,8 @@ struct Issue<'a> {
     /// The re-examination did not uphold the result: the report states it and
     /// concludes compliant.
     overturned: bool,
+    /// The layout version it is printed with.
+    layout: LayoutChoice,
 }
 
 /// [`issue`] as `new` says.
@@ -335,6 +338,7 @@ fn issue_as(
         },
         cx.now,
     )?;
+    layout::record_use(cx.conn, &report_no, new.supersedes, new.layout)?;
     let r = record(cx.conn, &report_no)?;
     let report = r.to_report(issuer, &s.sample_no);
     audit::append(
@@ -365,6 +369,10 @@ pub struct RevokeInput {
     /// Remarks printed on the reissued report (备注).
     #[serde(default)]
     pub remarks: Option<String>,
+    /// The layout of the reissued report: "current" for the version in force; absent
+    /// keeps the version the revoked report was printed with.
+    #[serde(default)]
+    pub layout: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -396,6 +404,10 @@ pub fn revoke(
             errors.insert("remarks".into(), m);
             String::new()
         });
+    let layout = LayoutChoice::parse(input.layout.as_deref()).unwrap_or_else(|m| {
+        errors.insert("layout".into(), m);
+        LayoutChoice::Original
+    });
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }
@@ -412,6 +424,7 @@ pub fn revoke(
             },
             signatory: None,
             overturned: false,
+            layout,
         });
         retire(
             &mut Ctx::new(conn, now, actor),
@@ -431,6 +444,8 @@ pub struct Reissue {
     pub signatory: Option<i64>,
     /// The re-examination did not uphold the result: the new report concludes compliant.
     pub overturned: bool,
+    /// The layout version of the new report (the original's unless asked).
+    pub layout: LayoutChoice,
 }
 
 /// Inside the caller's transaction: takes a valid report out of force (superseded when a
@@ -467,6 +482,7 @@ pub fn retire(
                     remarks: &re.remarks,
                     signatory,
                     overturned: re.overturned,
+                    layout: re.layout,
                 },
             )?;
             // A reissue keeps the publication of the report it replaces.

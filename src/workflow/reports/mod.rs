@@ -1,12 +1,14 @@
 //! Inspection reports as issued documents: the frozen report data, the PDF rendered from it
 //! and its hashes, the verification code, revocation and reissue, publication, the public
-//! results list, the notice of a non-compliant result, and the lab identity printed on them.
+//! results list, the notice of a non-compliant result, and the lab identity printed on them
+//! (as layout versions, `layout`).
 //!
 //! Invariants: a report is never edited. Its data (`reports.data`) and PDF
 //! (`report_files`) are written once, in the transaction that issues it; a correction
 //! revokes it and issues a new number that names it. Every state change is audited.
 
 mod issue;
+mod layout;
 mod notice;
 mod profile;
 mod public;
@@ -28,9 +30,13 @@ use crate::workflow::Actor;
 pub use self::issue::{
     draft, issue, retire, revoke, terms, Reissue, RevokeInput, RevokeOutcome, DRAFT_NO,
 };
+pub use self::layout::{
+    check_png, layout_image, layout_version, layout_versions, preview as preview_layout,
+    report_images, ImageInput, LayoutChoice, LayoutImages, LayoutVersion,
+};
 pub use self::notice::notice;
 pub use self::profile::{
-    lab_profile, put_lab_profile, seed_demo_lab_profile, LabProfile, LabProfileInput,
+    lab_profile, put_lab_profile, save_layout, seed_demo_lab_profile, LabProfile, LabProfileInput,
 };
 pub use self::public::{
     public_results, public_results_of, set_published, verified_pdf, verify, PublicFilter,
@@ -94,6 +100,9 @@ pub struct Report {
     pub product_name: String,
     pub entity_name: String,
     pub version: i32,
+    /// The lab layout version it is printed with (1 for reports issued before versions
+    /// existed; 0 for the defaults, before an admin set any).
+    pub layout_version: i32,
 }
 
 impl Report {
@@ -148,6 +157,7 @@ impl ReportRecord {
                 .unwrap_or_default(),
             entity_name: doc.map(|d| d.entity_name).unwrap_or_default(),
             version: self.version,
+            layout_version: self.layout_version.unwrap_or(1),
         }
     }
 }
