@@ -21,6 +21,7 @@ impl LabProfile {
             cma_no: self.cma_no.clone(),
             contact: self.contact.clone(),
             disclaimer: self.disclaimer.clone(),
+            ..Default::default()
         }
     }
 }
