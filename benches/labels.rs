@@ -72,6 +72,7 @@ fn form() -> SamplingForm {
         price: Some("140.00 元".into()),
         notes: None,
         sampling_unit: "青海省食品检验检测院".into(),
+        ..Default::default()
     }
 }
 

@@ -115,6 +115,7 @@ fn report(n: usize) -> ReportDoc {
                 "本报告检验结果仅对所检样品负责。".into(),
                 "对检验结果有异议的，可自收到本报告之日起七个工作日内向组织抽检的市场监督管理部门或其上级部门提出书面复检申请，逾期未提出的，不予受理。".into(),
             ],
+            ..Default::default()
         },
         supersedes: None,
         sample_no: format!("F2026630102{n:05}"),
@@ -153,6 +154,7 @@ fn report(n: usize) -> ReportDoc {
                 unit: (*unit).into(),
                 judgment: "合格".into(),
                 failed: false,
+                ..Default::default()
             })
             .collect(),
         conclusion: "经抽样检验，所检项目符合 GB 2762-2022《食品安全国家标准 食品中污染物限量》、GB 2760-2024《食品安全国家标准 食品添加剂使用标准》、GB 2726-2016《食品安全国家标准 熟肉制品》要求，检验结论为合格。".into(),
@@ -162,6 +164,7 @@ fn report(n: usize) -> ReportDoc {
         reviewer: "钱伟".into(),
         signatory: "孙丽华".into(),
         remarks: "检验样品与备份样品均由抽样人员封样送达，封样完好。".into(),
+        ..Default::default()
     }
 }
 

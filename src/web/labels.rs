@@ -431,6 +431,7 @@ pub fn sampling_form_of(sheet: &SampleSheet) -> SamplingForm {
         price: s.price.as_ref().map(|p| format!("{p} 元")),
         notes: s.notes.clone(),
         sampling_unit: crate::domain::region::bureau_name(&sheet.plan_region_name),
+        ..Default::default()
     }
 }
 

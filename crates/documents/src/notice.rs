@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fonts::{EM_ASCENT, MM_PER_PT};
 use super::pdf::{new_document, save, text_width, Canvas, QrForms};
-use super::text::wrap;
+use super::text::{longest_word_em, wrap};
 use super::DocError;
 
 /// One failed item as the notice lists it.
@@ -24,8 +24,9 @@ pub struct FailedItem {
     pub standard: String,
 }
 
-/// A right of the entity with its window: e.g. 申请复检, "自收到本通知书之日起 7 个工作日内",
-/// deadline "2026年3月11日", citation "食品安全法第八十八条".
+/// A right of the entity with its window: e.g. 申请复检, "自收到本通知书之日起7个工作日内",
+/// deadline "2026年3月11日", and the formal basis a citizen reads, e.g.
+/// 《中华人民共和国食品安全法》第八十八条第一款 (printed "依据：…").
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RightLine {
     pub what: String,
@@ -64,6 +65,12 @@ pub struct NoticeDoc {
     pub served_on: String,
     /// Issue date printed under the issuer, e.g. "2026年3月4日".
     pub issued_on: String,
+    /// The bureau's contact line (department, telephone), printed when given.
+    #[serde(default)]
+    pub contact: String,
+    /// Where to file a re-examination request or an objection, printed when given.
+    #[serde(default)]
+    pub reexam_where: String,
 }
 
 const PAGE_W: f32 = 210.0;
@@ -112,6 +119,31 @@ fn or_slash(v: &str) -> &str {
 /// `s` without a trailing full stop, so it can be placed inside a sentence.
 fn clause(s: &str) -> &str {
     s.trim().trim_end_matches(['。', '.'])
+}
+
+fn is_cjk(c: char) -> bool {
+    ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c)
+}
+
+/// `s` without spaces next to Chinese text ("7 个工作日" → "7个工作日"); spaces between
+/// Latin words and numbers ("GB 2760-2024") stay.
+fn tidy(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = out.chars().last();
+            let next = chars[i + 1..].iter().find(|c| **c != ' ');
+            if prev.is_none_or(is_cjk) || next.is_none_or(|n| is_cjk(*n)) {
+                continue;
+            }
+            if prev == Some(' ') {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The baseline of line `i` of a box starting at `top`, lines `line_h` apart.
@@ -187,7 +219,7 @@ impl Flow {
     /// of the text). Kept on one page when it fits on one; otherwise it flows line by line.
     fn paragraph(&mut self, text: &str, indent: &str) {
         let line_h = size_mm(BODY_PT) * LEADING;
-        let lines = body_lines(text, indent);
+        let lines = body_lines(&tidy(text), indent);
         let total = lines.len() as f32 * line_h;
         if total <= BOTTOM - MARGIN {
             self.keep(total);
@@ -222,27 +254,39 @@ fn body_lines(text: &str, indent: &str) -> Vec<String> {
 
 /// The height of a body paragraph (to keep a heading with it).
 fn body_height(text: &str) -> f32 {
-    body_lines(text, INDENT).len() as f32 * size_mm(BODY_PT) * LEADING
+    body_lines(&tidy(text), INDENT).len() as f32 * size_mm(BODY_PT) * LEADING
 }
 
 /// A table row laid out: each cell's lines, and the row height.
 struct TableRow {
     cells: Vec<Vec<String>>,
+    /// Each cell's type size in points.
+    sizes: Vec<f32>,
     height: f32,
 }
 
 fn table_row(cells: &[&str]) -> TableRow {
-    let s = size_mm(TABLE_PT);
-    let line_h = s * TABLE_LEADING;
-    let cells: Vec<Vec<String>> = cells
+    let line_h = size_mm(TABLE_PT) * TABLE_LEADING;
+    let (sizes, cells): (Vec<f32>, Vec<Vec<String>>) = cells
         .iter()
         .zip(COLUMNS)
-        .map(|(text, (_, w))| wrap(text, (w - 2.0 * PAD) / s, CELL_LINES))
-        .collect();
-    let lines = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        .map(|(text, (_, w))| {
+            // A word (a unit such as "CFU/250mL", a number) is never broken: its type
+            // shrinks until it fits the column.
+            let room = w - 2.0 * PAD;
+            let size = (room / size_mm(longest_word_em(text)).max(0.01)).clamp(6.0, TABLE_PT);
+            (size, wrap(text, room / size_mm(size), CELL_LINES))
+        })
+        .unzip();
+    let height = cells
+        .iter()
+        .zip(&sizes)
+        .map(|(l, s)| l.len().max(1) as f32 * size_mm(*s) * TABLE_LEADING)
+        .fold(line_h, f32::max);
     TableRow {
-        height: (lines as f32 * line_h + 2.0 * PAD).max(7.0),
+        height: (height + 2.0 * PAD).max(7.0),
         cells,
+        sizes,
     }
 }
 
@@ -250,21 +294,22 @@ fn table_row(cells: &[&str]) -> TableRow {
 /// (and the item number) centred horizontally.
 fn draw_row(flow: &mut Flow, row: &TableRow, header: bool) {
     let y = flow.y;
-    let line_h = size_mm(TABLE_PT) * TABLE_LEADING;
     let page = &mut flow.page;
     if header {
         page.canvas.rect_fill(MARGIN, y, BODY_W, row.height, 0.9);
     }
     let mut x = MARGIN;
-    for (i, (lines, (_, w))) in row.cells.iter().zip(COLUMNS).enumerate() {
+    for (i, ((lines, size), (_, w))) in row.cells.iter().zip(&row.sizes).zip(COLUMNS).enumerate() {
+        let size = *size;
+        let line_h = size_mm(size) * TABLE_LEADING;
         page.canvas.rect_stroke(x, y, w, row.height, 0.3);
         let top = y + (row.height - lines.len() as f32 * line_h) / 2.0;
         for (j, l) in lines.iter().enumerate() {
-            let b = baseline(top, j, TABLE_PT, line_h);
+            let b = baseline(top, j, size, line_h);
             if header || i == 0 {
-                page.centred(x, w, b, TABLE_PT, l);
+                page.centred(x, w, b, size, l);
             } else {
-                page.text(x + PAD, b, TABLE_PT, l.clone());
+                page.text(x + PAD, b, size, l.clone());
             }
         }
         x += w;
@@ -326,7 +371,7 @@ fn facts(doc: &NoticeDoc) -> String {
 
 /// One right as a sentence: what, within which window, until when, on which legal basis.
 fn right_sentence(n: usize, r: &RightLine, served_on: &str) -> String {
-    let mut s = format!("{n}. {}：{}", clause(&r.what), clause(&r.window));
+    let mut s = format!("{n}．{}：{}", clause(&r.what), clause(&r.window));
     let deadline = clause(&r.deadline);
     let served_on = clause(served_on);
     match (served_on.is_empty(), deadline.is_empty()) {
@@ -346,7 +391,7 @@ fn right_sentence(n: usize, r: &RightLine, served_on: &str) -> String {
 fn duty_sentence(n: usize, duty: &str) -> String {
     let d = duty.trim();
     let ends = d.ends_with(['。', '；', '！', '.', ';']);
-    format!("{n}. {d}{}", if ends { "" } else { "。" })
+    format!("{n}．{d}{}", if ends { "" } else { "。" })
 }
 
 /// The sentence after the duties: they continue while the result is challenged.
@@ -392,6 +437,13 @@ fn draw_notice(flow: &mut Flow, doc: &NoticeDoc) {
             flow.paragraph(s, INDENT);
         }
     }
+    let reexam_where = doc.reexam_where.trim();
+    if !reexam_where.is_empty() {
+        flow.paragraph(
+            &format!("受理复检申请和异议的部门及地址：{}。", clause(reexam_where)),
+            INDENT,
+        );
+    }
 
     if !doc.duties.is_empty() {
         let sentences: Vec<String> = doc
@@ -408,6 +460,11 @@ fn draw_notice(flow: &mut Flow, doc: &NoticeDoc) {
             flow.paragraph(s, INDENT);
         }
         flow.paragraph(DUTIES_CONTINUE, INDENT);
+    }
+
+    let contact = doc.contact.trim();
+    if !contact.is_empty() {
+        flow.paragraph(&format!("联系方式：{contact}"), INDENT);
     }
 
     // The issuer and date, right-aligned with room above for the seal.

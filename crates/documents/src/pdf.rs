@@ -17,6 +17,9 @@ use super::labels::{pieces, Label, LabelTemplate, Piece};
 use super::qr::{Ecc, QrMatrix, QUIET_ZONE};
 use super::DocError;
 
+mod image;
+pub(crate) use image::Image;
+
 /// The font's resource name; its first six letters are also the subset tag, so it is fixed
 /// (printpdf's default is random) to keep output deterministic.
 const FONT_RESOURCE: &str = "LIMSSC";
@@ -227,6 +230,8 @@ pub(crate) struct QrForms {
     index: HashMap<(String, Ecc), usize>,
     /// Per symbol: modules per side (quiet zone excluded) and the path in module units.
     forms: Vec<(usize, Vec<u8>)>,
+    /// Raster images (`pdf/image.rs`), named `IM0`, `IM1`, … in order of first use.
+    images: Vec<Image>,
 }
 
 impl QrForms {
@@ -271,7 +276,7 @@ impl QrForms {
     /// Adds the forms to the saved document, in the XObject dictionary every page uses.
     fn install(self, lo: &mut lopdf::Document) -> Result<(), DocError> {
         use lopdf::Object;
-        if self.forms.is_empty() {
+        if self.forms.is_empty() && self.images.is_empty() {
             return Ok(());
         }
         let missing = || DocError::Pdf("no XObject dictionary on the first page".into());
@@ -300,6 +305,12 @@ impl QrForms {
             lo.get_dictionary_mut(dict_id)
                 .map_err(|_| missing())?
                 .set(Self::name(i), Object::Reference(id));
+        }
+        for (i, image) in self.images.iter().enumerate() {
+            let id = lo.add_object(image.stream());
+            lo.get_dictionary_mut(dict_id)
+                .map_err(|_| missing())?
+                .set(format!("IM{i}"), Object::Reference(id));
         }
         Ok(())
     }

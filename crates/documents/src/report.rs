@@ -1,16 +1,21 @@
-//! The inspection report (检验报告): A4, one or more pages. See rules.md §d.1 for what it
-//! must carry. Invariants: the same `ReportDoc` always gives the same bytes; the report
-//! number and "第 x 页 共 y 页" are on every page; a results table that does not fit
-//! continues on the next page with its header repeated.
+//! The inspection report (检验报告): A4, one or more pages. See docs/domain/rules.md §d.1
+//! for what it must carry. Invariants: the same `ReportDoc` (and images) always gives the
+//! same bytes; the report number and "第 x 页 共 y 页" are on every page; a results table
+//! that does not fit continues on the next page with its header repeated; names and units
+//! are never cut or broken (cells shrink their type first, then wrap between words).
 //!
 //! Layout: every page has a grey header band (lab name, report number) and a footer (lab
 //! address and contact, page x of y, report number). Page 1 carries the title, the
-//! qualification mark, the verification QR code top right (its square left blank without
-//! a URL, so nothing else moves) and the information table ending in the conclusion. The
-//! results table follows, then remarks, sign-off, the disclaimer and the end marker. Pages
-//! are laid out first and drawn once their count is known; rows and blocks never split
-//! across pages (the disclaimer splits between paragraphs). The font subset is embedded by
-//! `pdf::save_with_own_font`: less than half the time of printpdf's embedding.
+//! qualification mark, the CMA area top left (the lab's image or a framed box), the
+//! verification QR code top right with the typed verification code under it (their place
+//! left blank without them, so nothing else moves) and the information table ending in
+//! the conclusion. The results table follows, then remarks, sign-off, the disclaimer and
+//! the end marker; a cover page may come first. Pages are laid out first and drawn once
+//! their count is known; rows and blocks never split across pages (the disclaimer splits
+//! between paragraphs). A draft carries 草稿 across every page and no number or code; a
+//! risk-monitoring report carries no compliance term and no objection wording. The font
+//! subset is embedded by `pdf::save_with_own_font`: less than half the time of printpdf's
+//! embedding.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +26,9 @@ use super::text::wrap;
 use super::DocError;
 
 mod flow;
+mod head;
 use flow::*;
+use head::*;
 
 /// The laboratory as printed in the report head (configured by the lab's admin).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +42,29 @@ pub struct LabIdentity {
     pub contact: String,
     /// The disclaimer block (声明), one paragraph per entry, printed at the end.
     pub disclaimer: Vec<String>,
+    /// Extra lines printed on page 1 under the title (e.g. the lab's other names).
+    #[serde(default)]
+    pub header_lines: Vec<String>,
+    /// Telephone, printed in the footer; may be empty.
+    #[serde(default)]
+    pub phone: String,
+    /// The sign-off titles; empty: 检验 / 审核 / 批准（授权签字人）.
+    #[serde(default)]
+    pub tester_title: String,
+    #[serde(default)]
+    pub reviewer_title: String,
+    #[serde(default)]
+    pub signatory_title: String,
+    /// The report number prefix (informational: numbering is done by the caller).
+    #[serde(default)]
+    pub number_prefix: String,
+}
+
+/// Images the lab supplies for its reports (PNG); none: a framed "CMA" box, no logo.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReportAssets<'a> {
+    pub logo_png: Option<&'a [u8]>,
+    pub cma_png: Option<&'a [u8]>,
 }
 
 /// One row of the results table, already formatted for people.
@@ -57,6 +87,10 @@ pub struct ReportRow {
     /// Whether this item failed its limit (the cell is shaded); the word is `judgment`.
     #[serde(default)]
     pub failed: bool,
+    /// The method's detection limit as a number, e.g. "0.01"; a not-detected result
+    /// (未检出 / ND) prints as "未检出（检出限 0.01 mg/kg）" with the row's unit.
+    #[serde(default)]
+    pub detection_limit: String,
 }
 
 /// Everything the report prints, already formatted (dates, enums, names in Chinese), so
@@ -121,6 +155,23 @@ pub struct ReportDoc {
     /// The verification URL for the QR code; `None` leaves its square blank (the
     /// content hash the verification code is keyed on is taken of that rendering).
     pub verify_url: Option<String>,
+    /// The verification code printed under the QR square ("核验码：…") for typing in;
+    /// handled like `verify_url` (`None` leaves the place blank).
+    #[serde(default)]
+    pub verification_code: Option<String>,
+    /// A draft for preview: 草稿 across every page, no number, no QR code.
+    #[serde(default)]
+    pub draft: bool,
+    /// A risk-monitoring report: no compliance term anywhere (no 合格 / 不合格 / 符合规定,
+    /// no per-item judgment), `conclusion` as the caller words it, no objection wording.
+    #[serde(default)]
+    pub risk_monitoring: bool,
+    /// The backup portion with its unit, e.g. "4 袋": printed "检验 4 袋，备样 4 袋".
+    #[serde(default)]
+    pub backup_quantity: String,
+    /// A cover page before page 1 (title, number, product, entity, lab, date, seal).
+    #[serde(default)]
+    pub cover_page: bool,
 }
 
 const PAGE_W: f32 = 210.0;
@@ -164,8 +215,8 @@ const HALF_W: f32 = CONTENT_W / 2.0;
 /// Results table columns: heading and width in mm (they add up to the content width).
 const COLUMNS: [(&str, f32); 8] = [
     ("序号", 8.0),
-    ("检验项目", 38.0),
-    ("单位", 11.0),
+    ("检验项目", 35.0),
+    ("单位", 14.0),
     ("标准指标", 24.0),
     ("检验结果", 23.0),
     ("单项判定", 14.0),
@@ -198,49 +249,6 @@ fn or_slash(v: &str) -> &str {
         "/"
     } else {
         v
-    }
-}
-
-/// Page 1 above the information table: the title, the qualification mark, and the
-/// verification QR code (or its blank square).
-fn first_page_head(page: &mut Page, doc: &ReportDoc, forms: &mut QrForms) -> Result<(), DocError> {
-    let title = spaced(&doc.title);
-    let mut size = 20.0;
-    let width = text_width(&title, size);
-    if width > TITLE_MAX_W {
-        size *= TITLE_MAX_W / width;
-    }
-    page.centred(PAGE_W / 2.0, BODY_TOP + 12.0, size, &title);
-    if let Some(mark) = wrap(&doc.lab.cma_no, TITLE_MAX_W / mm(8.5), 1).first() {
-        page.centred(PAGE_W / 2.0, BODY_TOP + 20.0, 8.5, mark);
-    }
-    if let Some(url) = &doc.verify_url {
-        page.canvas.qr(forms, url, Ecc::M, QR_X, QR_Y, QR_SIZE)?;
-        page.centred(
-            QR_X + QR_SIZE / 2.0,
-            QR_Y + QR_SIZE + 2.6,
-            6.5,
-            "扫码验证报告真伪",
-        );
-    }
-    Ok(())
-}
-
-/// A short Chinese title with a space between its characters ("检 验 报 告"), as reports
-/// are usually headed; anything else as it is.
-fn spaced(title: &str) -> String {
-    let n = title.chars().count();
-    if (2..=6).contains(&n) && title.chars().all(|c| !c.is_ascii() && !c.is_whitespace()) {
-        let mut out = String::with_capacity(title.len() * 2);
-        for (i, c) in title.chars().enumerate() {
-            if i > 0 {
-                out.push(' ');
-            }
-            out.push(c);
-        }
-        out
-    } else {
-        title.to_string()
     }
 }
 
@@ -289,7 +297,12 @@ fn info_table(doc: &ReportDoc) -> Table<'static> {
             0.0,
         )
     };
-    let mut conclusion_label = Cell::new(MARGIN, LABEL_W, "检验结论", 10.0, 1, Align::Centre);
+    let (conclusion_word, basis_word) = if doc.risk_monitoring {
+        ("结果说明", "参考依据")
+    } else {
+        ("检验结论", "判定依据")
+    };
+    let mut conclusion_label = Cell::new(MARGIN, LABEL_W, conclusion_word, 10.0, 1, Align::Centre);
     conclusion_label.fill = Some(BAND_GREY);
     let conclusion = Cell::new(
         MARGIN + LABEL_W + 1.5,
@@ -309,7 +322,7 @@ fn info_table(doc: &ReportDoc) -> Table<'static> {
             pair("样品名称", &d.product_name, "样品编号", &d.sample_no),
             pair("商标", &d.brand, "规格型号", &d.specification),
             pair("生产日期/批号", &d.batch, "样品类别", &d.category),
-            pair("样品数量", &d.quantity, "样品状态", &d.condition),
+            pair("样品数量", &quantity(d), "样品状态", &d.condition),
             wide("委托单位", &d.organiser),
             pair("被抽样单位", &d.entity_name, "地址", &d.entity_address),
             pair(
@@ -322,9 +335,43 @@ fn info_table(doc: &ReportDoc) -> Table<'static> {
             wide("任务名称", &d.plan_name),
             pair("抽样日期", &d.sampled_on, "收样日期", &d.received_on),
             pair("检验日期", &d.tested_on, "签发日期", &d.issued_on),
-            wide("判定依据", &d.basis),
+            wide(basis_word, &d.basis),
             conclusion_row,
         ],
+    }
+}
+
+/// The quantity tested, with the backup portion when there is one.
+fn quantity(doc: &ReportDoc) -> String {
+    match (doc.quantity.trim(), doc.backup_quantity.trim()) {
+        (q, "") => q.to_string(),
+        ("", b) => format!("备样 {b}"),
+        (q, b) => format!("检验 {q}，备样 {b}"),
+    }
+}
+
+/// The result as printed: a not-detected reading with the method's detection limit.
+fn result_text(r: &ReportRow) -> String {
+    let result = r.result.trim();
+    let limit = r.detection_limit.trim();
+    let not_detected =
+        result.starts_with("未检出") || result.to_ascii_uppercase().starts_with("ND");
+    if !not_detected || limit.is_empty() {
+        return or_slash(result).to_string();
+    }
+    match r.unit.trim() {
+        "" => format!("未检出（检出限 {limit}）"),
+        unit => format!("未检出（检出限 {limit} {unit}）"),
+    }
+}
+
+/// The single-item judgment as printed: a risk-monitoring report gives none, only
+/// "问题" where an item was found out of line.
+fn judgment_text<'a>(doc: &ReportDoc, r: &'a ReportRow) -> &'a str {
+    match (doc.risk_monitoring, r.failed) {
+        (true, true) => "问题",
+        (true, false) => "/",
+        (false, _) => or_slash(&r.judgment),
     }
 }
 
@@ -340,7 +387,14 @@ fn results_table(doc: &ReportDoc) -> Table<'static> {
         COLUMNS
             .iter()
             .zip(xs)
-            .map(|((name, w), x)| Cell::new(x, *w, name, TABLE_PT, 2, Align::Centre))
+            .map(|((name, w), x)| {
+                let name = match (*name, doc.risk_monitoring) {
+                    ("单项判定", true) => "单项评价",
+                    ("判定依据", true) => "参考依据",
+                    (name, _) => name,
+                };
+                Cell::new(x, *w, name, TABLE_PT, 2, Align::Centre)
+            })
             .collect(),
         6.5,
     );
@@ -351,13 +405,14 @@ fn results_table(doc: &ReportDoc) -> Table<'static> {
         .enumerate()
         .map(|(i, r)| {
             let no = (i + 1).to_string();
+            let result = result_text(r);
             let values: [(&str, Align); 8] = [
                 (&no, Align::Centre),
                 (&r.item, Align::Left),
                 (or_slash(&r.unit), Align::Centre),
                 (or_slash(&r.limit), Align::Centre),
-                (or_slash(&r.result), Align::Centre),
-                (or_slash(&r.judgment), Align::Centre),
+                (&result, Align::Centre),
+                (judgment_text(doc, r), Align::Centre),
                 (or_slash(&r.method), Align::Left),
                 (or_slash(&r.limit_standard), Align::Left),
             ];
@@ -426,48 +481,6 @@ fn remarks_table(doc: &ReportDoc) -> Table<'static> {
     }
 }
 
-/// Tester, reviewer and authorised signatory on signature lines, then the issue date
-/// and the place of the seal; kept whole on one page.
-fn sign_off(flow: &mut Flow, doc: &ReportDoc) {
-    const SIZE: f32 = 9.0;
-    const H: f32 = 16.0;
-    flow.ensure(H);
-    let col_w = CONTENT_W / 3.0;
-    let people = [
-        ("检验：", doc.tester.as_str()),
-        ("审核：", doc.reviewer.as_str()),
-        ("批准（授权签字人）：", doc.signatory.as_str()),
-    ];
-    let baseline = flow.y + 7.0;
-    let page = flow.page();
-    for (i, (label, name)) in people.iter().enumerate() {
-        let x = MARGIN + i as f32 * col_w;
-        let label_w = text_width(label, SIZE);
-        page.text(x, baseline, SIZE, *label);
-        let line_end = x + col_w - 4.0;
-        let room = line_end - (x + label_w + 2.0);
-        if let Some(name) = wrap(name, room / mm(SIZE), 1).first() {
-            page.text(x + label_w + 2.0, baseline, SIZE, name.as_str());
-        }
-        page.canvas.line(
-            x + label_w + 0.5,
-            baseline + 1.3,
-            line_end,
-            baseline + 1.3,
-            THIN,
-        );
-    }
-    let second = baseline + 6.5;
-    page.text(
-        MARGIN + col_w,
-        second,
-        SIZE,
-        format!("签发日期：{}", doc.issued_on),
-    );
-    page.text(MARGIN + 2.0 * col_w, second, SIZE, "（检验检测专用章）");
-    flow.y += H;
-}
-
 /// The disclaimer (声明), numbered paragraph by paragraph. Each paragraph stays whole on a
 /// page; the heading stays with the first one.
 fn disclaimer(flow: &mut Flow, doc: &ReportDoc) {
@@ -479,7 +492,11 @@ fn disclaimer(flow: &mut Flow, doc: &ReportDoc) {
         .disclaimer
         .iter()
         .map(|p| p.trim())
-        .filter(|p| !p.is_empty());
+        .filter(|p| !p.is_empty())
+        // Risk monitoring gives no right to re-examination or objection.
+        .filter(|p| {
+            !(doc.risk_monitoring && ["复检", "复验", "异议"].iter().any(|w| p.contains(w)))
+        });
     for (i, paragraph) in paragraphs.enumerate() {
         let lines = wrap(paragraph, width_em, 10);
         let heading_h = if i == 0 {
@@ -511,10 +528,19 @@ fn disclaimer(flow: &mut Flow, doc: &ReportDoc) {
 /// to stay clear of the page number in the middle.
 fn footer_contact(lab: &LabIdentity) -> Vec<String> {
     let width_em = (PAGE_W / 2.0 - MARGIN - 16.0) / mm(FOOTER_PT);
-    [("地址：", &lab.address), ("", &lab.contact)]
+    let phone = match lab.phone.trim() {
+        "" => String::new(),
+        p => format!("电话：{p}"),
+    };
+    let contact = [lab.contact.trim(), phone.as_str()]
         .into_iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .filter_map(|(label, v)| wrap(&format!("{label}{}", v.trim()), width_em, 1).pop())
+        .filter(|v| !v.is_empty())
+        .collect::<Vec<_>>()
+        .join("\u{3000}");
+    [("地址：", lab.address.trim()), ("", contact.as_str())]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .filter_map(|(label, v)| wrap(&format!("{label}{v}"), width_em, 1).pop())
         .collect()
 }
 
@@ -524,16 +550,30 @@ fn footer_contact(lab: &LabIdentity) -> Vec<String> {
 /// page has the lab's name and the report number at the top and "第 x 页 共 y 页" at the
 /// bottom, so pages are laid out first and their footers written once the count is known.
 pub fn render_report(doc: &ReportDoc) -> Result<Vec<u8>, DocError> {
-    let (pdf, forms) = lay_out(doc)?;
+    render_report_with(doc, &ReportAssets::default())
+}
+
+/// [`render_report`] with the lab's images: the CMA mark in its area on page 1 (a framed
+/// "CMA" box without one) and the logo under it. A file that is not a readable PNG is a
+/// `DocError::Invalid`.
+pub fn render_report_with(doc: &ReportDoc, assets: &ReportAssets) -> Result<Vec<u8>, DocError> {
+    let images = Decoded::new(assets)?;
+    let (pdf, forms) = lay_out(doc, &images)?;
     save_with_own_font(pdf, forms, DEFLATE_LEVEL)
 }
 
 /// The report's pages and QR symbols, ready to save.
-fn lay_out(doc: &ReportDoc) -> Result<(printpdf::PdfDocument, QrForms), DocError> {
+fn lay_out(
+    doc: &ReportDoc,
+    images: &Decoded,
+) -> Result<(printpdf::PdfDocument, QrForms), DocError> {
     let mut forms = QrForms::default();
     let mut flow = Flow::new(doc);
-    first_page_head(flow.page(), doc, &mut forms)?;
-    flow.y = INFO_TOP;
+    if doc.cover_page {
+        cover(flow.page(), doc, images, &mut forms);
+        flow.new_page();
+    }
+    flow.y = first_page_head(flow.page(), doc, images, &mut forms)?;
     flow.table(&info_table(doc));
     flow.y += 3.0;
     flow.table(&results_table(doc));
@@ -547,7 +587,7 @@ fn lay_out(doc: &ReportDoc) -> Result<(printpdf::PdfDocument, QrForms), DocError
 
     let total = flow.pages.len();
     let footer = FOOT_RULE + 3.6;
-    let number = format!("报告编号：{}", doc.report_no);
+    let number_line = format!("报告编号：{}", number(doc));
     let contact = footer_contact(&doc.lab);
     let mut pages = Vec::with_capacity(total);
     for (i, mut page) in flow.pages.into_iter().enumerate() {
@@ -560,12 +600,15 @@ fn lay_out(doc: &ReportDoc) -> Result<(printpdf::PdfDocument, QrForms), DocError
             8.0,
             &format!("第 {} 页 共 {} 页", i + 1, total),
         );
-        page.right(MARGIN + CONTENT_W, footer, SMALL_PT, &number);
+        page.right(MARGIN + CONTENT_W, footer, SMALL_PT, &number_line);
         let Page { mut canvas, texts } = page;
         canvas.text_lines(texts.iter().map(|(x, b, s, t)| (*x, *b, *s, t.as_str())));
+        if doc.draft {
+            canvas.watermark("草稿", PAGE_W / 2.0, PAGE_H / 2.0, 120.0, 45.0);
+        }
         pages.push(canvas.into_page(PAGE_W, PAGE_H));
     }
-    let mut pdf = new_document(&format!("{} {}", doc.title, doc.report_no))?;
+    let mut pdf = new_document(&format!("{} {}", doc.title, number(doc)))?;
     pdf.pages = pages;
     Ok((pdf, forms))
 }

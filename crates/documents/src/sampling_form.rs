@@ -1,7 +1,11 @@
-//! The sampling form (抽样单): one A4 page with every field of the sample, the entity and the
-//! samplers, a QR code of the sample URL, and signature boxes for the sampling unit and the
-//! sampled party (FSSM Art 19: both sides sign or stamp it). Invariant: always exactly one
-//! page — long values shrink the type, then are cut with "…", never spill onto a second page.
+//! The sampling form (抽样单): one A4 page per copy with every field of the sample, the
+//! entity and the samplers, a QR code of the sample URL, the sampled party's statement and
+//! signature boxes for the sampling unit and the sampled party (both sides sign or stamp
+//! it, docs/domain/rules.md §c.1). One renderer per domain, chosen by [`FormKind`]: the
+//! food form carries the national field set (§c.3), drugs and cosmetics their own records
+//! (§f); `sampling_form/fields.rs` holds each domain's rows. Every word is Chinese; a
+//! field nobody filled prints "/". Invariant: each copy is exactly one page — long values
+//! shrink the type, then are cut with "…", never spill onto a second page.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,11 +15,26 @@ use super::qr::Ecc;
 use super::text::wrap;
 use super::DocError;
 
+mod fields;
+use fields::{rows, title, Row};
+
+/// Which record the form is: the food form, the drug sampling record or the cosmetic one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FormKind {
+    #[default]
+    Food,
+    Drug,
+    Cosmetic,
+}
+
 /// Everything the form prints, already formatted for people (dates, units, enums in
-/// Chinese), so this module knows nothing of the database. `None` leaves the cell blank to
-/// be filled in by hand.
+/// Chinese), so this module knows nothing of the database. `None` prints "/".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SamplingForm {
+    /// Which domain's form to print.
+    #[serde(default)]
+    pub kind: FormKind,
     pub sample_no: String,
     // The plan (抽检计划/任务).
     pub plan_code: String,
@@ -40,6 +59,15 @@ pub struct SamplingForm {
     pub entity_address: String,
     /// Contact person and phone.
     pub entity_contact: Option<String>,
+    /// 法定代表人/负责人.
+    #[serde(default)]
+    pub entity_legal_rep: Option<String>,
+    /// 年销售额, e.g. "50 万元".
+    #[serde(default)]
+    pub entity_annual_sales: Option<String>,
+    /// 区域类型, e.g. 城市 / 乡村 / 景点.
+    #[serde(default)]
+    pub area_type: Option<String>,
     // The product.
     pub product_name: String,
     pub brand: Option<String>,
@@ -47,100 +75,89 @@ pub struct SamplingForm {
     pub batch_no: Option<String>,
     pub production_date: Option<String>,
     pub shelf_life: Option<String>,
-    /// 标称生产者.
+    /// 标称生产者 (drugs and cosmetics: 生产企业).
     pub manufacturer: Option<String>,
     pub manufacturer_address: Option<String>,
+    /// The producer's licence number (生产许可证号, SC…).
+    #[serde(default)]
+    pub manufacturer_licence_no: Option<String>,
+    /// 执行标准/技术文件.
+    #[serde(default)]
+    pub standard: Option<String>,
+    /// 包装分类: 散装 / 预包装.
+    #[serde(default)]
+    pub packaging: Option<String>,
+    /// 样品形态, e.g. 固态.
+    #[serde(default)]
+    pub sample_form: Option<String>,
+    /// 样品属性, e.g. 普通食品.
+    #[serde(default)]
+    pub sample_attribute: Option<String>,
+    /// 样品来源, e.g. 外购.
+    #[serde(default)]
+    pub sample_source: Option<String>,
+    /// 单价, e.g. "12.50 元/袋".
+    #[serde(default)]
+    pub unit_price: Option<String>,
+    /// Drug: 批准文号; cosmetic: 注册证编号/备案编号.
+    #[serde(default)]
+    pub approval_no: Option<String>,
+    /// Drug: 有效期; cosmetic: 限期使用日期.
+    #[serde(default)]
+    pub expiry_date: Option<String>,
+    /// Drug: 上市许可持有人; cosmetic: 注册人/备案人.
+    #[serde(default)]
+    pub mah: Option<String>,
+    /// 剂型 (drugs only).
+    #[serde(default)]
+    pub dosage_form: Option<String>,
     // The sampling.
     /// Date and time, e.g. 2026-03-01 10:30.
     pub sampled_at: String,
     pub sampling_place: String,
-    /// At least two officers (FSSM); each gets a signature line.
+    /// At least two officers; each gets a signature line.
     pub samplers: Vec<String>,
     /// Quantity with unit, e.g. "2 袋".
     pub inspection_quantity: String,
     pub backup_quantity: Option<String>,
+    /// 抽样基数/批量, e.g. "200 袋".
+    #[serde(default)]
+    pub base_quantity: Option<String>,
+    /// 抽样方式, e.g. 非无菌抽样.
+    #[serde(default)]
+    pub sampling_method: Option<String>,
     pub storage: String,
     /// Price paid, e.g. "35.00 元".
     pub price: Option<String>,
     pub notes: Option<String>,
     /// 抽样单位: who sampled.
     pub sampling_unit: String,
+    /// 承检机构 and its address.
+    #[serde(default)]
+    pub lab_name: Option<String>,
+    #[serde(default)]
+    pub lab_address: Option<String>,
+    /// 寄送截止日期: by when the samples must reach the lab.
+    #[serde(default)]
+    pub send_by: Option<String>,
+    /// One page per entry, each stating its copy line (e.g. "第一联 抽样单位留存");
+    /// empty: one page without a copy line.
+    #[serde(default)]
+    pub copies: Vec<String>,
 }
 
 const PAGE_W: f32 = 210.0;
 const PAGE_H: f32 = 297.0;
-const MARGIN: f32 = 15.0;
-const TABLE_TOP: f32 = 42.0;
-const SIGN_H: f32 = 52.0;
-const LABEL_W: f32 = 30.0;
-const PAD: f32 = 1.2;
-
-/// A table row: a section heading, two label/value pairs, or one pair across the width.
-enum Row<'a> {
-    Section(&'a str),
-    Pair((&'a str, String), (&'a str, String)),
-    Wide(&'a str, String),
-}
-
-fn opt(v: &Option<String>) -> String {
-    v.clone().unwrap_or_default()
-}
-
-fn rows(f: &SamplingForm) -> Vec<Row<'_>> {
-    use Row::*;
-    vec![
-        Section("抽检任务 Plan"),
-        Pair(
-            ("任务编号", f.plan_code.clone()),
-            ("任务名称", f.plan_name.clone()),
-        ),
-        Pair(
-            ("抽检类型", f.plan_kind.clone()),
-            ("任务级别", f.plan_level.clone()),
-        ),
-        Pair(("领域", f.domain.clone()), ("样品类别", f.category.clone())),
-        Section("被抽样单位 Sampled entity"),
-        Wide("单位名称", f.entity_name.clone()),
-        Pair(
-            ("统一社会信用代码", f.entity_uscc.clone()),
-            ("许可证号", opt(&f.entity_licence_no)),
-        ),
-        Pair(
-            ("单位类型", f.entity_kind.clone()),
-            ("联系人/电话", opt(&f.entity_contact)),
-        ),
-        Wide("单位地址", f.entity_address.clone()),
-        Section("样品信息 Product"),
-        Wide("样品名称", f.product_name.clone()),
-        Pair(("商标", opt(&f.brand)), ("规格型号", opt(&f.specification))),
-        Pair(
-            ("生产日期", opt(&f.production_date)),
-            ("批号", opt(&f.batch_no)),
-        ),
-        Pair(
-            ("保质期", opt(&f.shelf_life)),
-            ("贮存条件", f.storage.clone()),
-        ),
-        Wide("标称生产者", opt(&f.manufacturer)),
-        Wide("生产者地址", opt(&f.manufacturer_address)),
-        Section("抽样信息 Sampling"),
-        Pair(
-            ("抽样环节", f.stage.clone()),
-            ("抽样时间", f.sampled_at.clone()),
-        ),
-        Wide("抽样地点", f.sampling_place.clone()),
-        Pair(
-            ("检验样品数量", f.inspection_quantity.clone()),
-            ("备份样品数量", opt(&f.backup_quantity)),
-        ),
-        Pair(
-            ("购样费用", opt(&f.price)),
-            ("抽样人员", f.samplers.join("、")),
-        ),
-        Wide("抽样单位", f.sampling_unit.clone()),
-        Wide("备注", opt(&f.notes)),
-    ]
-}
+const MARGIN: f32 = 12.0;
+const TABLE_W: f32 = PAGE_W - 2.0 * MARGIN;
+const TABLE_TOP: f32 = 36.0;
+/// The sampled party's statement and the signature boxes below the table.
+const STATEMENT_H: f32 = 8.0;
+const SIGN_H: f32 = 40.0;
+const LABEL_W: f32 = 29.0;
+const PAD: f32 = 1.0;
+/// The statement the sampled party signs under.
+pub const STATEMENT: &str = "被抽样单位对抽样过程、封样状态及上述内容无异议。";
 
 /// A laid-out table row: its height and cells as (x, width, lines, is_label).
 struct Laid {
@@ -152,8 +169,7 @@ struct Laid {
 fn lay_out(rows: &[Row], size_pt: f32, max_lines: usize) -> Vec<Laid> {
     let size_mm = size_pt * MM_PER_PT;
     let line_h = size_mm * 1.3;
-    let table_w = PAGE_W - 2.0 * MARGIN;
-    let half = table_w / 2.0;
+    let half = TABLE_W / 2.0;
     let cell = |x: f32, w: f32, text: &str, label: bool| {
         let lines = wrap(
             text,
@@ -165,7 +181,7 @@ fn lay_out(rows: &[Row], size_pt: f32, max_lines: usize) -> Vec<Laid> {
     rows.iter()
         .map(|r| {
             let cells = match r {
-                Row::Section(title) => vec![cell(MARGIN, table_w, title, true)],
+                Row::Section(title) => vec![cell(MARGIN, TABLE_W, title, true)],
                 Row::Pair((l1, v1), (l2, v2)) => vec![
                     cell(MARGIN, LABEL_W, l1, true),
                     cell(MARGIN + LABEL_W, half - LABEL_W, v1, false),
@@ -174,7 +190,7 @@ fn lay_out(rows: &[Row], size_pt: f32, max_lines: usize) -> Vec<Laid> {
                 ],
                 Row::Wide(l, v) => vec![
                     cell(MARGIN, LABEL_W, l, true),
-                    cell(MARGIN + LABEL_W, table_w - LABEL_W, v, false),
+                    cell(MARGIN + LABEL_W, TABLE_W - LABEL_W, v, false),
                 ],
             };
             let lines = cells.iter().map(|c| c.2.len()).max().unwrap_or(1).max(1);
@@ -187,18 +203,22 @@ fn lay_out(rows: &[Row], size_pt: f32, max_lines: usize) -> Vec<Laid> {
         .collect()
 }
 
-/// Renders the form as a one-page A4 PDF; `qr_text` is the sample's URL.
+/// Text placed on a page: x, baseline, size in points, text.
+type Texts = Vec<(f32, f32, f32, String)>;
+
+/// Renders the form as an A4 PDF, one page per copy (one page when no copies are asked
+/// for); `qr_text` is the sample's URL.
 pub fn render_sampling_form(form: &SamplingForm, qr_text: &str) -> Result<Vec<u8>, DocError> {
     let rows = rows(form);
-    let room = PAGE_H - MARGIN - SIGN_H - 14.0 - TABLE_TOP;
+    let room = PAGE_H - MARGIN - SIGN_H - STATEMENT_H - TABLE_TOP;
     // Shrink the type until the table fits; at the smallest size, cut long values.
     let mut chosen = None;
     for (size, max_lines) in [
-        (9.0, 6),
-        (8.5, 6),
-        (8.0, 5),
-        (7.5, 4),
-        (7.0, 3),
+        (9.0, 4),
+        (8.5, 4),
+        (8.0, 3),
+        (7.5, 3),
+        (7.0, 2),
         (6.5, 2),
         (6.0, 1),
     ] {
@@ -210,54 +230,86 @@ pub fn render_sampling_form(form: &SamplingForm, qr_text: &str) -> Result<Vec<u8
     }
     let (size, laid) =
         chosen.ok_or_else(|| DocError::Invalid("the form cannot be laid out".into()))?;
-    let size_mm = size * MM_PER_PT;
-    let line_h = size_mm * 1.3;
+    let copies: Vec<Option<&str>> = if form.copies.is_empty() {
+        vec![None]
+    } else {
+        form.copies.iter().map(|c| Some(c.as_str())).collect()
+    };
+    let mut forms = QrForms::default();
+    let mut pages = Vec::with_capacity(copies.len());
+    for copy in copies {
+        let mut c = Canvas::new(PAGE_H);
+        let mut texts = Texts::new();
+        head(&mut c, &mut texts, &mut forms, form, qr_text, copy)?;
+        table(&mut c, &mut texts, &laid, size);
+        signatures(&mut c, &mut texts, form);
+        c.text_lines(texts.iter().map(|(x, b, s, t)| (*x, *b, *s, t.as_str())));
+        pages.push(c.into_page(PAGE_W, PAGE_H));
+    }
+    let mut doc = new_document(&format!("{} {}", title(form.kind), form.sample_no))?;
+    doc.pages = pages;
+    save(&doc, forms)
+}
 
-    let mut c = Canvas::new(PAGE_H);
-    let mut texts: Vec<(f32, f32, f32, String)> = Vec::new();
-    // Heading, sample number and QR code.
-    let title = "抽 样 单";
+/// The title, the sample number, the copy line and the QR code.
+fn head(
+    c: &mut Canvas,
+    texts: &mut Texts,
+    forms: &mut QrForms,
+    form: &SamplingForm,
+    qr_text: &str,
+    copy: Option<&str>,
+) -> Result<(), DocError> {
+    let title = title(form.kind);
+    let mut size = 18.0;
+    let room = TABLE_W - 2.0 * 26.0;
+    let w = text_width(title, size);
+    if w > room {
+        size *= room / w;
+    }
     texts.push((
-        (PAGE_W - text_width(title, 22.0)) / 2.0,
-        MARGIN + 8.0,
-        22.0,
+        (PAGE_W - text_width(title, size)) / 2.0,
+        MARGIN + 9.0,
+        size,
         title.into(),
-    ));
-    let sub = "Sampling Form · 食品安全抽样检验";
-    texts.push((
-        (PAGE_W - text_width(sub, 9.0)) / 2.0,
-        MARGIN + 14.0,
-        9.0,
-        sub.into(),
     ));
     texts.push((
         MARGIN,
-        TABLE_TOP - 4.0,
-        11.0,
-        format!("抽样编号 Sample No.：{}", form.sample_no),
+        TABLE_TOP - 3.0,
+        10.5,
+        format!("抽样编号：{}", form.sample_no),
     ));
-    let mut forms = QrForms::default();
+    if let Some(copy) = copy.map(str::trim).filter(|c| !c.is_empty()) {
+        let line = wrap(copy, 60.0 / (9.0 * MM_PER_PT), 1).concat();
+        let x = PAGE_W - MARGIN - 26.0 - text_width(&line, 9.0);
+        texts.push((x, TABLE_TOP - 3.0, 9.0, line));
+    }
     c.qr(
-        &mut forms,
+        forms,
         qr_text,
         Ecc::M,
-        PAGE_W - MARGIN - 24.0,
+        PAGE_W - MARGIN - 22.0,
         MARGIN - 6.0,
-        24.0,
+        22.0,
     )?;
+    let caption = "扫码查看样品";
     texts.push((
-        PAGE_W - MARGIN - 20.5,
-        MARGIN + 19.5,
+        PAGE_W - MARGIN - 11.0 - text_width(caption, 6.0) / 2.0,
+        MARGIN + 17.5,
         6.0,
-        "扫码查看样品".into(),
+        caption.into(),
     ));
+    Ok(())
+}
 
-    // The table.
-    let table_w = PAGE_W - 2.0 * MARGIN;
+/// The field table from `TABLE_TOP` down.
+fn table(c: &mut Canvas, texts: &mut Texts, laid: &[Laid], size: f32) {
+    let size_mm = size * MM_PER_PT;
+    let line_h = size_mm * 1.3;
     let mut y = TABLE_TOP;
-    for row in &laid {
+    for row in laid {
         if row.section {
-            c.rect_fill(MARGIN, y, table_w, row.height, 0.88);
+            c.rect_fill(MARGIN, y, TABLE_W, row.height, 0.88);
         }
         for (x, w, lines, is_label) in &row.cells {
             let (x, w) = (*x, *w);
@@ -267,32 +319,36 @@ pub fn render_sampling_form(form: &SamplingForm, qr_text: &str) -> Result<Vec<u8
             if x > MARGIN {
                 c.line(x, y, x, y + row.height, 0.2);
             }
+            let top = y + (row.height - lines.len() as f32 * line_h) / 2.0;
             for (i, l) in lines.iter().enumerate() {
                 let baseline =
-                    y + PAD + i as f32 * line_h + (line_h - size_mm) / 2.0 + EM_ASCENT * size_mm;
+                    top + i as f32 * line_h + (line_h - size_mm) / 2.0 + EM_ASCENT * size_mm;
                 texts.push((x + PAD, baseline, size, l.clone()));
             }
         }
         c.line(
             MARGIN,
             y + row.height,
-            MARGIN + table_w,
+            MARGIN + TABLE_W,
             y + row.height,
             0.2,
         );
         y += row.height;
     }
-    c.rect_stroke(MARGIN, TABLE_TOP, table_w, y - TABLE_TOP, 0.4);
+    c.rect_stroke(MARGIN, TABLE_TOP, TABLE_W, y - TABLE_TOP, 0.4);
+}
 
-    // Confirmation and signature boxes for both sides.
-    let note = "以上内容经抽样单位与被抽样单位双方核实无误，样品已当场封样。Both parties confirm the above; the samples were sealed on site.";
-    let note_lines = wrap(note, table_w / (7.0 * MM_PER_PT), 2);
-    for (i, l) in note_lines.into_iter().enumerate() {
-        texts.push((MARGIN, y + 5.0 + i as f32 * 3.3, 7.0, l));
-    }
+/// The signature boxes at the foot of the page: the samplers (each on a line with a date)
+/// and the sampled party under its statement, both with a seal and a date line.
+fn signatures(c: &mut Canvas, texts: &mut Texts, form: &SamplingForm) {
     let top = PAGE_H - MARGIN - SIGN_H;
-    let box_w = (table_w - 6.0) / 2.0;
-    let mut samplers: Vec<&str> = form.samplers.iter().map(String::as_str).collect();
+    let box_w = (TABLE_W - 4.0) / 2.0;
+    let mut samplers: Vec<&str> = form
+        .samplers
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
     while samplers.len() < 2 {
         samplers.push("");
     }
@@ -306,124 +362,43 @@ pub fn render_sampling_form(form: &SamplingForm, qr_text: &str) -> Result<Vec<u8
             }
         })
         .collect();
+    let right_x = MARGIN + box_w + 4.0;
+    // The statement stands above the sampled party's box.
+    for (i, l) in wrap(STATEMENT, box_w / (8.0 * MM_PER_PT), 2)
+        .into_iter()
+        .enumerate()
+    {
+        texts.push((right_x, top - 4.0 + i as f32 * 3.4, 8.0, l));
+    }
     let sides = [
-        (MARGIN, "抽样单位（盖章） Sampling unit", left),
+        (MARGIN, "抽样单位（盖章）", left),
         (
-            MARGIN + box_w + 6.0,
-            "被抽样单位（盖章） Sampled party",
+            right_x,
+            "被抽样单位（盖章）",
             vec!["被抽样单位签字：".to_string(), "联系电话：".to_string()],
         ),
     ];
     for (x, heading, lines) in sides {
         c.rect_stroke(x, top, box_w, SIGN_H, 0.4);
-        texts.push((x + 2.0, top + 5.5, 9.0, heading.into()));
-        let step = (SIGN_H - 18.0) / lines.len().max(1) as f32;
+        texts.push((x + 2.0, top + 5.0, 9.0, heading.into()));
+        let step = ((SIGN_H - 16.0) / lines.len().max(1) as f32).min(8.0);
+        let size = if lines.len() > 3 { 7.0 } else { 8.0 };
         for (i, l) in lines.iter().enumerate() {
-            let base = top + 14.0 + i as f32 * step;
-            texts.push((x + 2.0, base, 8.0, l.clone()));
-            let start = (x + 3.0 + text_width(l, 8.0)).min(x + box_w - 25.0);
+            let base = top + 12.0 + i as f32 * step;
+            let l = wrap(l, (box_w - 30.0) / (size * MM_PER_PT), 1).concat();
+            texts.push((x + 2.0, base, size, l.clone()));
+            let start = (x + 3.0 + text_width(&l, size)).min(x + box_w - 25.0);
             c.line(start, base + 1.0, x + box_w - 3.0, base + 1.0, 0.2);
         }
-        let date = "日期：          年        月        日";
-        texts.push((x + 2.0, top + SIGN_H - 4.0, 8.0, date.into()));
+        let date = "日期：\u{3000}\u{3000}\u{3000}\u{3000}年\u{3000}\u{3000}月\u{3000}\u{3000}日";
+        texts.push((
+            x + box_w - 3.0 - text_width(date, 8.0),
+            top + SIGN_H - 3.5,
+            8.0,
+            date.into(),
+        ));
     }
-    c.text_lines(texts.iter().map(|(x, b, s, t)| (*x, *b, *s, t.as_str())));
-
-    let mut doc = new_document(&format!("抽样单 {}", form.sample_no))?;
-    doc.pages = vec![c.into_page(PAGE_W, PAGE_H)];
-    save(&doc, forms)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::test_support::*;
-
-    pub(crate) fn form() -> SamplingForm {
-        SamplingForm {
-            sample_no: "F202663010200123".into(),
-            plan_code: "QH-2026-SJ-001".into(),
-            plan_name: "2026年青海省食品安全监督抽检".into(),
-            plan_kind: "监督抽检".into(),
-            plan_level: "省级".into(),
-            domain: "食品".into(),
-            category: "肉制品 / 熟肉制品 / 酱卤肉制品".into(),
-            stage: "流通".into(),
-            entity_name: "西宁市城中区某某超市有限公司".into(),
-            entity_uscc: "91630100MA7XXXXX0X".into(),
-            entity_licence_no: Some("JY16301030012345".into()),
-            entity_kind: "经营者".into(),
-            entity_address: "青海省西宁市城中区南大街1号".into(),
-            entity_contact: Some("王五 0971-1234567".into()),
-            product_name: "青海牦牛肉干（五香味）".into(),
-            brand: Some("可可西里".into()),
-            specification: Some("250g/袋".into()),
-            batch_no: Some("20260115A".into()),
-            production_date: Some("2026-01-15".into()),
-            shelf_life: Some("12个月".into()),
-            manufacturer: Some("青海某某食品有限公司".into()),
-            manufacturer_address: Some("青海省海东市互助土族自治县威远镇".into()),
-            sampled_at: "2026-03-01 10:30".into(),
-            sampling_place: "超市货架".into(),
-            samplers: vec!["张三".into(), "李四".into()],
-            inspection_quantity: "4 袋".into(),
-            backup_quantity: Some("4 袋".into()),
-            storage: "常温".into(),
-            price: Some("140.00 元".into()),
-            notes: None,
-            sampling_unit: "青海省食品检验检测院".into(),
-        }
-    }
-
-    #[test]
-    fn sampling_form_reads_back_with_every_key_field_and_both_signature_boxes() {
-        let pdf = render_sampling_form(&form(), "https://lims.example.cn/s/F202663010200123")
-            .expect("pdf");
-        let text = pdf_text(&pdf);
-        let flat: String = text.split_whitespace().collect();
-        for needle in [
-            "抽样单",
-            "F202663010200123",
-            "西宁市城中区某某超市有限公司",
-            "张三",
-            "李四",
-            "青海牦牛肉干（五香味）",
-            "抽样单位（盖章）",
-            "被抽样单位（盖章）",
-            "抽样人（张三）签字",
-            "抽样人（李四）签字",
-            "被抽样单位签字",
-            "91630100MA7XXXXX0X",
-            "青海省食品检验检测院",
-        ] {
-            assert!(
-                flat.contains(needle),
-                "{needle} not in the form's text:\n{text}"
-            );
-        }
-        assert_eq!(pdf_pages(&pdf), 1);
-        assert_eq!(
-            pdf_qr_codes(&pdf, None),
-            vec![vec![
-                "https://lims.example.cn/s/F202663010200123".to_string()
-            ]]
-        );
-    }
-
-    #[test]
-    fn very_long_values_still_give_one_page() {
-        let mut f = form();
-        f.notes = Some("备注".repeat(400));
-        f.entity_address = "很长的地址".repeat(60);
-        let pdf =
-            render_sampling_form(&f, "https://lims.example.cn/s/F202663010200123").expect("pdf");
-        assert_eq!(pdf_pages(&pdf), 1);
-    }
-
-    #[test]
-    fn sampling_form_is_deterministic() {
-        let a = render_sampling_form(&form(), "https://x/s/1").expect("pdf");
-        let b = render_sampling_form(&form(), "https://x/s/1").expect("pdf");
-        assert!(a == b, "two renderings differ");
-    }
-}
+mod tests;

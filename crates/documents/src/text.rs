@@ -46,7 +46,27 @@ fn is_closing(c: char) -> bool {
 
 /// Characters that belong to a Latin word or number and should not be split.
 fn is_word(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '#')
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '-' | '_' | '.' | '/' | '#' | '(' | ')' | 'μ' | 'µ' | '°' | '%' | '‰' | '^' | '²' | '³'
+        )
+}
+
+/// The width in em of the widest word of `text` (a run of Latin letters, digits and the
+/// characters that join them, such as "mg/100g"), which the wrap keeps whole.
+pub(crate) fn longest_word_em(text: &str) -> f32 {
+    let mut widest: f32 = 0.0;
+    let mut run = 0.0;
+    for c in text.chars() {
+        if is_word(c) {
+            run += advance_em(c);
+            widest = widest.max(run);
+        } else {
+            run = 0.0;
+        }
+    }
+    widest
 }
 
 /// Wraps `text` into at most `max_lines` lines no wider than `width_em` (in em of the

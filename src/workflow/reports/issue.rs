@@ -146,6 +146,7 @@ fn build_doc(
                 _ => pass.clone(),
             },
             failed: t.judgment.as_deref() == Some("fail"),
+            ..Default::default()
         })
         .collect();
     let basis = join_distinct(tests.iter().map(|t| t.judgment_standard.as_str()));
@@ -214,6 +215,7 @@ fn build_doc(
         signatory: names_of(conn, &[signatory])?,
         remarks: remarks.to_string(),
         verify_url: None,
+        ..Default::default()
     };
     Ok((doc, conclusion_code.to_string()))
 }

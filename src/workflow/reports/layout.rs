@@ -70,20 +70,20 @@ pub(crate) fn record_use(
 }
 
 impl LabProfile {
-    /// Maps the layout onto what the report prints of the lab. Mapped today: name,
-    /// address, qualification mark text, contact (the phone joined in front of it) and the
-    /// 声明. The header lines, phone, signature titles, report number prefix and the
-    /// notice's lines are fields the documents crate gains separately.
+    /// Maps the layout onto what the report prints of the lab. The cover page is a
+    /// setting of the report itself (`ReportDoc.cover_page`, set where the report is
+    /// built) and the notice's lines go to the notice (`workflow::reports::notice`).
     pub fn apply(&self, lab: &mut LabIdentity) {
         lab.name = self.name.clone();
         lab.address = self.address.clone();
         lab.cma_no = self.cma_no.clone();
-        lab.contact = [self.phone.as_str(), self.contact.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join("　");
+        lab.contact = self.contact.clone();
+        lab.phone = self.phone.clone();
+        lab.header_lines = self.header_lines.clone();
+        lab.tester_title = self.tester_title.clone();
+        lab.reviewer_title = self.reviewer_title.clone();
+        lab.signatory_title = self.signatory_title.clone();
+        lab.number_prefix = self.number_prefix.clone();
         lab.disclaimer = self.disclaimer.clone();
     }
 

@@ -93,5 +93,6 @@ pub fn notice(
         duties: crate::domain::report::entity_duties(ctx.domain),
         served_on: cn_date(served_on),
         issued_on: cn_date(served_on),
+        ..Default::default()
     })
 }

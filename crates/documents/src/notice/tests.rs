@@ -60,6 +60,7 @@ fn notice() -> NoticeDoc {
         ],
         served_on: "2026年3月4日".into(),
         issued_on: "2026年3月4日".into(),
+        ..Default::default()
     }
 }
 
@@ -225,4 +226,46 @@ fn the_font_has_every_character_of_the_fixed_text() {
             assert!(has_glyph(c), "no glyph for {c:?} in {s}");
         }
     }
+}
+
+#[test]
+fn contact_and_where_to_file_are_printed_and_no_research_notes_or_stray_spaces() {
+    let mut doc = notice();
+    doc.contact = "青海省市场监督管理局食品抽检监测处 0971-6300000".into();
+    doc.reexam_where = "青海省市场监督管理局（西宁市城西区五四西路18号）".into();
+    doc.rights[0].citation = "《中华人民共和国食品安全法》第八十八条第一款".into();
+    doc.rights[0].window = "自收到本通知书之日起 7 个工作日内".into();
+    doc.failed[0].unit = "mg/100g".into();
+    doc.failed[1].unit = "CFU/250mL".into();
+    let pdf = render_notice(&doc).expect("pdf");
+    let text = pdf_text(&pdf);
+    let all = flat(&text);
+    for needle in [
+        "联系方式：青海省市场监督管理局食品抽检监测处0971-6300000",
+        "受理复检申请和异议的部门及地址：青海省市场监督管理局（西宁市城西区五四西路18号）。",
+        "依据：《中华人民共和国食品安全法》第八十八条第一款。",
+    ] {
+        assert!(all.contains(needle), "{needle} missing:\n{text}");
+    }
+    for unit in ["mg/100g", "CFU/250mL"] {
+        assert!(
+            text.lines()
+                .any(|l| l.split_whitespace().any(|w| w == unit)),
+            "{unit} broken:\n{text}"
+        );
+    }
+    for marker in [
+        "[V]", "[S]", "[M]", "FSL", "FSSM", "Art ", "rules.md", "SPEC",
+    ] {
+        assert!(!text.contains(marker), "{marker} in the notice:\n{text}");
+    }
+    // No space before Chinese text: "7 个" and "1. 申请" read "7个" and "1．申请".
+    assert!(text.contains("7个工作日"), "{text}");
+    assert!(!text.contains(". 对"), "{text}");
+    let plain = render_notice(&notice()).expect("pdf");
+    let plain = flat(&pdf_text(&plain));
+    assert!(
+        !plain.contains("联系方式") && !plain.contains("受理复检申请"),
+        "{plain}"
+    );
 }

@@ -353,6 +353,7 @@ pub(crate) fn sample_doc(rows: usize) -> ReportDoc {
                 "本报告检验结果仅对所检样品负责。".into(),
                 "对检验结果有异议的，可自收到本报告之日起七个工作日内向组织抽检的市场监督管理部门或其上级部门提出书面复检申请，逾期未提出的，不予受理。".into(),
             ],
+            ..Default::default()
         },
         supersedes: None,
         sample_no: "F202663010200123".into(),
@@ -392,6 +393,7 @@ pub(crate) fn sample_doc(rows: usize) -> ReportDoc {
                     unit: unit.into(),
                     judgment: "合格".into(),
                     failed: false,
+                    ..Default::default()
                 }
             })
             .collect(),
@@ -403,6 +405,7 @@ pub(crate) fn sample_doc(rows: usize) -> ReportDoc {
         signatory: "孙丽华".into(),
         remarks: "检验样品与备份样品均由抽样人员封样送达，封样完好。".into(),
         verify_url: Some(VERIFY_URL.into()),
+        ..Default::default()
     }
 }
 
@@ -421,5 +424,16 @@ pub(crate) fn failing_doc(rows: usize) -> ReportDoc {
             row.item, row.limit_standard
         );
     }
+    doc
+}
+
+/// [`failing_doc`] as a risk-monitoring report: the item out of line, the caller's
+/// sentence, and judgment words the renderer must not print.
+pub(crate) fn risk_doc(rows: usize) -> ReportDoc {
+    let mut doc = failing_doc(rows);
+    doc.risk_monitoring = true;
+    doc.plan_kind = "风险监测".into();
+    doc.verdict = String::new();
+    doc.conclusion = "所检项目中 1 项（菌落总数）存在问题。".into();
     doc
 }

@@ -3,6 +3,10 @@
 //! carries tables over pages with their header repeated.
 
 use super::*;
+use crate::text::longest_word_em;
+
+/// The smallest type a cell shrinks to before its text is wrapped harder or cut.
+const MIN_CELL_PT: f32 = 5.5;
 
 /// One placed line of text: x, baseline, size in points, text.
 pub(super) type Text = (f32, f32, f32, String);
@@ -47,6 +51,10 @@ pub(super) struct Cell {
 }
 
 impl Cell {
+    /// A cell of `text` wrapped to its column. A word (a unit such as "mg/100g", a
+    /// number, a standard's code) is never broken and nothing is cut while the type can
+    /// shrink: it goes down by quarter points to [`MIN_CELL_PT`] until the longest word
+    /// fits the column and the text fits `max_lines`.
     pub(super) fn new(
         x: f32,
         w: f32,
@@ -55,11 +63,20 @@ impl Cell {
         max_lines: usize,
         align: Align,
     ) -> Self {
+        let room = w - 2.0 * PAD;
+        let word = longest_word_em(text);
+        let mut size = size_pt;
+        while size > MIN_CELL_PT
+            && (word * mm(size) > room + 1e-3
+                || wrap(text, room / mm(size), usize::MAX).len() > max_lines)
+        {
+            size = (size - 0.25).max(MIN_CELL_PT);
+        }
         Self {
             x,
             w,
-            size_pt,
-            lines: wrap(text, (w - 2.0 * PAD) / mm(size_pt), max_lines),
+            size_pt: size,
+            lines: wrap(text, room / mm(size), max_lines),
             align,
             fill: None,
         }
@@ -176,7 +193,7 @@ impl<'a> Flow<'a> {
         page.canvas
             .line(MARGIN, FOOT_RULE, MARGIN + CONTENT_W, FOOT_RULE, THIN);
         let baseline = MARGIN + BAND_H / 2.0 + (EM_ASCENT - 0.5) * mm(9.0);
-        let number = format!("报告编号：{}", self.doc.report_no);
+        let number = format!("报告编号：{}", number(self.doc));
         let number_w = text_width(&number, 9.0);
         let room = (CONTENT_W - number_w - 10.0).max(20.0);
         if let Some(name) = wrap(&self.doc.lab.name, room / mm(9.5), 1).first() {
