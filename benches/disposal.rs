@@ -71,10 +71,10 @@ fn fixture(url: DatabaseUrl, dir: Option<tempfile::TempDir>, pg_name: Option<Str
     let mut conn = db.get().expect("conn");
     lims::seed::load_reference(&mut conn, now).expect("seed");
     let user = |name: &str, role: &str| {
+        let system = Actor::system();
+        let mut c = db.get().expect("conn");
         let u = create_user_unchecked(
-            &mut db.get().expect("conn"),
-            now,
-            &Actor::system(),
+            &mut lims::workflow::Ctx::new(&mut c, now, &system),
             NewUser {
                 username: name.into(),
                 display_name: name.into(),

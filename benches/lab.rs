@@ -30,10 +30,10 @@ struct Fixture {
 }
 
 fn user(db: &Db, clock: &FixedClock, name: &str, role: &str) -> Actor {
+    let system = Actor::system();
+    let mut c = db.get().expect("conn");
     let u = create_user_unchecked(
-        &mut db.get().expect("conn"),
-        clock.now_naive(),
-        &Actor::system(),
+        &mut lims::workflow::Ctx::new(&mut c, clock.now_naive(), &system),
         NewUser {
             username: name.into(),
             display_name: name.into(),

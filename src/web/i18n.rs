@@ -213,6 +213,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("samples.labels_pdf", "标签 PDF", "Labels PDF"),
     ("samples.labels_zpl", "斑马打印机 ZPL", "Zebra ZPL"),
     ("samples.sampling_form", "抽样单 PDF", "Sampling form PDF"),
+    ("samples.sampling_form_copies", "一式四联", "Four copies"),
     ("samples.deadlines", "期限", "Deadlines"),
     ("samples.days_left", "剩余工作日", "Working days left"),
     ("samples.provisional", "暂定（该年节假日安排尚未加载，按周一至周五计算）", "provisional (that year's holiday calendar is not loaded; counted Monday to Friday)"),

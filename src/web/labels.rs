@@ -6,9 +6,12 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::documents::labels::{self, Label, LabelSample, LabelTemplate, Portion};
-use crate::documents::sampling_form::{render_sampling_form, SamplingForm};
+use crate::documents::sampling_form::{render_sampling_form, FormKind, SamplingForm};
 use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::sample::{EntityKind, PlanLevel, Stage, Storage};
+use crate::domain::sample_fields::{
+    parse_vocab, AreaType, Packaging, PhysicalForm, SampleSource, SamplingMethod, Vocabulary,
+};
 use crate::error::{AppError, AppResult, FieldErrors, Lang, Msg};
 use crate::web::auth::{ApiUser, PageCtx};
 use crate::web::forms::{form_all, form_get, CsrfForm, FormMap};
@@ -431,17 +434,78 @@ pub fn sampling_form_of(sheet: &SampleSheet) -> SamplingForm {
         price: s.price.as_ref().map(|p| format!("{p} 元")),
         notes: s.notes.clone(),
         sampling_unit: crate::domain::region::bureau_name(&sheet.plan_region_name),
-        ..Default::default()
+        kind: match s.domain.parse::<Domain>() {
+            Ok(Domain::Drug) => FormKind::Drug,
+            Ok(Domain::Cosmetic) => FormKind::Cosmetic,
+            _ => FormKind::Food,
+        },
+        base_quantity: s.base_quantity.clone(),
+        standard: s.standard.clone(),
+        manufacturer_licence_no: s.manufacturer_licence_no.clone(),
+        packaging: words::<Packaging>(s.packaging.as_deref()),
+        sample_form: words::<PhysicalForm>(s.sample_form.as_deref()),
+        sample_attribute: s.sample_attribute.clone(),
+        sample_source: words::<SampleSource>(s.sample_source.as_deref()),
+        sampling_method: words::<SamplingMethod>(s.sampling_method.as_deref()),
+        unit_price: s.unit_price.as_ref().map(|p| format!("{p} 元/{}", s.unit)),
+        area_type: words::<AreaType>(s.area_type.as_deref()),
+        entity_legal_rep: e.legal_rep.clone(),
+        entity_annual_sales: e.annual_sales.clone(),
+        lab_name: Some(sheet.lab_name.clone()).filter(|n| !n.trim().is_empty()),
+        lab_address: Some(sheet.lab_address.clone()).filter(|a| !a.trim().is_empty()),
+        send_by: s.delivery_due_on.map(|d| d.to_string()),
+        approval_no: s.approval_no.clone(),
+        expiry_date: s.expiry_date.map(|d| d.to_string()),
+        mah: s.mah.clone(),
+        dosage_form: s.dosage_form.clone(),
+        copies: Vec::new(),
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/samples/{sample_no}/sampling-form.pdf",
-    responses((status = 200, content_type = "application/pdf"), (status = 404)))]
+/// The Chinese words of a stored vocabulary key (the form is a Chinese document); an
+/// unknown key, which the use cases never store, prints as written.
+fn words<T: Vocabulary>(key: Option<&str>) -> Option<String> {
+    key.map(|k| match parse_vocab::<T>(k) {
+        Ok(v) => v.label_zh().to_string(),
+        Err(_) => k.to_string(),
+    })
+}
+
+/// The copies of the sampling form (一式四联), each a page that states which it is.
+pub const FORM_COPIES: [&str; 4] = [
+    "第一联 抽样单位留存",
+    "第二联 被抽样单位留存",
+    "第三联 随样品送检验机构",
+    "第四联 组织抽检部门留存",
+];
+
+/// `?copies=4` prints the form 一式四联, each copy a page stating which it is; 1 (the
+/// default) prints one page without a copy line.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct FormCopies {
+    pub copies: Option<u8>,
+}
+
+#[utoipa::path(get, path = "/api/v1/samples/{sample_no}/sampling-form.pdf", params(FormCopies),
+    responses((status = 200, content_type = "application/pdf"), (status = 404), (status = 422)))]
 pub async fn sampling_form_pdf(
     st: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<String>,
+    q: web::Query<FormCopies>,
 ) -> AppResult<HttpResponse> {
+    let copies = match q.copies {
+        None | Some(1) => Vec::new(),
+        Some(4) => FORM_COPIES.iter().map(|c| c.to_string()).collect(),
+        Some(_) => {
+            let mut f = FieldErrors::new();
+            f.insert(
+                "copies".into(),
+                Msg::new("联数只能是 1 或 4", "copies must be 1 or 4"),
+            );
+            return Err(AppError::invalid(f));
+        }
+    };
     let no = path.into_inner();
     let base = st.config.base_url.clone();
     let actor = user.actor;
@@ -450,11 +514,10 @@ pub async fn sampling_form_pdf(
         .db
         .run(move |c| {
             let sheet = intake::sample_sheet(c, &actor, &n)?;
-            render_sampling_form(
-                &sampling_form_of(&sheet),
-                &format!("{base}/s/{}", sheet.sample.sample_no),
-            )
-            .map_err(doc_error)
+            let mut form = sampling_form_of(&sheet);
+            form.copies = copies;
+            render_sampling_form(&form, &format!("{base}/s/{}", sheet.sample.sample_no))
+                .map_err(doc_error)
         })
         .await?;
     Ok(pdf_response(bytes, &format!("sampling-form-{no}.pdf")))

@@ -20,6 +20,9 @@ pub struct SampleSheet {
     pub has_backup: bool,
     /// The name of the plan's organising region (for the sampling unit's name).
     pub plan_region_name: String,
+    /// 承检机构: the lab's name and address as its report layout in force gives them.
+    pub lab_name: String,
+    pub lab_address: String,
 }
 
 pub fn sample_sheet(
@@ -38,8 +41,11 @@ pub fn sample_sheet(
         .iter()
         .filter_map(|id| names.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone()))
         .collect();
+    let lab = db::lab_profile::load(conn)?;
     Ok(SampleSheet {
         plan_region_name,
+        lab_name: lab.name,
+        lab_address: lab.address,
         has_backup: sample.backup_quantity.is_some(),
         sample,
         plan,

@@ -12,9 +12,11 @@ use crate::db::reports::{NewReport, Retirement};
 use crate::db::samples::SampleRow;
 use crate::db::tests::{sample_of, tests_of, TestRow};
 use crate::db::{self, write_tx, DbConnection};
-use crate::documents::report::{render_report, ReportDoc, ReportRow};
+use crate::documents::report::{render_report_with, ReportAssets, ReportDoc, ReportRow};
 use crate::domain::local_time::local_date;
-use crate::domain::report::{conclusion_sentence, join_distinct, limit_text, Failed};
+use crate::domain::report::{
+    conclusion_sentence, join_distinct, limit_text, risk_monitoring_sentence, Failed,
+};
 use crate::domain::role::Role;
 use crate::domain::rules::{Domain, PlanKind};
 use crate::domain::sample::Conclusion;
@@ -127,6 +129,9 @@ fn build_doc(
     let ctx = context(conn, s)?;
     let tests = tests_of(conn, s.id)?;
     let (pass, fail) = terms(conn, ctx.domain, ctx.plan_kind)?;
+    // Risk monitoring gives no 合格/不合格 conclusion and no re-examination rights: the
+    // report states the problems found instead (the documents crate prints no term).
+    let risk_monitoring = ctx.plan_kind == PlanKind::RiskMonitoring;
     let rows: Vec<ReportRow> = tests
         .iter()
         .map(|t| ReportRow {
@@ -146,7 +151,11 @@ fn build_doc(
                 _ => pass.clone(),
             },
             failed: t.judgment.as_deref() == Some("fail"),
-            ..Default::default()
+            detection_limit: t
+                .result_lod
+                .clone()
+                .or_else(|| t.lod.clone())
+                .unwrap_or_default(),
         })
         .collect();
     let basis = join_distinct(tests.iter().map(|t| t.judgment_standard.as_str()));
@@ -163,7 +172,11 @@ fn build_doc(
     } else {
         Conclusion::NonCompliant.as_str()
     };
-    let conclusion = conclusion_sentence(&pass, &fail, &basis, &failed);
+    let conclusion = if risk_monitoring {
+        risk_monitoring_sentence(&failed)
+    } else {
+        conclusion_sentence(&pass, &fail, &basis, &failed)
+    };
     let testers: Vec<i64> = tests.iter().filter_map(|t| t.entered_by).collect();
     let reviewers: Vec<i64> = tests.iter().filter_map(|t| t.reviewed_by).collect();
     let lab = layout::chosen(conn, supersedes, new.layout)?;
@@ -186,6 +199,11 @@ fn build_doc(
         batch: batch_text(s),
         category: ctx.category,
         quantity: format!("{} {}", s.quantity, s.unit),
+        backup_quantity: s
+            .backup_quantity
+            .as_ref()
+            .map(|b| format!("{b} {}", s.unit))
+            .unwrap_or_default(),
         condition,
         organiser: ctx.organiser,
         entity_name: ctx.entity_name,
@@ -203,11 +221,13 @@ fn build_doc(
         tested_on: date_range(tests.iter().filter_map(|t| t.entered_at.map(local_date))),
         issued_on: local_date(issued_at).to_string(),
         rows,
-        verdict: if failed.is_empty() {
-            pass.clone()
-        } else {
-            fail.clone()
+        verdict: match (risk_monitoring, failed.is_empty()) {
+            (true, _) => String::new(),
+            (false, true) => pass.clone(),
+            (false, false) => fail.clone(),
         },
+        risk_monitoring,
+        cover_page: lab.cover_page,
         conclusion,
         basis,
         tester: names_of(conn, &testers)?,
@@ -235,12 +255,15 @@ fn draft_doc(cx: &mut Ctx<'_>, s: &SampleRow) -> AppResult<ReportDoc> {
         remarks: "",
         signatory,
         overturned: false,
+        layout: LayoutChoice::Current,
     };
     let (mut doc, _) = build_doc(cx, s, DRAFT_NO, &draft)?;
     if !signs {
         doc.signatory = "（签发时确定）".to_string();
     }
     doc.verify_url = None;
+    doc.verification_code = None;
+    doc.draft = true;
     Ok(doc)
 }
 
@@ -248,18 +271,44 @@ fn draft_doc(cx: &mut Ctx<'_>, s: &SampleRow) -> AppResult<ReportDoc> {
 /// the caller checks who may see it and that the sample waits for approval.
 pub fn draft(cx: &mut Ctx<'_>, s: &SampleRow) -> AppResult<Vec<u8>> {
     let doc = draft_doc(cx, s)?;
-    render_report(&doc).map_err(doc_error)
+    let images = images_for(cx.conn, None, LayoutChoice::Current)?;
+    render(&doc, &images)
+}
+
+/// The images of the layout a report is printed with.
+fn images_for(
+    conn: &mut DbConnection,
+    supersedes: Option<&str>,
+    choice: LayoutChoice,
+) -> AppResult<layout::LayoutImages> {
+    let lab = layout::chosen(conn, supersedes, choice)?;
+    layout::images(conn, &lab)
+}
+
+fn render(doc: &ReportDoc, images: &layout::LayoutImages) -> AppResult<Vec<u8>> {
+    let assets = ReportAssets {
+        logo_png: images.logo_png.as_deref(),
+        cma_png: images.cma_png.as_deref(),
+    };
+    render_report_with(doc, &assets).map_err(doc_error)
 }
 
 /// The PDF of `doc` with its verification code: the content hash is taken of the
 /// rendering without the QR code, the code keyed on it, and the final PDF carries the
 /// link. Returns (pdf, body_sha256, pdf_sha256).
-fn render_with_code(issuer: &Issuer, doc: &mut ReportDoc) -> AppResult<(Vec<u8>, String, String)> {
+fn render_with_code(
+    issuer: &Issuer,
+    doc: &mut ReportDoc,
+    images: &layout::LayoutImages,
+) -> AppResult<(Vec<u8>, String, String)> {
     doc.verify_url = None;
-    let body = render_report(doc).map_err(doc_error)?;
+    doc.verification_code = None;
+    let body = render(doc, images)?;
     let body_sha256 = sha256_hex(&body);
     doc.verify_url = Some(issuer.verify_url(&doc.report_no, &body_sha256));
-    let pdf = render_report(doc).map_err(doc_error)?;
+    // Printed under the QR code, so a photocopy can be verified by typing it.
+    doc.verification_code = Some(issuer.code(&doc.report_no, &body_sha256));
+    let pdf = render(doc, images)?;
     let pdf_sha256 = sha256_hex(&pdf);
     Ok((pdf, body_sha256, pdf_sha256))
 }
@@ -323,7 +372,8 @@ fn issue_as(
         }
         doc.conclusion = format!("经复检，原检验结论未被维持；依据复检结论，检验结论为{pass}。");
     }
-    let (pdf, body_sha256, pdf_sha256) = render_with_code(issuer, &mut doc)?;
+    let images = images_for(cx.conn, new.supersedes, new.layout)?;
+    let (pdf, body_sha256, pdf_sha256) = render_with_code(issuer, &mut doc, &images)?;
     let data = serde_json::to_string(&doc).map_err(AppError::internal)?;
     db::reports::insert(
         cx.conn,

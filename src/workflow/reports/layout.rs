@@ -13,7 +13,9 @@ use serde::Serialize;
 use super::doc_error;
 use super::profile::{checked, lab_profile, LabProfile, LabProfileInput};
 use crate::db::{self, DbConnection};
-use crate::documents::report::{render_report, LabIdentity, ReportDoc, ReportRow};
+use crate::documents::report::{
+    render_report_with, LabIdentity, ReportAssets, ReportDoc, ReportRow,
+};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, Msg};
 use crate::workflow::Actor;
@@ -220,9 +222,13 @@ pub fn preview(
     actor.require(&[Role::Admin])?;
     let current = lab_profile(conn)?;
     let lab = checked(&current, input)?;
-    let _images = images(conn, &lab)?;
+    let images = images(conn, &lab)?;
     let doc = preview_doc(&lab, now);
-    render_report(&doc).map_err(doc_error)
+    let assets = ReportAssets {
+        logo_png: images.logo_png.as_deref(),
+        cma_png: images.cma_png.as_deref(),
+    };
+    render_report_with(&doc, &assets).map_err(doc_error)
 }
 
 /// The sample report of the preview: invented data, marked as a sample.
@@ -242,6 +248,11 @@ fn preview_doc(lab: &LabProfile, now: NaiveDateTime) -> ReportDoc {
         unit: unit.into(),
         judgment: "合格".into(),
         failed: false,
+        detection_limit: if result == "未检出" {
+            "0.5".into()
+        } else {
+            String::new()
+        },
     };
     let today = crate::domain::local_time::local_date(now).to_string();
     ReportDoc {
@@ -256,6 +267,7 @@ fn preview_doc(lab: &LabProfile, now: NaiveDateTime) -> ReportDoc {
         batch: "—".into(),
         category: "粮食加工品".into(),
         quantity: "2 袋".into(),
+        backup_quantity: "2 袋".into(),
         condition: "封样完好，样品状态正常".into(),
         organiser: "市场监督管理局".into(),
         entity_name: "样例被抽样单位".into(),
@@ -282,6 +294,8 @@ fn preview_doc(lab: &LabProfile, now: NaiveDateTime) -> ReportDoc {
         signatory: "王五".into(),
         remarks: "本页为版式预览，不是检验报告。".into(),
         verify_url: None,
+        cover_page: lab.cover_page,
+        ..Default::default()
     }
 }
 

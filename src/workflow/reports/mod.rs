@@ -67,8 +67,13 @@ impl Issuer {
             "{}/verify/{}?k={}",
             self.base_url,
             report_no,
-            verification_code(&self.key, report_no, body_sha256)
+            self.code(report_no, body_sha256)
         )
+    }
+
+    /// The verification code of a report: in its QR link and printed under the QR code.
+    pub fn code(&self, report_no: &str, body_sha256: &str) -> String {
+        verification_code(&self.key, report_no, body_sha256)
     }
 }
 

@@ -46,6 +46,12 @@ pub fn notice(
     }
     let d = r.doc()?;
     let ctx = context(conn, &s)?;
+    // The bureau's contact and where to file: from the layout the report was issued with.
+    let layout = super::layout::chosen(
+        conn,
+        Some(&r.report_no),
+        super::layout::LayoutChoice::Original,
+    )?;
     let profile = get_profile(conn, ctx.domain, ctx.plan_kind)?.map(|p| p.profile());
     let cal = work_calendar(conn)?;
     let mut rights = Vec::new();
@@ -93,6 +99,7 @@ pub fn notice(
         duties: crate::domain::report::entity_duties(ctx.domain),
         served_on: cn_date(served_on),
         issued_on: cn_date(served_on),
-        ..Default::default()
+        contact: layout.notice_contact,
+        reexam_where: layout.reexam_where,
     })
 }
