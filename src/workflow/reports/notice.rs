@@ -67,7 +67,7 @@ pub fn notice(
                 } else {
                     cn_date(date)
                 },
-                citation: rule.citation.clone(),
+                citation: rule.basis.clone(),
             });
         }
     }
