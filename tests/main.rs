@@ -30,6 +30,7 @@ mod retention;
 mod security;
 mod seed;
 mod stats;
+mod words_on_documents;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use support::Backend;
@@ -101,6 +102,7 @@ fn main() {
         security::TESTS,
         backup::TESTS,
         crash::TESTS,
+        words_on_documents::TESTS,
     ]
     .concat();
     // (test, whether it needs the browser)

@@ -439,6 +439,19 @@ fn an_upgrade_brings_new_and_corrected_reference_data_and_keeps_admin_edits(b: B
         },
     )
     .unwrap();
+    // The older release stored rules without a basis: their provenance was `citation`.
+    let without_basis: Vec<serde_json::Value> = stored_rules(c)
+        .into_iter()
+        .map(|mut r| {
+            let o = r.as_object_mut().unwrap();
+            o.remove("basis");
+            if let Some(n) = o.remove("notes") {
+                o.insert("citation".into(), n);
+            }
+            r
+        })
+        .collect();
+    set_rules(c, &without_basis);
     // The current release loads its set, as an operator does: `lims seed`.
     let dir = tempfile::tempdir().unwrap();
     let out = crate::support::lims_command(&db.url, dir.path())
@@ -463,6 +476,17 @@ fn an_upgrade_brings_new_and_corrected_reference_data_and_keeps_admin_edits(b: B
         shipped_edit + 3,
         "the admin's value is kept"
     );
+    assert!(
+        after
+            .iter()
+            .all(|r| r["basis"].as_str().is_some_and(|b| !b.trim().is_empty())),
+        "every stored rule has its basis now: {after:?}"
+    );
+    assert_eq!(
+        rule(&after, &edit_key).unwrap()["basis"],
+        rule(&shipped, &edit_key).unwrap()["basis"],
+        "an edited rule gets only its missing basis from the shipped rule"
+    );
     let (lead_method, cd_judgment, cd_limit): (String, String, Option<String>) = (
         test_items::table
             .find(lead)
@@ -480,7 +504,10 @@ fn an_upgrade_brings_new_and_corrected_reference_data_and_keeps_admin_edits(b: B
             .first(c)
             .unwrap(),
     );
-    assert_eq!(lead_method, "GB 5009.12", "an unedited item is updated");
+    assert_eq!(
+        lead_method, "GB 5009.12-2023",
+        "an unedited item is updated"
+    );
     assert_eq!(
         cd_judgment, "GB 2762-2022",
         "an unedited field of an edited item too"
@@ -533,7 +560,12 @@ fn an_upgrade_brings_new_and_corrected_reference_data_and_keeps_admin_edits(b: B
         );
     }
     let edit_line = format!("rule food/supervision {edit_key}");
-    assert_eq!(lines("updated", &[&edit_line]), 0, "{printed}");
+    assert_eq!(lines("updated", &[&edit_line]), 1, "{printed}");
+    assert_eq!(
+        lines("updated", &[&edit_line, "basis added"]),
+        1,
+        "only its basis: {printed}"
+    );
     assert_eq!(lines("updated", &["limit_max"]), 0, "{printed}");
     let has =
         |list: &[String], words: &[&str]| list.iter().any(|l| words.iter().all(|w| l.contains(w)));

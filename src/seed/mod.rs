@@ -493,7 +493,9 @@ fn upgrade_test_items(
 
 /// Each rule of a profile stored before this load: a shipped rule it lacks is added,
 /// one that differs takes the shipped value, unless an admin changed, added or removed
-/// that rule (then it is kept and reported). The profile's version moves on a change.
+/// that rule (then it is kept and reported, and only a missing `basis`, from a release
+/// before rules had one, is filled from the shipped rule). The profile's version moves
+/// on a change.
 fn upgrade_profiles(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -516,7 +518,17 @@ fn upgrade_profiles(
             let edited = edits.rules.contains(&(id.clone(), shipped.key.clone()));
             match rules.iter_mut().find(|r| r.key == shipped.key) {
                 Some(r) if r == shipped => {}
-                Some(_) if edited => rep.kept.push(format!("rule {id} {}", shipped.key)),
+                Some(r) if edited => {
+                    // Stored before rules had a basis: the admin's values stay, the
+                    // missing basis comes from the shipped rule.
+                    if r.basis.trim().is_empty() {
+                        r.basis.clone_from(&shipped.basis);
+                        rep.updated
+                            .push(format!("rule {id} {}: basis added", shipped.key));
+                        changed = true;
+                    }
+                    rep.kept.push(format!("rule {id} {}", shipped.key));
+                }
                 Some(r) => {
                     *r = shipped.clone();
                     rep.updated.push(format!("rule {id} {}", shipped.key));

@@ -67,7 +67,10 @@ fn a_non_compliant_report_opens_a_case_that_closes_when_every_step_is_done(b: Ba
         .find(|s| s["kind"] == "entity_notified")
         .unwrap();
     assert_eq!(serve["due_on"], "2026-03-09", "5 working days: {serve}");
-    assert!(serve["citation"].as_str().unwrap().contains("FSSM"));
+    assert!(serve["citation"]
+        .as_str()
+        .unwrap()
+        .contains("《食品安全抽样检验管理办法》第二十九条"));
     assert!(good["conclusion"] == "compliant");
     // Who may see it: not a technician, not a supervisor of another prefecture.
     let (st, _) = app.get(&format!("/api/v1/disposals/{id}"), &lab.tech);

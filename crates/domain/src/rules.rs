@@ -1,7 +1,8 @@
 //! Rule profiles: deadlines, windows and metric settings per domain and plan kind, as
 //! data. Nothing else in the code hard-codes "20 working days": it asks a profile.
 //! Invariant: a profile that passes [`RuleProfile::validate`] has unique snake_case
-//! keys, a citation on every rule, and a value whose type fits its unit.
+//! keys, a formal citation (`basis`) on every rule, and a value whose type fits its
+//! unit.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -111,14 +112,236 @@ string_enum!(
     RuleCalendar { Official = "official", Calendar = "calendar", None = "none" }
 );
 
-/// One rule: a deadline, a window, a flag or a list, with the article it comes from.
+/// One rule: a deadline, a window, a flag or a list, with two citations: the formal
+/// one a citizen reads and the provenance notes only admins read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "RuleRecord", into = "RuleRecord")]
 pub struct Rule {
     pub key: String,
     pub value: serde_json::Value,
     pub unit: RuleUnit,
     pub calendar: RuleCalendar,
-    pub citation: String,
+    /// The formal citation in Chinese, as documents and pages print it, e.g.
+    /// 《中华人民共和国食品安全法》第八十八条第一款: no confidence tags, abbreviations or
+    /// notes.
+    pub basis: String,
+    /// The provenance: confidence tags, sources and doubts (docs/domain/rules.md §0.1).
+    /// Only the admin rule pages show it.
+    pub notes: String,
+}
+
+/// A rule as it is written and read (rule files, stored JSON, the API). Older rule
+/// files and stored profiles carry only `citation`, the provenance text: it is read
+/// as `notes`. `citation` is still written, equal to `notes`, because the API
+/// contract (docs/API.md, Rules) names it; so a profile sent back as GET returned it
+/// carries both and reads the same.
+#[derive(Serialize, Deserialize)]
+struct RuleRecord {
+    key: String,
+    value: serde_json::Value,
+    unit: RuleUnit,
+    calendar: RuleCalendar,
+    #[serde(default)]
+    basis: String,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default)]
+    citation: Option<String>,
+}
+
+impl From<RuleRecord> for Rule {
+    fn from(r: RuleRecord) -> Rule {
+        Rule {
+            key: r.key,
+            value: r.value,
+            unit: r.unit,
+            calendar: r.calendar,
+            basis: r.basis,
+            notes: r.notes.or(r.citation).unwrap_or_default(),
+        }
+    }
+}
+
+impl From<Rule> for RuleRecord {
+    fn from(r: Rule) -> RuleRecord {
+        RuleRecord {
+            key: r.key,
+            value: r.value,
+            unit: r.unit,
+            calendar: r.calendar,
+            basis: r.basis,
+            citation: Some(r.notes.clone()),
+            notes: Some(r.notes),
+        }
+    }
+}
+
+/// Marks of provenance notes that a formal basis must not carry (rules.md §0.1 tags).
+const NOTE_TAGS: [&str; 3] = ["[V]", "[S]", "[M]"];
+
+/// The words for each rule key the shipped profiles use: (key, Chinese, English).
+/// Pages show these; only the admin rule pages show the key itself.
+const RULE_WORDS: &[(&str, &str, &str)] = &[
+    ("delivery_to_lab", "送达检验机构时限", "Delivery to the lab"),
+    (
+        "report_after_receipt",
+        "出具检验报告时限",
+        "Report after receipt",
+    ),
+    (
+        "lab_reports_compliant",
+        "报送合格检验结论时限",
+        "Lab reports a compliant result",
+    ),
+    (
+        "lab_reports_non_compliant",
+        "报送不合格检验结论时限",
+        "Lab reports a non-compliant result",
+    ),
+    (
+        "serve_on_entity",
+        "送达被抽样单位时限",
+        "Service on the sampled party",
+    ),
+    (
+        "recheck_request_window",
+        "申请复检期限",
+        "Window to request a re-examination",
+    ),
+    (
+        "recheck_accept_decision",
+        "复检申请受理时限",
+        "Decision on a re-examination request",
+    ),
+    (
+        "recheck_lab_drawn",
+        "确定复检机构时限",
+        "Drawing the re-examination lab",
+    ),
+    (
+        "backup_handover",
+        "移交复检备份样品时限",
+        "Handing over the backup sample",
+    ),
+    (
+        "recheck_conclusion",
+        "出具复检结论时限",
+        "Re-examination conclusion",
+    ),
+    (
+        "recheck_notify",
+        "告知复检结论时限",
+        "Notice of the re-examination conclusion",
+    ),
+    ("objection_window", "提出异议期限", "Window to object"),
+    (
+        "objection_accept_decision",
+        "异议受理时限",
+        "Decision on an objection",
+    ),
+    ("objection_review", "异议审核时限", "Review of an objection"),
+    (
+        "disposal_completion",
+        "核查处置完成时限",
+        "Completion of verification and disposal",
+    ),
+    (
+        "backup_keep_compliant",
+        "合格样品备份样品保存期",
+        "Keeping the backup of a compliant sample",
+    ),
+    (
+        "backup_keep_non_compliant",
+        "不合格样品备份样品保存期",
+        "Keeping the backup of a non-compliant sample",
+    ),
+    (
+        "recall_level1_start",
+        "一级召回启动时限",
+        "Level 1 recall: start",
+    ),
+    (
+        "recall_level1_finish",
+        "一级召回完成时限",
+        "Level 1 recall: finish",
+    ),
+    (
+        "recall_level2_start",
+        "二级召回启动时限",
+        "Level 2 recall: start",
+    ),
+    (
+        "recall_level2_finish",
+        "二级召回完成时限",
+        "Level 2 recall: finish",
+    ),
+    (
+        "recall_level3_start",
+        "三级召回启动时限",
+        "Level 3 recall: start",
+    ),
+    (
+        "recall_level3_finish",
+        "三级召回完成时限",
+        "Level 3 recall: finish",
+    ),
+    (
+        "has_backup_portion",
+        "留存复检备份样品",
+        "A backup portion is kept",
+    ),
+    (
+        "opens_disposal",
+        "不合格须核查处置",
+        "A failure opens a disposal case",
+    ),
+    (
+        "opens_follow_up",
+        "问题样品须跟踪处置",
+        "A problem sample opens a follow-up case",
+    ),
+    (
+        "counts_in_sampling_rate",
+        "计入抽检量",
+        "Counts in the sampling rate",
+    ),
+    (
+        "sampling_rate_target",
+        "抽检量目标（批次/千人）",
+        "Sampling rate target (batches per thousand)",
+    ),
+    (
+        "sampling_rate_plan_kinds",
+        "计入抽检量的计划类型",
+        "Plan kinds counted in the sampling rate",
+    ),
+    (
+        "disposal_required_steps",
+        "核查处置必需步骤",
+        "Steps required to close a case",
+    ),
+    (
+        "disposal_started_by",
+        "视为已启动核查处置的步骤",
+        "Steps that start a disposal",
+    ),
+    ("pass_term", "合格结论用语", "Word for a pass"),
+    ("fail_term", "不合格结论用语", "Word for a failure"),
+];
+
+/// The words for rule `key` as (Chinese, English); `None` for a key no shipped
+/// profile uses (an admin's own rule).
+pub fn rule_words(key: &str) -> Option<(&'static str, &'static str)> {
+    RULE_WORDS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, zh, en)| (*zh, *en))
+}
+
+/// The words for rule `key`, with a neutral word for a key that has none, so that a
+/// page never prints the key: (Chinese, English).
+pub fn rule_label(key: &str) -> (&'static str, &'static str) {
+    rule_words(key).unwrap_or(("其他规则", "Other rule"))
 }
 
 /// The rules of one domain and plan kind.
@@ -200,8 +423,19 @@ impl RuleProfile {
             } else if !seen.insert(r.key.as_str()) {
                 err(at("key"), format!("`{}` appears twice", r.key));
             }
-            if r.citation.trim().is_empty() {
-                err(at("citation"), format!("`{}` needs a citation", r.key));
+            if r.basis.trim().is_empty() {
+                err(
+                    at("basis"),
+                    format!("`{}` needs a basis, the formal citation", r.key),
+                );
+            } else if NOTE_TAGS.iter().any(|t| r.basis.contains(t)) {
+                err(
+                    at("basis"),
+                    format!(
+                        "the basis of `{}` is printed on documents: move the confidence tags to the notes",
+                        r.key
+                    ),
+                );
             }
             match r.unit {
                 RuleUnit::WorkingDays | RuleUnit::Days | RuleUnit::Hours | RuleUnit::Months => {
@@ -359,25 +593,29 @@ key = "report_after_receipt"
 value = 20
 unit = "working_days"
 calendar = "official"
+basis = "《食品安全抽样检验管理办法》第二十四条第二款"
 citation = "FSSM Art 24"
 [[profile.rule]]
 key = "disposal_completion"
 value = 90
 unit = "days"
 calendar = "calendar"
-citation = "FSSM Art 45"
+basis = "《食品安全抽样检验管理办法》第四十五条"
+notes = "FSSM Art 45"
 [[profile.rule]]
 key = "disposal_required_steps"
 value = ["authority_reported", "rectified"]
 unit = "list"
 calendar = "none"
-citation = "SPEC §6"
+basis = "本系统工作规则"
+notes = "SPEC §6"
 [[profile.rule]]
 key = "has_backup_portion"
 value = true
 unit = "flag"
 calendar = "none"
-citation = "FSSM"
+basis = "《食品安全抽样检验管理办法》"
+notes = "FSSM"
 "#;
 
     fn d(s: &str) -> NaiveDate {
@@ -429,10 +667,52 @@ citation = "FSSM"
         assert!(parse_profile_file("food.toml", &bad)
             .unwrap_err()
             .contains("twice"));
-        let bad = FOOD.replace("citation = \"FSSM Art 45\"", "citation = \" \"");
+        let bad = FOOD.replace(
+            "basis = \"《食品安全抽样检验管理办法》第四十五条\"",
+            "basis = \" \"",
+        );
         assert!(parse_profile_file("food.toml", &bad)
             .unwrap_err()
-            .contains("citation"));
+            .contains("rules[1].basis"));
+        let bad = FOOD.replace("basis = \"本系统工作规则\"", "basis = \"SPEC §6 [M]\"");
+        assert!(parse_profile_file("food.toml", &bad)
+            .unwrap_err()
+            .contains("rules[2].basis"));
         assert!(parse_profile_file("x.toml", "domain = \"tea\"\nprofile = []").is_err());
+    }
+
+    #[test]
+    fn an_older_rule_reads_its_citation_as_notes_and_writes_both_names() {
+        let p = parse_profile_file("food.toml", FOOD).unwrap();
+        let r = p[0].get("report_after_receipt").unwrap();
+        assert_eq!(r.notes, "FSSM Art 24");
+        assert_eq!(r.basis, "《食品安全抽样检验管理办法》第二十四条第二款");
+        // Stored before rules had a basis: the notes come from `citation`, the basis is
+        // empty (the loader fills it from the shipped profile).
+        let old: Rule = serde_json::from_str(
+            r#"{"key":"k","value":5,"unit":"working_days","calendar":"official","citation":"FSSM Art 20 [S]"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (old.basis.as_str(), old.notes.as_str()),
+            ("", "FSSM Art 20 [S]")
+        );
+        // Written: basis, notes, and citation as the API names it; read back the same.
+        let json = serde_json::to_value(r).unwrap();
+        assert_eq!(json["notes"], "FSSM Art 24");
+        assert_eq!(json["citation"], "FSSM Art 24");
+        assert_eq!(json["basis"], r.basis.as_str());
+        let back: Rule = serde_json::from_value(json).unwrap();
+        assert_eq!(&back, r);
+    }
+
+    #[test]
+    fn every_rule_key_of_the_fixture_has_words() {
+        let p = parse_profile_file("food.toml", FOOD).unwrap();
+        for r in &p[0].rules {
+            assert!(rule_words(&r.key).is_some(), "{}", r.key);
+        }
+        assert_eq!(rule_label("delivery_to_lab").0, "送达检验机构时限");
+        assert_eq!(rule_label("an_admins_own_rule"), ("其他规则", "Other rule"));
     }
 }

@@ -131,11 +131,12 @@ fn serde_urlencoded_filter(f: &SampleFilter) -> String {
     parts.join("&")
 }
 
-/// A deadline as the sample page shows it: rule, citation, date, days left.
+/// A deadline as the sample page shows it: the rule in words with its period, the
+/// rule's formal citation (basis), date, days left.
 pub struct DeadlineView {
     pub label: &'static str,
     pub rule: String,
-    pub citation: String,
+    pub basis: String,
     pub date: NaiveDate,
     pub provisional: bool,
     pub days_left: i64,
@@ -239,20 +240,27 @@ pub(super) async fn sample_page(
     let today = local_date(now);
     let lang = ctx.lang;
     let mut deadlines = Vec::new();
-    let citation = |key: &str| {
-        profile
-            .as_ref()
-            .and_then(|p| p.get(key))
-            .map(|r| r.citation.clone())
-            .unwrap_or_default()
+    // The rule in words and its period ("送达检验机构时限 · 5 个工作日"), and its basis.
+    let rule = |key: &str| {
+        let (zh, en) = crate::domain::rules::rule_label(key);
+        let words = enum_label(lang, zh, en);
+        let Some(r) = profile.as_ref().and_then(|p| p.get(key)) else {
+            return (words, String::new());
+        };
+        let n = r.value.as_u64().unwrap_or(0);
+        let period = match lang {
+            crate::error::Lang::Zh => crate::domain::disposal::rule_text_zh(n, r.unit),
+            crate::error::Lang::En => crate::domain::disposal::rule_text_en(n, r.unit),
+        };
+        (format!("{words} · {period}"), r.basis.clone())
     };
     let s = &sheet.sample;
     if let Some(d) = s.delivery_due_on {
         let received = s.received_at.map(|t| t.date_naive());
         deadlines.push(DeadlineView {
             label: word(lang, "deadline.delivery"),
-            rule: "delivery_to_lab".into(),
-            citation: citation("delivery_to_lab"),
+            rule: rule("delivery_to_lab").0,
+            basis: rule("delivery_to_lab").1,
             date: d,
             provisional: s.delivery_due_provisional,
             days_left: cal.working_days_between(today, d).0,
@@ -262,8 +270,8 @@ pub(super) async fn sample_page(
     if let Some(d) = s.due_on {
         deadlines.push(DeadlineView {
             label: word(lang, "deadline.report"),
-            rule: "report_after_receipt".into(),
-            citation: citation("report_after_receipt"),
+            rule: rule("report_after_receipt").0,
+            basis: rule("report_after_receipt").1,
             date: d,
             provisional: s.due_provisional,
             days_left: cal.working_days_between(today, d).0,

@@ -1,26 +1,44 @@
 //! The admin pages for rule profiles: the list, and the edit page of one profile's
-//! rules with their citations.
+//! rules. Each rule shows its words, its key (small, for admins), its basis (the
+//! formal citation documents print) and its notes (the provenance only admins see).
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::{ok, render, require_admin, Nav};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Lang};
 use crate::web::auth::PageCtx;
 use crate::web::forms::{form_get, form_status, refusal, CsrfForm, FormMap, Shown};
 use crate::web::i18n::word;
 use crate::workflow::reference::{self, ProfileInput, StoredProfile};
 
+/// One profile as the list shows it.
+struct ProfileView {
+    domain: String,
+    plan_kind: String,
+    version: i32,
+    rules: Vec<RuleRow>,
+}
+
 #[derive(Template)]
 #[template(path = "admin/rules.html")]
 struct RulesPage {
     nav: Nav,
-    profiles: Vec<StoredProfile>,
+    profiles: Vec<ProfileView>,
 }
 
 pub(super) async fn rules_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     require_admin(&ctx)?;
     let profiles = ctx.state.db.run(reference::list_profiles).await?;
+    let profiles = profiles
+        .iter()
+        .map(|p| ProfileView {
+            domain: p.domain.as_str().to_string(),
+            plan_kind: p.plan_kind.as_str().to_string(),
+            version: p.version,
+            rules: rule_rows(ctx.lang, p),
+        })
+        .collect();
     ok(
         &ctx,
         &RulesPage {
@@ -30,13 +48,16 @@ pub(super) async fn rules_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     )
 }
 
-/// One rule as the edit form shows it.
+/// One rule as the list and the edit form show it.
 struct RuleRow {
+    /// The rule in words (never only the key).
+    word: String,
     key: String,
     value: String,
     unit: String,
     calendar: String,
-    citation: String,
+    basis: String,
+    notes: String,
 }
 
 #[derive(Template)]
@@ -63,15 +84,24 @@ fn value_text(v: &serde_json::Value) -> String {
     }
 }
 
-fn rule_rows(p: &StoredProfile) -> Vec<RuleRow> {
+fn rule_rows(lang: Lang, p: &StoredProfile) -> Vec<RuleRow> {
     p.rules
         .iter()
         .map(|r| RuleRow {
+            word: {
+                let (zh, en) = crate::domain::rules::rule_label(&r.key);
+                match lang {
+                    Lang::Zh => zh,
+                    Lang::En => en,
+                }
+                .to_string()
+            },
             key: r.key.clone(),
             value: value_text(&r.value),
             unit: r.unit.as_str().to_string(),
             calendar: r.calendar.as_str().to_string(),
-            citation: r.citation.clone(),
+            basis: r.basis.clone(),
+            notes: r.notes.clone(),
         })
         .collect()
 }
@@ -106,7 +136,7 @@ pub(super) async fn rule_edit_page(
             domain,
             kind,
             version: p.version,
-            rows: rule_rows(&p),
+            rows: rule_rows(ctx.lang, &p),
             errors: Vec::new(),
             notice: None,
         },
@@ -153,8 +183,11 @@ pub(super) async fn rule_edit_submit(
             if let Some(v) = form_get(&form, &format!("value.{}", r.key)) {
                 r.value = parse_rule_value(r.unit, v);
             }
-            if let Some(c) = form_get(&form, &format!("citation.{}", r.key)) {
-                r.citation = c.trim().to_string();
+            if let Some(b) = form_get(&form, &format!("basis.{}", r.key)) {
+                r.basis = b.trim().to_string();
+            }
+            if let Some(n) = form_get(&form, &format!("notes.{}", r.key)) {
+                r.notes = n.trim().to_string();
             }
             r
         })
@@ -187,11 +220,17 @@ pub(super) async fn rule_edit_submit(
         }
     };
     let failed = !errors.is_empty();
-    let mut rows = rule_rows(&shown);
+    let mut rows = rule_rows(ctx.lang, &shown);
     if failed {
         for row in &mut rows {
             if let Some(v) = form_get(&form, &format!("value.{}", row.key)) {
                 row.value = v.to_string();
+            }
+            if let Some(b) = form_get(&form, &format!("basis.{}", row.key)) {
+                row.basis = b.to_string();
+            }
+            if let Some(n) = form_get(&form, &format!("notes.{}", row.key)) {
+                row.notes = n.to_string();
             }
         }
     }

@@ -309,7 +309,7 @@ fn show_with(
             due_on: Some(d.due_on),
             days_left: (d.done_at.is_none() && open).then(|| d.days_left(cal, today)),
             rule: Some(d.rule_zh.clone()),
-            citation: Some(d.citation.clone()),
+            citation: Some(d.basis.clone()),
             done_at: d.done_at.map(to_local),
             by: e.and_then(|e| name(e.recorded_by)),
             note: e.and_then(|e| e.note.clone()),

@@ -68,10 +68,22 @@ pub fn put_profile(
             Msg::new("与路径不一致", "does not match the path"),
         );
     }
+    // A client written before rules had a basis sends them without one: a rule the
+    // stored profile has keeps its basis, so such a client keeps working.
+    let mut rules = input.rules;
+    if rules.iter().any(|r| r.basis.trim().is_empty()) {
+        if let Some(stored) = db::reference::stored_profile(conn, domain, plan_kind)? {
+            for r in rules.iter_mut().filter(|r| r.basis.trim().is_empty()) {
+                if let Some(s) = stored.rules.iter().find(|s| s.key == r.key) {
+                    r.basis.clone_from(&s.basis);
+                }
+            }
+        }
+    }
     let profile = RuleProfile {
         domain,
         plan_kind,
-        rules: input.rules,
+        rules,
     };
     for e in profile.validate() {
         f.insert(

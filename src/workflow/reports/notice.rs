@@ -73,7 +73,7 @@ pub fn notice(
                 } else {
                     cn_date(date)
                 },
-                citation: rule.citation.clone(),
+                citation: rule.basis.clone(),
             });
         }
     }

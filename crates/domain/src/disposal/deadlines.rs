@@ -24,8 +24,8 @@ pub struct DueLine {
     pub rule_zh: String,
     /// The rule for people, e.g. "5 working days".
     pub rule_en: String,
-    /// The article the rule comes from, as the profile cites it.
-    pub citation: String,
+    /// The rule's formal citation (its `basis`), as pages print it.
+    pub basis: String,
     /// A right of the entity (re-examination or objection), not a duty: it lapses and
     /// is never overdue.
     pub window: bool,
@@ -99,7 +99,7 @@ pub(super) fn due_line(
         unit: rule.unit,
         rule_zh: rule_text_zh(value, rule.unit),
         rule_en: rule_text_en(value, rule.unit),
-        citation: rule.citation.clone(),
+        basis: rule.basis.clone(),
         window,
         extended: false,
         done_at: done.map(|e| e.at),

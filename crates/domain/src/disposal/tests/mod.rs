@@ -184,7 +184,7 @@ fn deadlines_skip_the_2025_national_day_break_and_count_its_working_saturday() {
     assert_eq!(serve.due_on, d("2025-10-13"));
     assert!(!serve.provisional && !serve.window && serve.due_at.is_none());
     assert_eq!(serve.rule_zh, "5 个工作日");
-    assert!(serve.citation.contains("Art 29"), "{}", serve.citation);
+    assert!(serve.basis.contains("第二十九条"), "{}", serve.basis);
     let close = line(&lines, K::Closed);
     assert_eq!(close.due_on, d("2025-12-28"));
     assert_eq!(
