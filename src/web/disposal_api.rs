@@ -483,6 +483,6 @@ pub async fn stats(
     responses((status = 200, body = Vec<Reminder>), (status = 403)))]
 pub async fn reminders(st: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
     let actor = user.actor;
-    let r = st.call(actor, move |cx| disposal::reminders(cx)).await?;
+    let r = st.call(actor, disposal::reminders).await?;
     Ok(HttpResponse::Ok().json(r))
 }

@@ -396,10 +396,7 @@ struct RemindersPage {
 async fn reminders_page(ctx: PageCtx) -> AppResult<HttpResponse> {
     let actor = ctx.user()?.clone();
     let now = ctx.now();
-    let reminders = ctx
-        .state
-        .call(actor, move |cx| disposal::reminders(cx))
-        .await?;
+    let reminders = ctx.state.call(actor, disposal::reminders).await?;
     render(
         &ctx,
         StatusCode::OK,
