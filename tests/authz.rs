@@ -437,6 +437,8 @@ fn rows(f: &Fx) -> Vec<Row> {
         api("GET", "/report-batches/{id}", format!("/report-batches/{}", f.batch), Users).owner_and_admins(),
         api("GET", "/report-batches/{id}/download", format!("/report-batches/{}/download", f.batch), Users).owner_and_admins(),
         api("GET", "/settings/lab", s("/settings/lab"), Users),
+        api("GET", "/settings/lab/versions", s("/settings/lab/versions"), Roles(ADMIN)),
+        api("GET", "/settings/lab/versions/{version}", s("/settings/lab/versions/1"), Roles(ADMIN)),
         api("PUT", "/settings/lab", s("/settings/lab"), Roles(ADMIN))
             .json(json!({"name": "", "address": "", "cma_no": "", "version": 999})),
         api("GET", "/verify/{report_no}", format!("/verify/{rno}?k={k}"), Public),
@@ -549,6 +551,8 @@ fn rows(f: &Fx) -> Vec<Row> {
         page("GET", "/admin/audit", s("/admin/audit"), Roles(ADMIN)),
         page("GET", "/admin/lab", s("/admin/lab"), Roles(ADMIN)),
         page("POST", "/admin/lab", s("/admin/lab"), Roles(ADMIN)).form(&[("version", "999")]),
+        page("GET", "/admin/lab/preview.pdf", s("/admin/lab/preview.pdf"), Roles(ADMIN)),
+        page("GET", "/admin/lab/images/{sha256}", s("/admin/lab/images/00"), Roles(ADMIN)),
         // ------------------------------------------------------------ pages: intake
         page("GET", "/plans", s("/plans"), Users).scoped(),
         page("POST", "/plans", s("/plans"), Roles(SUPERVISION)).form(&[]),

@@ -16,6 +16,7 @@ mod bad_input;
 mod browser;
 mod crash;
 mod disposal;
+mod documents;
 mod foundation;
 mod fuzz_replay;
 mod intake;
@@ -91,6 +92,7 @@ fn main() {
         reports::TESTS,
         approvals::TESTS,
         layouts::TESTS,
+        documents::TESTS,
         disposal::TESTS,
         stats::TESTS,
         seed::TESTS,

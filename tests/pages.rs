@@ -324,8 +324,10 @@ fn a_sampler_registers_a_sample_with_the_phone_form(b: Backend) {
         "the sample page shows the label previews"
     );
     assert!(
-        html.contains("delivery_to_lab") && html.contains("2026-03-09"),
-        "the deadline with its rule"
+        html.contains("送达检验机构时限")
+            && !html.contains("delivery_to_lab")
+            && html.contains("2026-03-09"),
+        "the deadline with its rule in words, never its key"
     );
     assert!(html.contains("labels.pdf") && html.contains("sampling-form.pdf"));
     let (_, home) = app.page("/");

@@ -447,7 +447,9 @@ fn the_board_and_the_case_page_record_steps(b: Backend) {
     let (st, html) = app.page(&format!("/disposals/{id}"));
     assert_eq!(st, 200);
     assert!(
-        html.contains("送达被抽样单位") && html.contains("FSSM"),
+        html.contains("送达被抽样单位")
+            && html.contains("《食品安全抽样检验管理办法》")
+            && !html.contains("FSSM"),
         "{html}"
     );
     let csrf = crate::support::csrf_of(&html);

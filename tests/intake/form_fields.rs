@@ -70,8 +70,11 @@ pub(super) fn the_national_form_fields_round_trip_through_the_api(b: Backend) {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["manufacturer_licence_no"], "鄂Ha20050005");
     let rows = lims::workflow::audit::history(&mut app.db.conn(), "sample", &no).unwrap();
-    assert_eq!(rows[0].action, "sample.register");
-    let after: Value = serde_json::from_str(rows[0].after_json.as_deref().unwrap()).unwrap();
+    let registered = rows
+        .iter()
+        .find(|r| r.action == "sample.register")
+        .expect("the registration is audited");
+    let after: Value = serde_json::from_str(registered.after_json.as_deref().unwrap()).unwrap();
     assert_eq!(
         after["packaging"], "prepackaged",
         "the audit row holds them"
@@ -201,11 +204,8 @@ pub(super) fn a_patch_sets_and_clears_a_form_field(b: Backend) {
     assert_eq!(s, 422);
     assert!(e["error"]["fields"]["area_type"].is_string(), "{e}");
     let rows = lims::workflow::audit::history(&mut app.db.conn(), "sample", &no).unwrap();
-    let last = rows
-        .iter()
-        .rev()
-        .find(|r| r.action == "sample.update")
-        .unwrap();
+    // Newest first: the last update is the one that cleared the field.
+    let last = rows.iter().find(|r| r.action == "sample.update").unwrap();
     let before: Value = serde_json::from_str(last.before_json.as_deref().unwrap()).unwrap();
     let after: Value = serde_json::from_str(last.after_json.as_deref().unwrap()).unwrap();
     assert_eq!(
