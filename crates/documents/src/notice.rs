@@ -365,7 +365,8 @@ fn facts(doc: &NoticeDoc) -> String {
         or_slash(&doc.lab_name),
         or_slash(&doc.report_no),
         or_slash(&doc.sample_no),
-        doc.conclusion.trim(),
+        // The sentence already says who tested it: "经抽样检验，" would say it twice.
+        doc.conclusion.trim().trim_start_matches("经抽样检验，"),
     )
 }
 

@@ -185,11 +185,11 @@ const BODY_TOP: f32 = MARGIN + BAND_H + 2.0;
 const FOOT_RULE: f32 = PAGE_H - MARGIN - 5.0;
 const BODY_BOTTOM: f32 = FOOT_RULE - 2.0;
 /// The verification QR square, top right of page 1 under the header band.
-const QR_SIZE: f32 = 25.0;
+const QR_SIZE: f32 = 22.0;
 const QR_X: f32 = PAGE_W - MARGIN - QR_SIZE;
 const QR_Y: f32 = BODY_TOP;
 /// Where the information table starts on page 1 (below the title and the QR square).
-const INFO_TOP: f32 = QR_Y + QR_SIZE + 5.0;
+const INFO_TOP: f32 = QR_Y + QR_SIZE + 8.0;
 /// The widest the title may be: centred, it stays clear of the QR square.
 const TITLE_MAX_W: f32 = 2.0 * (QR_X - 4.0 - PAGE_W / 2.0);
 

@@ -310,6 +310,10 @@ pub fn seed_demo_lab_profile(conn: &mut DbConnection, now: NaiveDateTime) -> App
             report_title: Some("检验报告".into()),
             disclaimer: default_disclaimer(),
             version: 0,
+            notice_contact: Some("青海省市场监督管理局食品安全抽检监测处（演示），电话：0971-0000001".into()),
+            reexam_where: Some(
+                "复检申请向组织抽检的市场监督管理部门提出（演示地址：西宁市城中区）；异议向同一部门书面提出并附相关证明材料。".into(),
+            ),
             ..LabProfileInput::default()
         },
     )?;

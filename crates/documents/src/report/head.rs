@@ -82,21 +82,39 @@ pub(super) fn first_page_head(
     if !doc.draft {
         if let Some(url) = &doc.verify_url {
             page.canvas.qr(forms, url, Ecc::M, QR_X, QR_Y, QR_SIZE)?;
-            page.centred(
-                QR_X + QR_SIZE / 2.0,
-                QR_Y + QR_SIZE + 2.6,
-                6.5,
-                "扫码验证报告真伪",
-            );
+            let caption = if doc.verification_code.is_some() {
+                "扫码或凭核验码验证真伪"
+            } else {
+                "扫码验证报告真伪"
+            };
+            page.centred(QR_X + QR_SIZE / 2.0, QR_Y + QR_SIZE + 2.6, 6.0, caption);
         }
         if let Some(code) = doc.verification_code.as_deref().map(str::trim) {
-            let text = format!("核验码：{code}");
-            let room = QR_SIZE + 8.0;
-            let size = (room / text_width(&text, 1.0)).min(CODE_PT);
-            page.right(MARGIN + CONTENT_W, QR_Y + QR_SIZE + 5.6, size, &text);
+            // Under the QR square, in groups of five so it can be read out and typed
+            // (the verification box ignores the spaces).
+            let grouped = group(code, 5);
+            let room = QR_SIZE + 12.0;
+            let size = (room / text_width(&format!("核验码 {grouped}"), 1.0)).min(CODE_PT);
+            let centre = QR_X + QR_SIZE / 2.0;
+            let line = format!("核验码 {grouped}");
+            if text_width(&line, size) <= QR_SIZE {
+                page.centred(centre, QR_Y + QR_SIZE + 5.6, size, &line);
+            } else {
+                page.right(MARGIN + CONTENT_W, QR_Y + QR_SIZE + 5.6, size, &line);
+            }
         }
     }
     Ok(INFO_TOP.max(y + 1.0))
+}
+
+/// `code` in groups of `n` characters separated by spaces.
+fn group(code: &str, n: usize) -> String {
+    let chars: Vec<char> = code.chars().collect();
+    chars
+        .chunks(n)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A short Chinese title with a space between its characters ("检 验 报 告"), as reports
