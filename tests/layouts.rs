@@ -231,11 +231,20 @@ fn images_are_checked_and_only_an_admin_edits_the_layout(b: Backend) {
         p[16..20].copy_from_slice(&5000u32.to_be_bytes());
         p
     };
+    let garbled = {
+        // A PNG whose header and end are sound but whose pixel data is not: it must be
+        // refused here, or every report printed with it would fail.
+        let mut p = png(8, 8);
+        let at = p.windows(4).position(|w| w == b"IDAT").expect("IDAT") + 4;
+        p[at..at + 8].copy_from_slice(&[0xff; 8]);
+        p
+    };
     for (field, value) in [
         (
             "logo_png",
             b64(b"GIF89a\x01\x00\x01\x00 this is a gif, not a png"),
         ),
+        ("cma_png", b64(&garbled)),
         ("cma_png", "%%% not base64".to_string()),
         ("logo_png", b64(&huge)),
         ("cma_png", b64(&wide)),

@@ -553,6 +553,12 @@ pub fn render_report(doc: &ReportDoc) -> Result<Vec<u8>, DocError> {
     render_report_with(doc, &ReportAssets::default())
 }
 
+/// Whether `png` is an image the report can print (a readable PNG within the size the
+/// renderer takes): checked when an admin uploads it, so that no report fails later.
+pub fn check_image(png: &[u8]) -> Result<(), DocError> {
+    super::pdf::Image::from_png(png).map(|_| ())
+}
+
 /// [`render_report`] with the lab's images: the CMA mark in its area on page 1 (a framed
 /// "CMA" box without one) and the logo under it. A file that is not a readable PNG is a
 /// `DocError::Invalid`.
